@@ -1,0 +1,405 @@
+//! Gradient estimators: the [`GradientEstimator`] trait, what an estimate is
+//! ([`Estimate`]) and what it reports ([`EstimateInfo`]).
+//!
+//! An estimator borrows the objective (through an [`Oracle`] that counts every
+//! query) and a view of x, and writes an estimate of ∇f(x). It never moves x:
+//! the [`UpdateRule`](crate::update::UpdateRule) turns the estimate into a step.
+
+mod coordinate;
+mod two_point;
+
+pub use coordinate::Coordinate;
+pub use two_point::{Difference, Storage, TwoPoint};
+
+use crate::direction::SeededDirection;
+use crate::error::Result;
+use crate::objective::Oracle;
+use crate::real::Real;
+use crate::rng::ZoRng;
+use std::ops::Range;
+
+/// Estimates ∇f(x) from function values.
+///
+/// # Contract
+/// - [`estimate`](GradientEstimator::estimate) makes at most
+///   [`max_queries`](GradientEstimator::max_queries)`(x.len())` queries, all
+///   through `ctx.oracle`.
+/// - On return, `Ok` or `Err`, `x` holds the values it had on entry. Estimators
+///   that perturb x in place to save memory document the rounding they leave.
+/// - Configuration is checked by [`validate`](GradientEstimator::validate) once,
+///   when an [`Optimizer`](crate::Optimizer) is built; dimension-dependent checks
+///   and buffer allocation happen in [`prepare`](GradientEstimator::prepare),
+///   when the dimension is first seen. `estimate` itself allocates nothing once
+///   prepared.
+pub trait GradientEstimator<F: Real> {
+    /// A short name for tables and error messages.
+    fn name(&self) -> &'static str;
+
+    /// Checks the configuration (called once, when the optimizer is built).
+    fn validate(&self) -> Result<()>;
+
+    /// Called with the dimension d before the first estimate (and again after a
+    /// reset): dimension-dependent checks and buffer allocation go here.
+    fn prepare(&mut self, dim: usize) -> Result<()> {
+        let _ = dim;
+        Ok(())
+    }
+
+    /// The most queries the next call to `estimate` can make at dimension `dim`.
+    /// The optimizer starts a step only if this fits in the remaining budget.
+    fn max_queries(&self, dim: usize) -> usize;
+
+    /// Writes an estimate of ∇f(x) into `out`.
+    fn estimate(
+        &mut self,
+        x: &mut [F],
+        ctx: &mut EstimateContext<'_, '_, F>,
+        out: &mut Estimate<F>,
+    ) -> Result<EstimateInfo<F>>;
+
+    /// Forgets state carried between steps (reused samples, previous estimates).
+    fn reset(&mut self) {}
+}
+
+impl<F: Real, E: GradientEstimator<F> + ?Sized> GradientEstimator<F> for Box<E> {
+    fn name(&self) -> &'static str {
+        (**self).name()
+    }
+    fn validate(&self) -> Result<()> {
+        (**self).validate()
+    }
+    fn prepare(&mut self, dim: usize) -> Result<()> {
+        (**self).prepare(dim)
+    }
+    fn max_queries(&self, dim: usize) -> usize {
+        (**self).max_queries(dim)
+    }
+    fn estimate(
+        &mut self,
+        x: &mut [F],
+        ctx: &mut EstimateContext<'_, '_, F>,
+        out: &mut Estimate<F>,
+    ) -> Result<EstimateInfo<F>> {
+        (**self).estimate(x, ctx, out)
+    }
+    fn reset(&mut self) {
+        (**self).reset()
+    }
+}
+
+/// What an estimator is lent for one step.
+pub struct EstimateContext<'o, 'a, F: Real> {
+    /// The accounting point for every query.
+    pub oracle: &'o mut Oracle<'a, F>,
+    /// The optimizer's generator.
+    pub rng: &'o mut ZoRng,
+    /// f(x) for this x and this objective, when already known (for example from an
+    /// accepted line-search trial of the previous step). An estimator that needs
+    /// f(x) uses it instead of querying again.
+    pub fx: Option<F>,
+    /// The 0-based index of this step.
+    pub iteration: usize,
+    /// The smoothing parameter μ from the optimizer's μ schedule, when one is set;
+    /// estimators with a μ use it instead of their own for this step.
+    pub smoothing: Option<F>,
+}
+
+/// What an estimate reports besides the gradient.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct EstimateInfo<F> {
+    /// Queries the estimate made.
+    pub queries: usize,
+    /// f(x) at the current iterate, when the estimator evaluated (or was given) it.
+    pub fx: Option<F>,
+    /// Earlier queries reused instead of being made again (ReLIZO).
+    pub reused: usize,
+    /// Numerical rank of the interpolation system, where there is one (ReLIZO).
+    pub rank: Option<usize>,
+}
+
+impl<F> EstimateInfo<F> {
+    /// An info with the query count and f(x); nothing reused, no rank.
+    pub fn new(queries: usize, fx: Option<F>) -> Self {
+        EstimateInfo {
+            queries,
+            fx,
+            reused: 0,
+            rank: None,
+        }
+    }
+
+    /// Sets the number of reused queries.
+    pub fn with_reused(mut self, reused: usize) -> Self {
+        self.reused = reused;
+        self
+    }
+
+    /// Sets the numerical rank.
+    pub fn with_rank(mut self, rank: usize) -> Self {
+        self.rank = Some(rank);
+        self
+    }
+}
+
+/// How an [`Estimate`] holds its values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Form {
+    /// Explicit values on the support.
+    Dense,
+    /// g = Σⱼ cⱼ·uⱼ with the directions uⱼ stored as rows.
+    Stored,
+    /// g = Σⱼ cⱼ·uⱼ with each uⱼ replayed from its seed (nothing d-sized stored).
+    Seeded,
+}
+
+/// A gradient estimate g, supported on a contiguous range of coordinates.
+///
+/// Estimators write it in the cheapest form they have: explicit values
+/// ([`Form::Dense`]), or a combination Σⱼ cⱼ·uⱼ of directions that are stored
+/// ([`Form::Stored`]) or replayed from seeds ([`Form::Seeded`]). Update rules read
+/// it either with [`scaled_add_to`](Estimate::scaled_add_to), which streams
+/// x ← x + α·g without materialising g (plain SGD's single pass), or with
+/// [`values`](Estimate::values), which materialises it once.
+///
+/// Outside [`support`](Estimate::support) g is zero; block estimators use a
+/// support smaller than 0..d so that a step touches only that block.
+/// All buffers keep their capacity between steps: after the first step of a
+/// given size nothing is allocated.
+#[derive(Clone, Debug)]
+pub struct Estimate<F> {
+    dim: usize,
+    support: Range<usize>,
+    form: Form,
+    materialized: bool,
+    dense: Vec<F>,
+    rows: Vec<F>,
+    coefs: Vec<F>,
+    seeded: Vec<SeededDirection>,
+}
+
+impl<F: Real> Default for Estimate<F> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<F: Real> Estimate<F> {
+    /// An empty estimate (d = 0).
+    pub fn new() -> Self {
+        Estimate {
+            dim: 0,
+            support: 0..0,
+            form: Form::Dense,
+            materialized: true,
+            dense: Vec::new(),
+            rows: Vec::new(),
+            coefs: Vec::new(),
+            seeded: Vec::new(),
+        }
+    }
+
+    /// The dimension d of the parameter vector.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// The coordinates where g may be non-zero.
+    pub fn support(&self) -> Range<usize> {
+        self.support.clone()
+    }
+
+    /// How the values are held.
+    pub fn form(&self) -> Form {
+        self.form
+    }
+
+    fn reset_to(&mut self, dim: usize, support: Range<usize>, form: Form) {
+        let support = support.start.min(dim)..support.end.min(dim).max(support.start.min(dim));
+        self.dim = dim;
+        self.support = support;
+        self.form = form;
+        self.materialized = form == Form::Dense;
+    }
+
+    /// Starts a dense estimate on `support` and returns its zero-filled values
+    /// (`support.len()` of them) to be written.
+    pub fn dense_mut(&mut self, dim: usize, support: Range<usize>) -> &mut [F] {
+        self.reset_to(dim, support, Form::Dense);
+        let n = self.support.len();
+        self.dense.clear();
+        self.dense.resize(n, F::zero());
+        &mut self.dense
+    }
+
+    /// Starts a stored-direction estimate g = Σⱼ cⱼ·uⱼ with `q` directions on
+    /// `support`. Returns the rows (row-major, `q × support.len()`, contents
+    /// unspecified: write every entry) and the coefficients (zero-filled).
+    pub fn stored_mut(&mut self, dim: usize, support: Range<usize>, q: usize) -> (&mut [F], &mut [F]) {
+        self.reset_to(dim, support, Form::Stored);
+        let n = self.support.len();
+        self.rows.resize(q * n, F::zero());
+        self.coefs.clear();
+        self.coefs.resize(q, F::zero());
+        (&mut self.rows[..q * n], &mut self.coefs)
+    }
+
+    /// Starts a seeded estimate g = Σⱼ cⱼ·uⱼ on `support`; push directions and
+    /// coefficients (one each per direction) into the returned vectors, which are
+    /// empty but keep their capacity.
+    pub fn seeded_mut(&mut self, dim: usize, support: Range<usize>) -> (&mut Vec<SeededDirection>, &mut Vec<F>) {
+        self.reset_to(dim, support, Form::Seeded);
+        self.seeded.clear();
+        self.coefs.clear();
+        (&mut self.seeded, &mut self.coefs)
+    }
+
+    /// The coefficients cⱼ of a stored or seeded estimate (empty for dense).
+    pub fn coefficients(&self) -> &[F] {
+        match self.form {
+            Form::Dense => &[],
+            Form::Stored | Form::Seeded => &self.coefs,
+        }
+    }
+
+    /// True when every value (dense) or every coefficient (stored, seeded) is finite.
+    /// Stored and seeded directions are finite by construction.
+    pub fn is_finite(&self) -> bool {
+        match self.form {
+            Form::Dense => self.dense.iter().all(|v| v.is_finite()),
+            Form::Stored | Form::Seeded => self.coefs.iter().all(|v| v.is_finite()),
+        }
+    }
+
+    /// x\[support\] ← x\[support\] + α·g, in one pass per direction for the
+    /// combination forms and without materialising g. `x.len()` must be d.
+    pub fn scaled_add_to(&self, alpha: F, x: &mut [F]) {
+        let Some(xs) = x.get_mut(self.support.clone()) else {
+            return;
+        };
+        if self.materialized {
+            for (xi, &gi) in xs.iter_mut().zip(&self.dense) {
+                *xi = *xi + alpha * gi;
+            }
+            return;
+        }
+        match self.form {
+            Form::Dense => unreachable!("dense estimates are always materialized"),
+            Form::Stored => {
+                let n = xs.len();
+                if n == 0 {
+                    return;
+                }
+                for (row, &c) in self.rows.chunks_exact(n).zip(&self.coefs) {
+                    let a = alpha * c;
+                    for (xi, &ui) in xs.iter_mut().zip(row) {
+                        *xi = *xi + a * ui;
+                    }
+                }
+            }
+            Form::Seeded => {
+                for (dir, &c) in self.seeded.iter().zip(&self.coefs) {
+                    dir.axpy(alpha * c, xs);
+                }
+            }
+        }
+    }
+
+    /// The values of g on the support, materialised on first call (one pass per
+    /// direction for the combination forms), then cached until the next write.
+    pub fn values(&mut self) -> &[F] {
+        if !self.materialized {
+            let n = self.support.len();
+            self.dense.clear();
+            self.dense.resize(n, F::zero());
+            match self.form {
+                Form::Dense => {}
+                Form::Stored => {
+                    if n > 0 {
+                        for (row, &c) in self.rows.chunks_exact(n).zip(&self.coefs) {
+                            for (gi, &ui) in self.dense.iter_mut().zip(row) {
+                                *gi = *gi + c * ui;
+                            }
+                        }
+                    }
+                }
+                Form::Seeded => {
+                    for (dir, &c) in self.seeded.iter().zip(&self.coefs) {
+                        dir.axpy(c, &mut self.dense);
+                    }
+                }
+            }
+            self.materialized = true;
+        }
+        &self.dense
+    }
+
+    /// ‖g‖², materialising g if needed.
+    pub fn norm_squared(&mut self) -> F {
+        self.values().iter().map(|&v| v * v).sum()
+    }
+
+    /// g as a full d-vector (zeros off the support), allocated: for tests and inspection.
+    pub fn to_vec(&mut self) -> Vec<F> {
+        let mut out = vec![F::zero(); self.dim];
+        let s = self.support.clone();
+        out[s].copy_from_slice(self.values());
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::direction::Direction;
+
+    #[test]
+    fn the_three_forms_agree() {
+        let d = 300;
+        let mut rng = ZoRng::seed_from_u64(4);
+        let dirs: Vec<_> = (0..3)
+            .map(|_| SeededDirection::draw(Direction::Gaussian, &mut rng, d))
+            .collect();
+        let c = [0.5, -2.0, 1.25];
+
+        let mut seeded = Estimate::<f64>::new();
+        {
+            let (ds, cs) = seeded.seeded_mut(d, 0..d);
+            ds.extend_from_slice(&dirs);
+            cs.extend_from_slice(&c);
+        }
+        let mut stored = Estimate::<f64>::new();
+        {
+            let (rows, cs) = stored.stored_mut(d, 0..d, 3);
+            for (j, dir) in dirs.iter().enumerate() {
+                dir.write(&mut rows[j * d..(j + 1) * d]);
+            }
+            cs.copy_from_slice(&c);
+        }
+        let want = stored.to_vec();
+        let mut dense = Estimate::<f64>::new();
+        dense.dense_mut(d, 0..d).copy_from_slice(&want);
+
+        let got = seeded.to_vec();
+        for (a, b) in got.iter().zip(&want) {
+            assert!((a - b).abs() < 1e-12);
+        }
+        for est in [&seeded, &stored, &dense] {
+            let mut x = vec![1.0; d];
+            est.scaled_add_to(-0.1, &mut x);
+            for (xi, gi) in x.iter().zip(&want) {
+                assert!((xi - (1.0 - 0.1 * gi)).abs() < 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn support_limits_the_update() {
+        let mut e = Estimate::<f64>::new();
+        e.dense_mut(10, 3..6).copy_from_slice(&[1.0, 2.0, 3.0]);
+        let mut x = vec![0.0; 10];
+        e.scaled_add_to(1.0, &mut x);
+        assert_eq!(x, vec![0.0, 0.0, 0.0, 1.0, 2.0, 3.0, 0.0, 0.0, 0.0, 0.0]);
+    }
+}

@@ -1,0 +1,83 @@
+//! # zoptim — zeroth-order optimization over `ndarray`
+//!
+//! Minimise a function you can only *evaluate* — a simulator, a model behind an
+//! API, a loss whose backward pass costs too much memory — by estimating its
+//! gradient from function values at perturbed points and feeding that estimate to
+//! a descent step.
+//!
+//! The pieces, one trait each:
+//!
+//! | concept | trait | built in |
+//! |---|---|---|
+//! | the function | [`Objective`] | any `FnMut(ArrayView1<F>) -> F` |
+//! | gradient estimate | [`GradientEstimator`] | [`TwoPoint`], [`Coordinate`] |
+//! | random directions | — | [`Direction`]: Gaussian, Rademacher, sphere, coordinate |
+//! | update rule | [`UpdateRule`] | [`Sgd`] |
+//! | schedules | [`Schedule`] | constants (`f64`) |
+//! | watching a run | [`Observer`] | closures |
+//!
+//! An [`Optimizer`] owns the estimator, the rule, a seeded [`ZoRng`], the budget
+//! and the stop criteria. Every query goes through one [`Oracle`], so evaluation
+//! counts are exact and a budget is never exceeded.
+//!
+//! ```
+//! use ndarray::{Array1, ArrayView1};
+//! use zoptim::prelude::*;
+//!
+//! // f(x) = Σ i·xᵢ², minimised from x = 1 with SPSA.
+//! let mut f = |x: ArrayView1<f64>| x.iter().enumerate().map(|(i, v)| (i + 1) as f64 * v * v).sum::<f64>();
+//! let mut opt = Optimizer::builder(TwoPoint::spsa().mu(1e-6))
+//!     .learning_rate(0.02)
+//!     .max_evaluations(4_000)
+//!     .seed(42)
+//!     .build()?;
+//! let report = opt.minimize(&mut f, &Array1::from_elem(5, 1.0))?;
+//! assert!(report.best_f < 1e-8, "{}", report.best_f);
+//! # Ok::<(), zoptim::Error>(())
+//! ```
+//!
+//! ## Precision
+//! Everything is generic over [`Real`] (`f32` and `f64`). In `f32`, choose μ
+//! with the rounding of f in mind: the difference f(x+μu) − f(x) must stand
+//! well above f's rounding error (μ ≈ 1e-2…1e-3 for well-scaled problems).
+//!
+//! ## Reproducibility
+//! A run is a pure function of its configuration, its seed and the objective's
+//! values: the generator is the portable Xoshiro256++ ([`ZoRng`]) owned by the
+//! optimizer, never a global or thread RNG.
+#![deny(missing_docs)]
+
+pub mod direction;
+pub mod error;
+pub mod estimator;
+pub mod objective;
+pub mod observer;
+pub mod optimizer;
+pub mod problems;
+pub mod real;
+pub mod report;
+pub mod rng;
+pub mod schedule;
+pub mod update;
+
+pub use direction::{Direction, SeededDirection};
+pub use error::{Error, Query, Result};
+pub use estimator::{Coordinate, Difference, Estimate, EstimateInfo, GradientEstimator, Storage, TwoPoint};
+pub use objective::{Objective, Oracle};
+pub use observer::Observer;
+pub use optimizer::{Optimizer, OptimizerBuilder};
+pub use real::Real;
+pub use report::{Report, StepRecord, StopReason};
+pub use rng::ZoRng;
+pub use schedule::{Constant, Schedule};
+pub use update::{Sgd, UpdateRule};
+
+/// The names most programs need: `use zoptim::prelude::*;`.
+pub mod prelude {
+    pub use crate::direction::Direction;
+    pub use crate::estimator::{Coordinate, Difference, GradientEstimator, Storage, TwoPoint};
+    pub use crate::objective::Objective;
+    pub use crate::optimizer::Optimizer;
+    pub use crate::report::{Report, StopReason};
+    pub use crate::update::{Sgd, UpdateRule};
+}

@@ -1,0 +1,198 @@
+//! Standard test functions with known gradients, for tests, examples and benchmarks.
+
+use crate::objective::Objective;
+use crate::real::Real;
+use ndarray::{Array1, ArrayView1};
+
+/// A test function whose gradient is known in closed form.
+pub trait TestFunction<F: Real>: Objective<F> {
+    /// f(x) without counting as a query.
+    fn value(&self, x: ArrayView1<'_, F>) -> F;
+    /// ∇f(x).
+    fn gradient(&self, x: ArrayView1<'_, F>) -> Array1<F>;
+}
+
+/// f(x) = ½·Σᵢ aᵢ·xᵢ² with aᵢ > 0: a diagonal quadratic, minimum 0 at x = 0.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Quadratic<F> {
+    a: Array1<F>,
+}
+
+impl<F: Real> Quadratic<F> {
+    /// The quadratic with curvatures `a`.
+    pub fn new(a: Array1<F>) -> Self {
+        Quadratic { a }
+    }
+
+    /// d curvatures log-spaced from 1 to `condition` (the condition number).
+    pub fn ill_conditioned(d: usize, condition: f64) -> Self {
+        let a = Array1::from_shape_fn(d, |i| {
+            let t = if d > 1 { i as f64 / (d - 1) as f64 } else { 0.0 };
+            F::of_f64(condition.powf(t))
+        });
+        Quadratic { a }
+    }
+
+    /// ReLIZO's test quadratic ½·Σᵢ (i/d)·xᵢ², i = 1..d (relizo.md §5).
+    pub fn relizo(d: usize) -> Self {
+        Quadratic {
+            a: Array1::from_shape_fn(d, |i| F::of_f64((i + 1) as f64 / d as f64)),
+        }
+    }
+
+    /// The curvatures aᵢ.
+    pub fn curvatures(&self) -> ArrayView1<'_, F> {
+        self.a.view()
+    }
+}
+
+impl<F: Real> Objective<F> for Quadratic<F> {
+    fn eval(&mut self, x: ArrayView1<'_, F>) -> F {
+        self.value(x)
+    }
+}
+
+impl<F: Real> TestFunction<F> for Quadratic<F> {
+    fn value(&self, x: ArrayView1<'_, F>) -> F {
+        let s: F = x.iter().zip(self.a.iter()).map(|(&xi, &ai)| ai * xi * xi).sum();
+        s * F::of_f64(0.5)
+    }
+    fn gradient(&self, x: ArrayView1<'_, F>) -> Array1<F> {
+        &x * &self.a
+    }
+}
+
+/// f(x) = Σᵢ xᵢ²: the sphere function.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Sphere;
+
+impl<F: Real> Objective<F> for Sphere {
+    fn eval(&mut self, x: ArrayView1<'_, F>) -> F {
+        self.value(x)
+    }
+}
+
+impl<F: Real> TestFunction<F> for Sphere {
+    fn value(&self, x: ArrayView1<'_, F>) -> F {
+        match x.as_slice() {
+            Some(s) => s.iter().map(|&v| v * v).sum(),
+            None => x.iter().map(|&v| v * v).sum(),
+        }
+    }
+    fn gradient(&self, x: ArrayView1<'_, F>) -> Array1<F> {
+        x.mapv(|v| v + v)
+    }
+}
+
+/// f(x) = aᵀx + c: a linear function (every difference quotient is exact up to rounding).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Linear<F> {
+    a: Array1<F>,
+    c: F,
+}
+
+impl<F: Real> Linear<F> {
+    /// aᵀx + c.
+    pub fn new(a: Array1<F>, c: F) -> Self {
+        Linear { a, c }
+    }
+}
+
+impl<F: Real> Objective<F> for Linear<F> {
+    fn eval(&mut self, x: ArrayView1<'_, F>) -> F {
+        self.value(x)
+    }
+}
+
+impl<F: Real> TestFunction<F> for Linear<F> {
+    fn value(&self, x: ArrayView1<'_, F>) -> F {
+        self.a.dot(&x) + self.c
+    }
+    fn gradient(&self, _x: ArrayView1<'_, F>) -> Array1<F> {
+        self.a.clone()
+    }
+}
+
+/// The chained Rosenbrock function Σᵢ 100·(xᵢ₊₁ − xᵢ²)² + (1 − xᵢ)², minimum 0 at x = 1.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Rosenbrock;
+
+impl Rosenbrock {
+    /// The standard start (−1.2, 1, −1.2, 1, …).
+    pub fn standard_start<F: Real>(d: usize) -> Array1<F> {
+        Array1::from_shape_fn(d, |i| F::of_f64(if i % 2 == 0 { -1.2 } else { 1.0 }))
+    }
+}
+
+impl<F: Real> Objective<F> for Rosenbrock {
+    fn eval(&mut self, x: ArrayView1<'_, F>) -> F {
+        self.value(x)
+    }
+}
+
+impl<F: Real> TestFunction<F> for Rosenbrock {
+    fn value(&self, x: ArrayView1<'_, F>) -> F {
+        let h = F::of_f64(100.0);
+        x.windows(2)
+            .into_iter()
+            .map(|w| {
+                let (a, b) = (w[0], w[1]);
+                h * (b - a * a) * (b - a * a) + (F::one() - a) * (F::one() - a)
+            })
+            .sum()
+    }
+    fn gradient(&self, x: ArrayView1<'_, F>) -> Array1<F> {
+        let d = x.len();
+        let mut g = Array1::zeros(d);
+        let h = F::of_f64(100.0);
+        let two = F::of_f64(2.0);
+        for i in 0..d.saturating_sub(1) {
+            let (a, b) = (x[i], x[i + 1]);
+            let r = b - a * a;
+            g[i] = g[i] - two * two * h * a * r - two * (F::one() - a);
+            g[i + 1] = g[i + 1] + two * h * r;
+        }
+        g
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    /// Central differences with step 1e-6 agree with every closed-form gradient.
+    fn check<T: TestFunction<f64>>(f: &T, x: Array1<f64>) {
+        let g = f.gradient(x.view());
+        for i in 0..x.len() {
+            let mut p = x.clone();
+            let mut m = x.clone();
+            p[i] += 1e-6;
+            m[i] -= 1e-6;
+            let fd = (f.value(p.view()) - f.value(m.view())) / 2e-6;
+            assert!(
+                (fd - g[i]).abs() < 1e-5 * (1.0 + g[i].abs()),
+                "coord {i}: {fd} vs {}",
+                g[i]
+            );
+        }
+    }
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        let x = array![0.3, -1.2, 0.7, 2.0];
+        check(&Quadratic::<f64>::ill_conditioned(4, 100.0), x.clone());
+        check(&Quadratic::<f64>::relizo(4), x.clone());
+        check(&Sphere, x.clone());
+        check(&Linear::new(array![1.0, -2.0, 0.5, 3.0], 4.0), x.clone());
+        check(&Rosenbrock, x);
+    }
+
+    #[test]
+    fn ill_conditioned_spans_the_condition_number() {
+        let q = Quadratic::<f64>::ill_conditioned(5, 100.0);
+        let a = q.curvatures();
+        assert!((a[0] - 1.0).abs() < 1e-12 && (a[4] - 100.0).abs() < 1e-9);
+        assert!((a[2] - 10.0).abs() < 1e-9);
+    }
+}

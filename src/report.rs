@@ -1,0 +1,73 @@
+//! What a run returns: per-step records, the stop reason and the final report.
+
+use crate::error::Error;
+use ndarray::Array1;
+
+/// What happened in one step.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct StepRecord<F> {
+    /// 0-based index of the step.
+    pub iteration: usize,
+    /// Evaluations made by the optimizer so far, this step included.
+    pub evaluations: usize,
+    /// Queries this step made (estimator and update rule).
+    pub queries: usize,
+    /// f at the iterate before the step, when it was evaluated or known.
+    pub fx: Option<F>,
+    /// The smallest value the step's queries returned.
+    pub min_value: Option<F>,
+    /// f at the new iterate, when the update rule evaluated it.
+    pub fx_new: Option<F>,
+    /// The learning rate used.
+    pub lr: F,
+    /// Earlier queries the estimator reused (ReLIZO).
+    pub reused: usize,
+    /// Numerical rank of the estimator's linear system, where it has one.
+    pub rank: Option<usize>,
+    /// Trial points the update rule evaluated (line search, conservative step).
+    pub trials: usize,
+}
+
+/// Why `minimize` stopped.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum StopReason {
+    /// The next step could have exceeded the evaluation budget.
+    MaxEvaluations,
+    /// The iteration limit was reached.
+    MaxIterations,
+    /// An evaluated value reached the target.
+    TargetReached,
+    /// The best value improved too little over the stagnation window.
+    Stagnation,
+    /// An observer asked to stop.
+    Observer,
+    /// A step failed; x is the last iterate before the failed step.
+    Failed(Error),
+}
+
+/// The result of [`Optimizer::minimize`](crate::Optimizer::minimize).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Report<F> {
+    /// The point with the smallest evaluated value: any query point of the run
+    /// (an iterate or a perturbed point), so `best_f` is a real function value.
+    pub best_x: Array1<F>,
+    /// f(`best_x`).
+    pub best_f: F,
+    /// The last iterate.
+    pub last_x: Array1<F>,
+    /// f(`last_x`): evaluated at the end of the run (counted in the budget) unless
+    /// already known. `None` only when the run ended in [`StopReason::Failed`] and
+    /// it was not known.
+    pub last_f: Option<F>,
+    /// Evaluations of the objective, exactly the number of calls it received.
+    pub evaluations: usize,
+    /// Steps taken.
+    pub iterations: usize,
+    /// Why the run stopped.
+    pub stop: StopReason,
+    /// One record per step, when history was requested.
+    pub history: Option<Vec<StepRecord<F>>>,
+}

@@ -1,0 +1,110 @@
+//! Update rules: turn a gradient estimate into a step.
+//!
+//! The optimizer passes the rule the estimate, the learning rate of this step
+//! (from its schedule) and an [`Oracle`] for rules that query the objective
+//! themselves (line searches, conservative steps); those declare how many
+//! queries they may make in [`UpdateRule::max_queries`].
+
+mod sgd;
+
+pub use sgd::Sgd;
+
+use crate::error::Result;
+use crate::estimator::Estimate;
+use crate::objective::Oracle;
+use crate::real::Real;
+
+/// Turns an estimate g into a change of x.
+///
+/// # Contract
+/// - On `Err`, x is unchanged.
+/// - The optimizer calls `apply` only with a finite estimate.
+/// - Stateful rules size their state in [`prepare`](UpdateRule::prepare) and
+///   allocate nothing in `apply`. For an estimate whose
+///   [`support`](Estimate::support) is a block, a rule changes x and its own
+///   state only on that block.
+pub trait UpdateRule<F: Real> {
+    /// A short name for tables and error messages.
+    fn name(&self) -> &'static str;
+
+    /// Checks the configuration (called once, when the optimizer is built).
+    fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Called with the dimension before the first step (and after a reset).
+    fn prepare(&mut self, dim: usize) -> Result<()> {
+        let _ = dim;
+        Ok(())
+    }
+
+    /// The most objective queries one `apply` may make (0 for most rules).
+    fn max_queries(&self) -> usize {
+        0
+    }
+
+    /// Applies one step to `x`.
+    fn apply(&mut self, x: &mut [F], g: &mut Estimate<F>, ctx: &mut UpdateContext<'_, '_, F>) -> Result<UpdateInfo<F>>;
+
+    /// Forgets state carried between steps (moments, step counters).
+    fn reset(&mut self) {}
+}
+
+impl<F: Real, U: UpdateRule<F> + ?Sized> UpdateRule<F> for Box<U> {
+    fn name(&self) -> &'static str {
+        (**self).name()
+    }
+    fn validate(&self) -> Result<()> {
+        (**self).validate()
+    }
+    fn prepare(&mut self, dim: usize) -> Result<()> {
+        (**self).prepare(dim)
+    }
+    fn max_queries(&self) -> usize {
+        (**self).max_queries()
+    }
+    fn apply(&mut self, x: &mut [F], g: &mut Estimate<F>, ctx: &mut UpdateContext<'_, '_, F>) -> Result<UpdateInfo<F>> {
+        (**self).apply(x, g, ctx)
+    }
+    fn reset(&mut self) {
+        (**self).reset()
+    }
+}
+
+/// What an update rule is lent for one step.
+pub struct UpdateContext<'o, 'a, F: Real> {
+    /// The accounting point, for rules that query the objective.
+    pub oracle: &'o mut Oracle<'a, F>,
+    /// The learning rate of this step.
+    pub lr: F,
+    /// The 0-based index of this step.
+    pub iteration: usize,
+    /// f(x) before the step, when the estimator evaluated it.
+    pub fx: Option<F>,
+}
+
+/// What an update reports.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct UpdateInfo<F> {
+    /// f at the new x, when the rule evaluated it there (an accepted line-search
+    /// trial); the next step then does not query it again.
+    pub fx_new: Option<F>,
+    /// Trial points the rule evaluated.
+    pub trials: usize,
+}
+
+impl<F> UpdateInfo<F> {
+    /// No queries made, f at the new x unknown.
+    pub fn none() -> Self {
+        UpdateInfo {
+            fx_new: None,
+            trials: 0,
+        }
+    }
+
+    /// `trials` queries made; f at the new x is `fx_new` when known.
+    pub fn with_trials(trials: usize, fx_new: Option<F>) -> Self {
+        UpdateInfo { fx_new, trials }
+    }
+}

@@ -1,0 +1,54 @@
+//! Plain (zeroth-order) stochastic gradient descent.
+
+use super::{UpdateContext, UpdateInfo, UpdateRule};
+use crate::error::{Result, check_non_negative};
+use crate::estimator::Estimate;
+use crate::real::Real;
+
+/// ZO-SGD: x ← x − η·(g + λ·x).
+///
+/// η is the optimizer's learning rate for the step; λ ≥ 0 is decoupled-free
+/// (L2) weight decay, default 0. With λ = 0 the step is one streaming pass
+/// x ← x − η·g that never materialises g, so with a seed-replayed estimator
+/// ([`Storage::Seeded`](crate::estimator::Storage::Seeded)) nothing
+/// d-sized is allocated besides x (MeZO's memory footprint). With a block
+/// estimate only the block's coordinates are touched, weight decay included.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Sgd {
+    weight_decay: f64,
+}
+
+impl Sgd {
+    /// SGD without weight decay.
+    pub fn new() -> Self {
+        Sgd { weight_decay: 0.0 }
+    }
+
+    /// Sets the weight decay λ ≥ 0.
+    pub fn weight_decay(mut self, lambda: f64) -> Self {
+        self.weight_decay = lambda;
+        self
+    }
+}
+
+impl<F: Real> UpdateRule<F> for Sgd {
+    fn name(&self) -> &'static str {
+        "sgd"
+    }
+
+    fn validate(&self) -> Result<()> {
+        check_non_negative("weight_decay", self.weight_decay)
+    }
+
+    fn apply(&mut self, x: &mut [F], g: &mut Estimate<F>, ctx: &mut UpdateContext<'_, '_, F>) -> Result<UpdateInfo<F>> {
+        let lr = ctx.lr;
+        if self.weight_decay != 0.0 {
+            let shrink = F::one() - lr * F::of_f64(self.weight_decay);
+            if let Some(xs) = x.get_mut(g.support()) {
+                xs.iter_mut().for_each(|v| *v = *v * shrink);
+            }
+        }
+        g.scaled_add_to(-lr, x);
+        Ok(UpdateInfo::none())
+    }
+}
