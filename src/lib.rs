@@ -62,7 +62,7 @@ pub mod update;
 
 pub use direction::{Direction, SeededDirection};
 pub use error::{Error, Query, Result};
-pub use estimator::{Coordinate, Difference, Estimate, EstimateInfo, GradientEstimator, Storage, TwoPoint};
+pub use estimator::{Coordinate, Difference, Estimate, EstimateInfo, GradientEstimator, Relizo, Storage, TwoPoint};
 pub use objective::{Objective, Oracle};
 pub use observer::Observer;
 pub use optimizer::{Optimizer, OptimizerBuilder};
@@ -70,14 +70,14 @@ pub use real::Real;
 pub use report::{Report, StepRecord, StopReason};
 pub use rng::ZoRng;
 pub use schedule::{Constant, Schedule};
-pub use update::{Sgd, UpdateRule};
+pub use update::{LineSearch, Normalized, Sgd, UpdateRule};
 
 /// The names most programs need: `use zoptim::prelude::*;`.
 pub mod prelude {
     pub use crate::direction::Direction;
-    pub use crate::estimator::{Coordinate, Difference, GradientEstimator, Storage, TwoPoint};
+    pub use crate::estimator::{Coordinate, Difference, GradientEstimator, Relizo, Storage, TwoPoint};
     pub use crate::objective::Objective;
     pub use crate::optimizer::Optimizer;
     pub use crate::report::{Report, StopReason};
-    pub use crate::update::{Sgd, UpdateRule};
+    pub use crate::update::{LineSearch, Normalized, Sgd, UpdateRule};
 }

@@ -6,9 +6,11 @@
 //! the [`UpdateRule`](crate::update::UpdateRule) turns the estimate into a step.
 
 mod coordinate;
+mod relizo;
 mod two_point;
 
 pub use coordinate::Coordinate;
+pub use relizo::{GramUpdate, Relizo, RelizoStep, Sampling};
 pub use two_point::{Difference, Storage, TwoPoint};
 
 use crate::direction::SeededDirection;

@@ -5,8 +5,12 @@
 //! themselves (line searches, conservative steps); those declare how many
 //! queries they may make in [`UpdateRule::max_queries`].
 
+mod line_search;
+mod normalized;
 mod sgd;
 
+pub use line_search::{Acceptance, LineSearch};
+pub use normalized::Normalized;
 pub use sgd::Sgd;
 
 use crate::error::Result;

@@ -1,0 +1,242 @@
+//! Backtracking line searches along the normalised estimate.
+
+use super::normalized::decayed_norm;
+use super::{UpdateContext, UpdateInfo, UpdateRule};
+use crate::error::{Error, Query, Result, check_count, check_non_negative, check_positive};
+use crate::estimator::Estimate;
+use crate::real::Real;
+
+/// Which trial a [`LineSearch`] accepts, and what it does when none is accepted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Acceptance {
+    /// Armijo's sufficient decrease φ(x − s·ĝ) ≤ φ(x) − c·s·ν, where ν = ‖g + λx‖
+    /// is the estimated slope along −ĝ and φ(x) = f(x) + ½λ‖x‖² (φ = f without
+    /// weight decay). If no trial is accepted, x is not moved.
+    #[default]
+    Armijo,
+    /// The ReLIZO reference's `_backtracking`: accepts f(x − s·ĝ) ≤ f(x) + c·s
+    /// (a `+`: small increases pass; f without the weight-decay term). If no trial
+    /// is accepted it takes the step s₀·shrinkᵀ (T = max trials), which was never
+    /// evaluated.
+    Reference,
+}
+
+/// Backtracking line search along ĝ = (g + λx)/‖g + λx‖, as an update rule.
+///
+/// Trial steps s = s₀, s₀·β, s₀·β², … (at most T trials, one query each, all
+/// counted against the budget) with s₀ = η·‖g + λx‖ (the step ReLIZO takes
+/// without a line search) or s₀ = η with [`strict_lr`](LineSearch::strict_lr).
+/// The accepted trial point becomes the new x (copied from the trial buffer, so x
+/// is exactly the evaluated point), and its value is returned as
+/// [`UpdateInfo::fx_new`]: [`Optimizer::minimize`](crate::Optimizer::minimize)
+/// passes it to the next step as f(x), so an estimator that needs f(x) does not
+/// query it again. Relative to the ReLIZO reference, which always queries f(x)
+/// at the start of a step, every step whose line search accepts a trial therefore
+/// costs one query less under `minimize` (a step driven by
+/// [`Optimizer::step`](crate::Optimizer::step) is not told f(x) and costs the
+/// same as the reference).
+///
+/// f(x) before the step comes from the estimator (ReLIZO and forward differences
+/// report it); otherwise it is queried once, so [`max_queries`](UpdateRule::max_queries)
+/// is T + 1.
+///
+/// Two acceptance rules ([`Acceptance`]):
+/// - [`LineSearch::armijo`] (the default when a line search is wanted): correct
+///   sufficient decrease, c = 1e-4, β = 0.5, T = 10; no step when every trial fails.
+/// - [`LineSearch::reference`]: the ReLIZO reference's `_backtracking` for
+///   compatibility (Wang et al., NeurIPS 2024, `relizo.py`): c = 0.1, β = 0.2,
+///   T = 10, the `+` test that accepts small increases, and the unevaluated
+///   fallback step s₀·0.2¹⁰ after ten rejections.
+///
+/// [`UpdateInfo::trials`] counts the evaluated trials (the reference records the
+/// *rejected* ones: trials − 1 when a trial was accepted, T otherwise). On error
+/// (a non-finite value at a trial), x is unchanged. Memory: one d-vector of trial
+/// point, allocated in `prepare`.
+#[derive(Clone, Debug)]
+pub struct LineSearch<F> {
+    acceptance: Acceptance,
+    c: f64,
+    shrink: f64,
+    max_trials: usize,
+    strict_lr: bool,
+    weight_decay: f64,
+    trial: Vec<F>,
+}
+
+impl<F: Real> Default for LineSearch<F> {
+    fn default() -> Self {
+        Self::armijo()
+    }
+}
+
+impl<F: Real> LineSearch<F> {
+    /// Armijo backtracking: c = 1e-4, β = 0.5, at most 10 trials, s₀ = η·‖g‖.
+    pub fn armijo() -> Self {
+        LineSearch {
+            acceptance: Acceptance::Armijo,
+            c: 1e-4,
+            shrink: 0.5,
+            max_trials: 10,
+            strict_lr: false,
+            weight_decay: 0.0,
+            trial: Vec::new(),
+        }
+    }
+
+    /// The ReLIZO reference's backtracking (see [`Acceptance::Reference`]):
+    /// c₁ = 0.1, β = 0.2, at most 10 trials, s₀ = η·‖g‖.
+    pub fn reference() -> Self {
+        LineSearch {
+            acceptance: Acceptance::Reference,
+            c: 0.1,
+            shrink: 0.2,
+            max_trials: 10,
+            ..Self::armijo()
+        }
+    }
+
+    /// Sets the constant c > 0 of the acceptance test.
+    pub fn c(mut self, c: f64) -> Self {
+        self.c = c;
+        self
+    }
+
+    /// Sets the shrink factor β ∈ (0, 1).
+    pub fn shrink(mut self, beta: f64) -> Self {
+        self.shrink = beta;
+        self
+    }
+
+    /// Sets the most trials T ≥ 1.
+    pub fn max_trials(mut self, t: usize) -> Self {
+        self.max_trials = t;
+        self
+    }
+
+    /// First trial η (true) instead of η·‖g + λx‖ (false, the default): ReLIZO's `strict_lr`.
+    pub fn strict_lr(mut self, on: bool) -> Self {
+        self.strict_lr = on;
+        self
+    }
+
+    /// Sets the weight decay λ ≥ 0, added to g before normalising (as in ReLIZO).
+    pub fn weight_decay(mut self, lambda: f64) -> Self {
+        self.weight_decay = lambda;
+        self
+    }
+
+    /// The acceptance rule.
+    pub fn acceptance(&self) -> Acceptance {
+        self.acceptance
+    }
+}
+
+impl<F: Real> UpdateRule<F> for LineSearch<F> {
+    fn name(&self) -> &'static str {
+        match self.acceptance {
+            Acceptance::Armijo => "armijo line search",
+            Acceptance::Reference => "relizo reference line search",
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        check_positive("c", self.c)?;
+        check_positive("shrink", self.shrink)?;
+        if self.shrink >= 1.0 {
+            return Err(Error::InvalidParameter {
+                name: "shrink",
+                value: format!("{}", self.shrink),
+                requirement: "in (0, 1)",
+            });
+        }
+        check_count("max_trials", self.max_trials)?;
+        check_non_negative("weight_decay", self.weight_decay)
+    }
+
+    fn prepare(&mut self, dim: usize) -> Result<()> {
+        self.trial.clear();
+        self.trial.resize(dim, F::zero());
+        Ok(())
+    }
+
+    fn max_queries(&self) -> usize {
+        self.max_trials + 1
+    }
+
+    fn apply(&mut self, x: &mut [F], g: &mut Estimate<F>, ctx: &mut UpdateContext<'_, '_, F>) -> Result<UpdateInfo<F>> {
+        let lambda = self.weight_decay;
+        let nu = decayed_norm(x, g, lambda);
+        if !nu.is_finite() {
+            return Err(Error::NonFiniteStep {
+                rule: self.name(),
+                iteration: ctx.iteration,
+            });
+        }
+        if nu == 0.0 {
+            return Ok(UpdateInfo::with_trials(0, ctx.fx));
+        }
+        let f0 = match ctx.fx {
+            Some(v) => v,
+            None => ctx.oracle.eval(x, Query::Center)?,
+        };
+        if self.trial.len() != x.len() {
+            self.trial.clear();
+            self.trial.resize(x.len(), F::zero());
+        }
+        let armijo = self.acceptance == Acceptance::Armijo;
+        // φ(x) = f(x) + ½λ‖x‖² for Armijo with weight decay.
+        let half_l = 0.5 * lambda;
+        let reg = |v: &[F]| -> f64 {
+            if armijo && lambda != 0.0 {
+                half_l * v.iter().map(|&t| t.as_f64() * t.as_f64()).sum::<f64>()
+            } else {
+                0.0
+            }
+        };
+        let phi0 = f0.as_f64() + reg(x);
+        let s0 = if self.strict_lr {
+            ctx.lr.as_f64()
+        } else {
+            ctx.lr.as_f64() * nu
+        };
+        let support = g.support();
+        let gv = g.values();
+        let lam = F::of_f64(lambda);
+        let mut s = s0;
+        for trial in 0..self.max_trials {
+            let a = F::of_f64(s / nu);
+            self.trial.copy_from_slice(x);
+            if let Some(ts) = self.trial.get_mut(support.clone()) {
+                for (ti, &gi) in ts.iter_mut().zip(gv) {
+                    *ti = *ti - a * (gi + lam * *ti);
+                }
+            }
+            let ft = ctx.oracle.eval(&self.trial, Query::Trial(trial))?;
+            let ok = if armijo {
+                ft.as_f64() + reg(&self.trial) <= phi0 - self.c * s * nu
+            } else {
+                ft.as_f64() <= f0.as_f64() + self.c * s
+            };
+            if ok {
+                x.copy_from_slice(&self.trial);
+                return Ok(UpdateInfo::with_trials(trial + 1, Some(ft)));
+            }
+            s *= self.shrink;
+        }
+        match self.acceptance {
+            Acceptance::Armijo => Ok(UpdateInfo::with_trials(self.max_trials, Some(f0))),
+            Acceptance::Reference => {
+                // The reference returns init·shrink^T unevaluated (s has been
+                // shrunk T times) and takes it.
+                let a = F::of_f64(s / nu);
+                if let Some(xs) = x.get_mut(support) {
+                    for (xi, &gi) in xs.iter_mut().zip(gv) {
+                        *xi = *xi - a * (gi + lam * *xi);
+                    }
+                }
+                Ok(UpdateInfo::with_trials(self.max_trials, None))
+            }
+        }
+    }
+}
