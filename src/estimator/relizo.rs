@@ -134,6 +134,10 @@ pub struct RelizoStep {
 /// - Nothing is printed; counts are in [`RelizoStep`] and the step records.
 /// - `reuse_distance_bound=None` (meaning b = lr) is not offered: the estimator
 ///   does not see the learning rate; [`Relizo::readme`] takes lr.
+/// - A new sample's stored offset is that of the point actually queried,
+///   fl(x + z) − x, rather than z: the interpolation equations then hold for the
+///   evaluated points to the last bit, which matters once reused rows are nearly
+///   parallel (G ill-conditioned).
 /// - Random numbers come from the optimizer's generator (a fast ziggurat on
 ///   sub-generators seeded from it), so runs are reproducible but do not match
 ///   torch's streams.
@@ -660,14 +664,15 @@ impl<F: Real> Relizo<F> {
                                 let dc = &s.anchor[start..end];
                                 for t in 0..len {
                                     let z = F::of_f64(sigma * nb[t] + momentum * dc[t].as_f64());
-                                    r[t] = z;
-                                    p[t] = xc[t] + z;
+                                    let pt = xc[t] + z;
+                                    p[t] = pt;
+                                    r[t] = pt - xc[t];
                                 }
                             } else {
                                 for t in 0..len {
-                                    let z = F::of_f64(sigma * nb[t]);
-                                    r[t] = z;
-                                    p[t] = xc[t] + z;
+                                    let pt = xc[t] + F::of_f64(sigma * nb[t]);
+                                    p[t] = pt;
+                                    r[t] = pt - xc[t];
                                 }
                             }
                         }
@@ -863,9 +868,9 @@ fn orthogonal_draws<F: Real>(
         let row = &mut s.rows[sl * dd..(sl + 1) * dd];
         let p = &mut s.points[j * dd..(j + 1) * dd];
         for t in 0..dd {
-            let z = w * v[t];
-            row[t] = z;
-            p[t] = x[t] + z;
+            let pt = x[t] + w * v[t];
+            p[t] = pt;
+            row[t] = pt - x[t];
         }
         if norm > 0.0 {
             let inv = F::of_f64(inv);
