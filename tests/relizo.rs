@@ -699,3 +699,34 @@ fn f32_runs_and_converges() {
     let report = opt.minimize(&mut f, &Array1::from_elem(d, 1.0f32)).unwrap();
     assert!(report.best_f < 0.05 * 12.75, "{}", report.best_f);
 }
+
+/// Tiny dimensions (n clipped to d = 1, 2) in every mode: no panic, and the run
+/// still minimises the quadratic (f drops below 1% of f(x0) in 200 steps).
+#[test]
+fn tiny_dimensions_work_in_every_mode() {
+    for d in [1usize, 2] {
+        for sampling in [Sampling::Gaussian, Sampling::Orthogonal] {
+            for (b, rho) in [(0.0, 1.0), (1.0, 1.0), (1.0, 0.5)] {
+                let mut f = Quadratic::<f64>::relizo(d);
+                let est = Relizo::reference_defaults()
+                    .sampling(sampling)
+                    .reuse_distance_bound(b)
+                    .max_reuse_rate(rho);
+                let mut opt = Optimizer::builder(est)
+                    .learning_rate(0.5)
+                    .max_iterations(200)
+                    .seed(1)
+                    .build()
+                    .unwrap();
+                let x0 = Array1::from_elem(d, 1.0);
+                let f0 = f.value(x0.view());
+                let report = opt.minimize(&mut f, &x0).unwrap();
+                assert!(
+                    report.best_f < 0.01 * f0,
+                    "d={d} {sampling:?} b={b} ρ={rho}: {}",
+                    report.best_f
+                );
+            }
+        }
+    }
+}
