@@ -88,6 +88,9 @@ pub struct RelizoStep {
 /// (accurate to high relative precision for such matrices, and allocation-free),
 /// and eigenvalues at or below n·ε·λ_max are dropped (ε of f64; the reference's
 /// `lstsq` on CPU uses the same relative cutoff). The numerical rank is reported.
+/// (nalgebra 0.35's SVD is not used: on some of ReLIZO's well-conditioned 8×8
+/// Gram matrices it recomposes with errors near 1e-5, from its absolute
+/// convergence threshold — dimforge/nalgebra#1172, fix proposed in #1590.)
 ///
 /// # Reuse
 /// Each step offers as candidates the previous step's n samples and the previous
