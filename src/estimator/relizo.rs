@@ -517,7 +517,7 @@ impl<F: Real> Relizo<F> {
         let mut delta2 = 0.0f64;
         if reuse {
             s.a.iter_mut().for_each(|v| *v = 0.0);
-            let (stage, dl) = s.stage.split_at_mut(ne * CHUNK);
+            let dl = &mut s.stage[ne * CHUNK..];
             let mut start = 0;
             while start < dd {
                 let end = (start + CHUNK).min(dd);
@@ -528,12 +528,8 @@ impl<F: Real> Relizo<F> {
                     *d = av - xv;
                 }
                 delta2 += dot(dc, dc);
-                let off = &mut stage[..len];
                 for slot in 0..ne {
-                    for ((o, &pv), &av) in off.iter_mut().zip(&s.pts[slot * dd + start..slot * dd + end]).zip(anc) {
-                        *o = pv - av;
-                    }
-                    s.a[slot] += dot(off, dc);
+                    s.a[slot] += dot_diff(&s.pts[slot * dd + start..slot * dd + end], anc, dc);
                 }
                 start = end;
             }
@@ -956,6 +952,32 @@ pub(crate) fn dot<F: Real>(a: &[F], b: &[F]) -> f64 {
         tail += x.as_f64() * y.as_f64();
     }
     ((p[0] + q[0]) + (p[2] + q[2])) + ((p[1] + q[1]) + (p[3] + q[3])) + tail
+}
+
+/// Σ (pᵢ − aᵢ)·bᵢ in f64, the difference formed in F (exact when pᵢ and aᵢ are
+/// close), with the same eight partial sums as [`dot`].
+#[inline]
+fn dot_diff<F: Real>(p: &[F], a: &[F], b: &[F]) -> f64 {
+    let n = p.len().min(a.len()).min(b.len());
+    let (p, a, b) = (&p[..n], &a[..n], &b[..n]);
+    let mut s0 = [0.0f64; 4];
+    let mut s1 = [0.0f64; 4];
+    let mut cp = p.chunks_exact(8);
+    let mut ca = a.chunks_exact(8);
+    let mut cb = b.chunks_exact(8);
+    for ((x, y), z) in (&mut cp).zip(&mut ca).zip(&mut cb) {
+        for l in 0..4 {
+            s0[l] += (x[l] - y[l]).as_f64() * z[l].as_f64();
+        }
+        for l in 0..4 {
+            s1[l] += (x[4 + l] - y[4 + l]).as_f64() * z[4 + l].as_f64();
+        }
+    }
+    let mut tail = 0.0;
+    for ((x, y), z) in cp.remainder().iter().zip(ca.remainder()).zip(cb.remainder()) {
+        tail += (*x - *y).as_f64() * z.as_f64();
+    }
+    ((s0[0] + s1[0]) + (s0[2] + s1[2])) + ((s0[1] + s1[1]) + (s0[3] + s1[3])) + tail
 }
 
 /// Solves c = G⁺y for the symmetric positive semi-definite n×n matrix `g`
