@@ -191,7 +191,7 @@ struct State<F> {
     ne: usize,
     /// ne × d sample points, by physical slot (the points actually queried).
     pts: Vec<F>,
-    /// Orthogonal mode: an orthonormal basis, ne × d.
+    /// Orthogonal mode: the new directions being orthonormalised, ne × d.
     basis: Vec<F>,
     /// The iterate of the last estimate (its samples' offsets are pᵢ − anchor).
     anchor: Vec<F>,
@@ -223,6 +223,13 @@ struct State<F> {
     y: Vec<f64>,
     coef: Vec<f64>,
     proj: Vec<f64>,
+    // Orthogonal-mode scratch (n × n each, and n).
+    ogram: Vec<f64>,
+    oevec: Vec<f64>,
+    ob: Vec<f64>,
+    oc: Vec<f64>,
+    oy: Vec<f64>,
+    oscale: Vec<f64>,
     normals: Vec<f64>,
     last: Option<RelizoStep>,
 }
@@ -454,6 +461,14 @@ impl<F: Real> GradientEstimator<F> for Relizo<F> {
         s.coef.resize(ne, 0.0);
         s.proj.clear();
         s.proj.resize(ne, 0.0);
+        for v in [&mut s.ogram, &mut s.oevec, &mut s.ob, &mut s.oc] {
+            v.clear();
+            v.resize(ne * ne, 0.0);
+        }
+        s.oy.clear();
+        s.oy.resize(ne, 0.0);
+        s.oscale.clear();
+        s.oscale.resize(ne, 0.0);
         s.normals.clear();
         s.normals.resize(CHUNK, 0.0);
         s.last = None;
@@ -709,6 +724,13 @@ impl<F: Real> Relizo<F> {
         }
 
         if !gaussian {
+            // Entries among reused rows recomputed in pass 2 (the projection needs them).
+            for (&(p, q), &v) in s.pairs.iter().zip(&s.acc) {
+                if !is_new(s.slot_role[p]) && !is_new(s.slot_role[q]) {
+                    s.gram_next[p * ne + q] = v;
+                    s.gram_next[q * ne + p] = v;
+                }
+            }
             if m > 0 {
                 orthogonal_draws(s, x, k, m, sigma, if mean_on { momentum } else { 0.0 }, &mut normal);
             }
@@ -841,10 +863,20 @@ fn is_new(r: Role) -> bool {
     matches!(r, Role::New(_))
 }
 
-/// Orthogonal mode: orthonormalise the reused offsets pᵢ − x into `basis`, then
-/// draw the m new rows as Gaussian vectors (mean `momentum`·Δ, Δ = anchor − x,
-/// the anchor not yet refreshed) orthonormalised against the basis and each
-/// other (classical Gram–Schmidt, twice), and write the points x + (σ/√m)·q.
+/// Orthogonal mode: draw the m new directions as Gaussian vectors (mean
+/// `momentum`·Δ, Δ = anchor − x, the anchor not yet refreshed), project them
+/// onto the orthogonal complement of the reused offsets δᵢ = pᵢ − x, and
+/// orthonormalise them, then write the points x + (σ/√m)·qⱼ.
+///
+/// The reference takes the last m columns of the QR factor of [u_R; Z]ᵀ; this
+/// computes the same subspace block-wise, in a few passes over the block
+/// instead of one pass per pair of vectors: the projection
+/// Z ← Z − Zδᵀ(δδᵀ)⁺δ (with the reused rows' Gram matrix, scaled to unit
+/// diagonal, through the Jacobi pseudo-inverse) applied twice, then a Cholesky
+/// QR of Z (Z ← L⁻¹Z with LLᵀ = ZZᵀ) applied twice, which makes the rows
+/// orthonormal to rounding (CholQR2; Fukaya et al. 2014). The Gram matrix of
+/// the new rows is recomputed exactly afterwards, so nothing relies on the
+/// orthogonality being exact.
 fn orthogonal_draws<F: Real>(
     s: &mut State<F>,
     x: &[F],
@@ -855,77 +887,203 @@ fn orthogonal_draws<F: Real>(
     normal: &mut NormalStream,
 ) {
     let (ne, dd) = (s.ne, s.dim);
-    let mut r = 0usize;
-    // Reused rows first.
-    for i in 0..k {
-        let sl = s.new_order[i];
-        let norm0 = s.gram_next[sl * ne + sl].max(0.0).sqrt();
-        let (head, tail) = s.basis.split_at_mut(r * dd);
-        let v = &mut tail[..dd];
-        for ((vt, &pt), &xt) in v.iter_mut().zip(&s.pts[sl * dd..(sl + 1) * dd]).zip(x) {
-            *vt = pt - xt;
+    // Z: the m draws, rows of `basis`.
+    let mut start = 0;
+    while start < dd {
+        let end = (start + CHUNK).min(dd);
+        let len = end - start;
+        for j in 0..m {
+            let nb = &mut s.normals[..len];
+            normal.fill(nb);
+            let z = &mut s.basis[j * dd + start..j * dd + end];
+            if momentum > 0.0 {
+                for t in 0..len {
+                    let mean = momentum * (s.anchor[start + t] - x[start + t]).as_f64();
+                    z[t] = F::of_f64(sigma * nb[t] + mean);
+                }
+            } else {
+                for t in 0..len {
+                    z[t] = F::of_f64(sigma * nb[t]);
+                }
+            }
         }
-        let norm = project_out(head, r, v, &mut s.proj);
-        if norm > 1e-10 * norm0 && norm > 0.0 {
-            let inv = F::of_f64(1.0 / norm);
-            v.iter_mut().for_each(|t| *t = *t * inv);
-            r += 1;
+        start = end;
+    }
+
+    // Projection onto the complement of the reused offsets, twice.
+    if k > 0 {
+        // Ĝ = S·E_RR·S with S = diag(1/√Eᵢᵢ); P = δᵀ S Ĝ⁺ S δ projects onto span(δ).
+        for i in 0..k {
+            let si = s.new_order[i];
+            let di = s.gram_next[si * ne + si];
+            s.oscale[i] = if di > 0.0 { 1.0 / di.sqrt() } else { 0.0 };
+        }
+        for i in 0..k {
+            for j in 0..k {
+                let (si, sj) = (s.new_order[i], s.new_order[j]);
+                s.ogram[i * k + j] = s.gram_next[si * ne + sj] * s.oscale[i] * s.oscale[j];
+            }
+        }
+        jacobi_eigen(&mut s.ogram[..k * k], &mut s.oevec[..k * k], k);
+        let lmax = (0..k).map(|i| s.ogram[i * k + i]).fold(0.0f64, f64::max);
+        let cut = k as f64 * f64::EPSILON * lmax;
+        for _ in 0..2 {
+            // B = δ Zᵀ (k × m), staged offsets per block.
+            s.ob[..k * m].iter_mut().for_each(|v| *v = 0.0);
+            let mut start = 0;
+            while start < dd {
+                let end = (start + CHUNK).min(dd);
+                let len = end - start;
+                for i in 0..k {
+                    let sl = s.new_order[i];
+                    let off = &mut s.stage[i * CHUNK..i * CHUNK + len];
+                    for ((o, &pv), &xv) in off
+                        .iter_mut()
+                        .zip(&s.pts[sl * dd + start..sl * dd + end])
+                        .zip(&x[start..end])
+                    {
+                        *o = pv - xv;
+                    }
+                    for j in 0..m {
+                        s.ob[i * m + j] += dot(off, &s.basis[j * dd + start..j * dd + end]);
+                    }
+                }
+                start = end;
+            }
+            // C = S Ĝ⁺ S B (k × m).
+            for j in 0..m {
+                for i in 0..k {
+                    s.oy[i] = s.ob[i * m + j] * s.oscale[i];
+                }
+                for i in 0..k {
+                    s.oc[i * m + j] = 0.0;
+                }
+                for e in 0..k {
+                    let lam = s.ogram[e * k + e];
+                    if lam > cut {
+                        let proj: f64 = (0..k).map(|i| s.oevec[i * k + e] * s.oy[i]).sum::<f64>() / lam;
+                        for i in 0..k {
+                            s.oc[i * m + j] += s.oevec[i * k + e] * proj;
+                        }
+                    }
+                }
+                for i in 0..k {
+                    s.oc[i * m + j] *= s.oscale[i];
+                }
+            }
+            // Z ← Z − Cᵀ δ.
+            let mut start = 0;
+            while start < dd {
+                let end = (start + CHUNK).min(dd);
+                let len = end - start;
+                for i in 0..k {
+                    let sl = s.new_order[i];
+                    let off = &mut s.stage[i * CHUNK..i * CHUNK + len];
+                    for ((o, &pv), &xv) in off
+                        .iter_mut()
+                        .zip(&s.pts[sl * dd + start..sl * dd + end])
+                        .zip(&x[start..end])
+                    {
+                        *o = pv - xv;
+                    }
+                }
+                for j in 0..m {
+                    let z = &mut s.basis[j * dd + start..j * dd + end];
+                    for i in 0..k {
+                        let c = F::of_f64(s.oc[i * m + j]);
+                        for (zt, &ot) in z.iter_mut().zip(&s.stage[i * CHUNK..i * CHUNK + len]) {
+                            *zt = *zt - c * ot;
+                        }
+                    }
+                }
+                start = end;
+            }
         }
     }
-    let scale = sigma / (m as f64).sqrt();
-    for j in 0..m {
-        let sl = s.new_order[k + j];
-        let (head, tail) = s.basis.split_at_mut(r * dd);
-        let v = &mut tail[..dd];
+
+    // Cholesky QR: W = ZZᵀ = LLᵀ, Z ← L⁻¹Z. One pass leaves an orthogonality
+    // error of about ε·κ(Z)²; a second pass runs unless the pivots show κ(Z)² < 1e3
+    // (Gaussian blocks with m ≪ d have κ ≈ 1). A row whose pivot vanishes
+    // (Z numerically rank-deficient, e.g. m > d − k) is set to zero.
+    for _pass in 0..2 {
+        s.ob[..m * m].iter_mut().for_each(|v| *v = 0.0);
         let mut start = 0;
         while start < dd {
             let end = (start + CHUNK).min(dd);
-            let nb = &mut s.normals[..end - start];
-            normal.fill(nb);
-            for (t, vv) in v[start..end].iter_mut().enumerate() {
-                let mean = if momentum > 0.0 {
-                    momentum * (s.anchor[start + t] - x[start + t]).as_f64()
-                } else {
-                    0.0
-                };
-                *vv = F::of_f64(sigma * nb[t] + mean);
+            for j in 0..m {
+                for l in 0..=j {
+                    s.ob[j * m + l] += dot(
+                        &s.basis[j * dd + start..j * dd + end],
+                        &s.basis[l * dd + start..l * dd + end],
+                    );
+                }
             }
             start = end;
         }
-        let norm = project_out(head, r, v, &mut s.proj);
-        let inv = if norm > 0.0 { 1.0 / norm } else { 0.0 };
-        let w = F::of_f64(scale * inv);
-        let p = &mut s.pts[sl * dd..(sl + 1) * dd];
-        for t in 0..dd {
-            p[t] = x[t] + w * v[t];
-        }
-        if norm > 0.0 {
-            let inv = F::of_f64(inv);
-            v.iter_mut().for_each(|t| *t = *t * inv);
-            r += 1;
-        }
-    }
-}
-
-/// v ← v − B·(Bᵀv) twice for the r orthonormal rows of `basis` (classical
-/// Gram–Schmidt with one re-orthogonalisation); returns ‖v‖ afterwards.
-fn project_out<F: Real>(basis: &[F], r: usize, v: &mut [F], proj: &mut [f64]) -> f64 {
-    let dd = v.len();
-    for _ in 0..2 {
-        if r == 0 {
-            break;
-        }
-        for (l, p) in proj[..r].iter_mut().enumerate() {
-            *p = dot(&basis[l * dd..(l + 1) * dd], v);
-        }
-        for (l, &p) in proj[..r].iter().enumerate() {
-            let c = F::of_f64(p);
-            for (vt, &bt) in v.iter_mut().zip(&basis[l * dd..(l + 1) * dd]) {
-                *vt = *vt - c * bt;
+        // Cholesky in place (lower triangle of `oc`), dropping vanishing pivots.
+        for j in 0..m {
+            for l in 0..=j {
+                let mut v = s.ob[j * m + l];
+                for t in 0..l {
+                    v -= s.oc[j * m + t] * s.oc[l * m + t];
+                }
+                if l == j {
+                    s.oc[j * m + j] = if v > 1e-24 * s.ob[j * m + j] && v > 0.0 {
+                        v.sqrt()
+                    } else {
+                        0.0
+                    };
+                } else {
+                    let piv = s.oc[l * m + l];
+                    s.oc[j * m + l] = if piv > 0.0 { v / piv } else { 0.0 };
+                }
             }
         }
+        let (mut pmin, mut pmax) = (f64::INFINITY, 0.0f64);
+        for j in 0..m {
+            let piv = s.oc[j * m + j];
+            pmax = pmax.max(piv);
+            if piv > 0.0 {
+                pmin = pmin.min(piv);
+            }
+        }
+        let well_conditioned = pmax * pmax < 1e3 * pmin * pmin;
+        // Z ← L⁻¹Z by forward substitution, coordinate by coordinate.
+        let mut start = 0;
+        while start < dd {
+            let end = (start + CHUNK).min(dd);
+            for j in 0..m {
+                let piv = s.oc[j * m + j];
+                let inv = if piv > 0.0 { F::of_f64(1.0 / piv) } else { F::zero() };
+                let (done, rest) = s.basis.split_at_mut(j * dd);
+                let zj = &mut rest[start..end];
+                for l in 0..j {
+                    let c = F::of_f64(s.oc[j * m + l]);
+                    if c != F::zero() {
+                        for (zt, &ql) in zj.iter_mut().zip(&done[l * dd + start..l * dd + end]) {
+                            *zt = *zt - c * ql;
+                        }
+                    }
+                }
+                zj.iter_mut().for_each(|t| *t = *t * inv);
+            }
+            start = end;
+        }
+        if well_conditioned {
+            break;
+        }
     }
-    dot(v, v).sqrt()
+
+    // The points x + (σ/√m)·qⱼ.
+    let w = F::of_f64(sigma / (m as f64).sqrt());
+    for j in 0..m {
+        let sl = s.new_order[k + j];
+        let q = &s.basis[j * dd..(j + 1) * dd];
+        let p = &mut s.pts[sl * dd..(sl + 1) * dd];
+        for ((pt, &xt), &qt) in p.iter_mut().zip(x).zip(q) {
+            *pt = xt + w * qt;
+        }
+    }
 }
 
 /// Σ aᵢbᵢ accumulated in f64 with eight independent partial sums in two groups
