@@ -22,10 +22,11 @@ pub enum Sampling {
     /// The reference's `orthogonal_sample=False`, used in its README.
     Gaussian,
     /// Gaussian draws orthonormalised against the reused rows and against each
-    /// other (the reference takes the last m columns of a QR factor; this is the
-    /// same subspace and distribution, computed by Gram–Schmidt with
-    /// re-orthogonalisation); the block of m new rows is scaled to unit Frobenius
-    /// norm (rows of norm 1/√m) and h = σ, so each offset has norm σ/√m. The
+    /// other (the reference takes the last m columns of a QR factor of
+    /// [reused; new]ᵀ; this is the same subspace and distribution, computed
+    /// block-wise: a projection through the reused rows' Gram matrix, then a
+    /// Cholesky QR); the block of m new rows is scaled to unit Frobenius norm
+    /// (rows of norm 1/√m) and h = σ, so each offset has norm σ/√m. The
     /// reference's constructor default `orthogonal_sample=True`.
     #[default]
     Orthogonal,
@@ -113,13 +114,14 @@ pub struct RelizoStep {
 /// otherwise (they fill the slots of the dropped samples) they are queried one
 /// by one.
 ///
-/// Work: O(n·d) in three fused passes over the samples (Δ with the k inner
-/// products that update G and give the distances; the Gaussian draws, the new
-/// points and the new rows of G; g = Σ cⱼuⱼ), plus O(n³) for the n×n solve;
-/// orthogonal sampling adds O(n²·d) for the Gram–Schmidt. Measured on the sphere
-/// at n = 8 with README settings (`benches/relizo.rs`), a step costs about 9 µs
-/// at d = 100 and 3 ms at d = 10⁵, against 0.40 and 17 ms for the reference on one
-/// CPU thread; at large d about 40% of it is drawing the 4·d normals.
+/// Work: three fused passes over the samples — Δ with the k inner products that
+/// update G and give the distances (O(n·d)); the Gaussian draws, the new points
+/// and the new rows of G (O(m·n·d)); g = Σ cⱼuⱼ (O(n·d)) — plus O(n³) for the
+/// n×n solve; orthogonal sampling adds O(n·m·d) for the orthonormalisation.
+/// Measured on the sphere at n = 8 with README settings (`benches/relizo.rs`), a
+/// step costs about 9 µs at d = 100 and 3 ms at d = 10⁵, against 0.40 and 17 ms
+/// for the reference on one CPU thread; at large d about 40% of it is drawing
+/// the 4·d normals.
 ///
 /// Memory: the n sample points (n·d values), the previous iterate (d), in
 /// orthogonal mode an n·d basis, plus (n + 1)·256 values of scratch and O(n²).
