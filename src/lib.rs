@@ -72,6 +72,11 @@ pub use rng::ZoRng;
 pub use schedule::{Constant, Schedule};
 pub use update::{Sgd, UpdateRule};
 
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// The names most programs need: `use zoptim::prelude::*;`.
 pub mod prelude {
     pub use crate::direction::Direction;

@@ -86,6 +86,12 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
     }
 
     /// Stop `minimize` once an evaluated value is ≤ `target`.
+    ///
+    /// Only values the run actually evaluated count. A central-difference
+    /// estimator never evaluates the iterate itself, only points at distance
+    /// μ·‖u‖ from it, so a target closer to the minimum than that offset
+    /// changes f is seen only by the final evaluation (and the run then stops
+    /// on another criterion).
     pub fn target(mut self, target: f64) -> Self {
         self.target = Some(target);
         self
@@ -353,6 +359,7 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
         let target = self.target.map(F::of_f64);
         let mut history = self.history.then(Vec::new);
         let mut window: VecDeque<F> = VecDeque::with_capacity(self.stagnation.map_or(0, |s| s.0 + 1));
+        window.push_back(f0);
         let stop = loop {
             let best_f = best.f.unwrap_or(f0);
             if target.is_some_and(|t| best_f <= t) {
