@@ -255,6 +255,13 @@ impl<F: Real> Estimate<F> {
         (&mut self.seeded, &mut self.coefs)
     }
 
+    /// The coefficients of a stored or seeded estimate, to be filled after the
+    /// directions are written (one per direction).
+    pub fn coefficients_mut(&mut self) -> &mut Vec<F> {
+        self.materialized = self.form == Form::Dense;
+        &mut self.coefs
+    }
+
     /// The coefficients cⱼ of a stored or seeded estimate (empty for dense).
     pub fn coefficients(&self) -> &[F] {
         match self.form {
