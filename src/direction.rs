@@ -1,4 +1,4 @@
-//! Random directions for two-point estimators, each normalised so that E[u uᵀ] = I.
+//! Random directions for two-point estimators, each normalised so that E\[u uᵀ\] = I.
 //!
 //! | sampler | u = | ‖u‖² | E‖g‖² / ‖∇f‖² (μ → 0, q = 1) | random numbers per direction |
 //! |---|---|---|---|---|
@@ -19,7 +19,7 @@ use crate::rng::ZoRng;
 /// Rademacher words exactly and keep the chunk in L1 for either precision.
 const CHUNK: usize = 256;
 
-/// The distribution of a random direction. Every variant has E[u uᵀ] = I, so a
+/// The distribution of a random direction. Every variant has E\[u uᵀ\] = I, so a
 /// two-point estimate (f(x+μu) − f(x))/μ·u is unbiased for ∇f as μ → 0.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -247,7 +247,7 @@ mod tests {
         }
     }
 
-    /// E[u uᵀ] = I, checked entry-wise on d = 4 with 200k draws: each entry of the
+    /// E\[u uᵀ\] = I, checked entry-wise on d = 4 with 200k draws: each entry of the
     /// sample mean has standard deviation at most sqrt(Var(uᵢuⱼ)/n) ≤ sqrt(3/n)
     /// ≈ 3.9e-3 (Gaussian diagonal; Var(uᵢ²) = 2; coordinate diagonal Var = d−1 = 3), so a 6-sd
     /// tolerance of 0.024 holds.

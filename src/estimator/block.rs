@@ -38,7 +38,7 @@ enum Partition {
 /// default, or user-given ranges such as a model's layers). Each step picks one
 /// block B ([`BlockOrder`]: random-permutation cycles by default), draws q
 /// directions z₁…z_q of length |B| from any [`Direction`] (normalised on the
-/// block: E[zzᵀ] = I_B, e.g. the sphere of radius √|B|), and estimates the block
+/// block: E\[zzᵀ\] = I_B, e.g. the sphere of radius √|B|), and estimates the block
 /// gradient from two points per direction:
 ///
 /// - central (default): g_B = (s/q) Σⱼ (f(x + μzⱼ) − f(x − μzⱼ))/(2μ) · zⱼ — **2q queries**;
@@ -46,9 +46,9 @@ enum Partition {
 ///
 /// with g = 0 outside B (the estimate's [`support`](Estimate::support) is B, so
 /// the update touches only B) and s = 1, or s = K with
-/// [`unbiased`](BlockCoordinate::unbiased). As μ → 0, E[g_B | B] = ∇_B f; with
+/// [`unbiased`](BlockCoordinate::unbiased). As μ → 0, E\[g_B | B\] = ∇_B f; with
 /// s = K and a uniformly chosen block (uniform or permutation order),
-/// E[g] = Σ_B (1/K)·K·∇_B f = ∇f for any block sizes. The second moment is
+/// E\[g\] = Σ_B (1/K)·K·∇_B f = ∇f for any block sizes. The second moment is
 /// about (|B| + 2)·‖∇_B f‖²/q for Gaussian directions.
 ///
 /// **Work and memory.** Directions are seed-replayed (MeZO's trick) and x is
@@ -150,8 +150,8 @@ impl<F: Real> BlockCoordinate<F> {
         self
     }
 
-    /// Scale the block estimate by K, so that E[g] = ∇f under uniform or
-    /// permutation block order (default: off, E[g | B] = ∇_B f).
+    /// Scale the block estimate by K, so that E\[g\] = ∇f under uniform or
+    /// permutation block order (default: off, E\[g | B\] = ∇_B f).
     pub fn unbiased(mut self, on: bool) -> Self {
         self.unbiased = on;
         self

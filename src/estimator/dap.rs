@@ -77,7 +77,7 @@ pub enum ProxyKind {
 /// The directionally aligned perturbation (DAP) estimator (Ma & Huang, ICLR
 /// 2025 spotlight; arXiv 2510.19975).
 ///
-/// Among perturbations with E[vvᵀ] = I, the two-point estimator's variance (as
+/// Among perturbations with E\[vvᵀ\] = I, the two-point estimator's variance (as
 /// μ → 0) is smallest when ‖v‖² = d and aᵀv = ±‖a‖ for the gradient a. DAP
 /// aligns v with a *proxy* a of the gradient, â = a/‖a‖:
 ///
@@ -86,7 +86,7 @@ pub enum ProxyKind {
 /// with ŵ = P w/‖P w‖ for a Gaussian w and P = I − ââᵀ (ŵ uniform on the unit
 /// sphere of â⊥) and ξ a Rademacher sign: the paper's exact minimum-variance
 /// variant (the reference's `"optimal"`), for which ‖v‖² = d, âᵀv = ±1 and
-/// E[vvᵀ] = ââᵀ + (d−1)·P/(d−1) = I for *any* fixed â, so the estimate stays
+/// E\[vvᵀ\] = ââᵀ + (d−1)·P/(d−1) = I for *any* fixed â, so the estimate stays
 /// unbiased whatever the proxy's quality. With the true gradient as proxy,
 /// âᵀg = ‖a‖ on every draw: the estimate is exact along the gradient and all
 /// its variance, (d−1)‖a‖²/q, lies in a⊥.
@@ -130,12 +130,12 @@ pub enum ProxyKind {
 ///
 /// # Deviations from the reference code (dap-zoo-optimization)
 /// - Normalisation is global (the LLM and mesh code normalise each row of a
-///   tensor, which breaks E[vvᵀ] = I).
+///   tensor, which breaks E\[vvᵀ\] = I).
 /// - Every sampler is what it says (the reference's `"rademacher"` option
 ///   silently samples uniform).
 /// - The exact variant v = ξ(â + √(d−1)ŵ) is used everywhere; the LLM and
 ///   synthetic "grad" modes use v = Pz + ξâ with an unnormalised z, which
-///   satisfies E[vvᵀ] = I and aᵀv = ±‖a‖ but not ‖v‖² = d.
+///   satisfies E\[vvᵀ\] = I and aᵀv = ±‖a‖ but not ‖v‖² = d.
 /// - ŵ is computed from w in one fused pass (âᵀw and ‖w‖² together, then
 ///   ‖Pw‖² = ‖w‖² − (âᵀw)²); draws with ‖Pw‖² ≤ 10⁻²·‖w‖² (w within ~6° of ±â)
 ///   are redrawn, which keeps that subtraction accurate and leaves ŵ exactly
