@@ -4,7 +4,8 @@
 //! coordinates zeroed (so 4 gradient entries are exactly 0). At that fixed x,
 //! each estimator is called `trials` times (default 1000, as in the paper) and
 //! each estimate g is scored by its τ-MSE: the mean of (gᵢ − ∂ᵢf)² over the
-//! coordinates with |∂ᵢf| ≥ τ = 0.01. The table gives the median over trials.
+//! coordinates with |∂ᵢf| ≥ τ = 0.01. The table gives the median over trials
+//! (the statistic of the paper's box plots) and, for comparison, ratios of means.
 //!
 //! All four methods use forward differences (the reference's form) and the same
 //! query budget per estimate, B + 1 for "batch size" B:
@@ -32,7 +33,13 @@
 //! within reading error. The issue's "≥ 25% at every batch size" sits at this
 //! limit: with 1000 trials each median carries a few per cent of sampling error,
 //! so some batch sizes land on either side of it. Run with `--trials 20000` to
-//! see the ratios settle near 0.755.
+//! see the median ratios settle near 0.755 and the mean ratios near 0.79.
+//!
+//! Two-stage DAP has no closed form here (its proxy is itself noisy); measured
+//! with 20000 trials its *mean* τ-MSE is 4–10% below uniform's at every batch
+//! size, and its *median* 3–8% below from B = 64 on but about 1% above at
+//! B = 32 (b = 16 pilot directions give a proxy within ~35° of the gradient),
+//! in line with the paper's "up to 10%". Both statistics are printed.
 //!
 //! Run: `cargo run --release --example dap_mse [-- --trials N]`
 use ndarray::{ArrayView1, ArrayViewMut1};
@@ -130,8 +137,12 @@ fn main() {
     );
     println!();
     println!(
-        "{:>5} {:>7} | {:>10} {:>10} {:>10} {:>10} | {:>9} {:>9}",
-        "batch", "queries", "gaussian", "uniform", "DAP true", "DAP 2-st", "true/uni", "2st/uni"
+        "{:>5} {:>7} | {:>10} {:>10} {:>10} {:>10} | {:>9} {:>9} | {:>9} {:>9}",
+        "", "", "median", "τ-MSE", "", "", "median", "ratios", "mean", "ratios"
+    );
+    println!(
+        "{:>5} {:>7} | {:>10} {:>10} {:>10} {:>10} | {:>9} {:>9} | {:>9} {:>9}",
+        "batch", "queries", "gaussian", "uniform", "DAP true", "DAP 2-st", "true/uni", "2st/uni", "true/uni", "2st/uni"
     );
 
     let a_p = a.clone();
@@ -150,11 +161,11 @@ fn main() {
         .directions(b)
         .mu(mu);
         let mut dap_two = Dap::two_stage(b / 2).mu(mu);
-        let mut m = [
-            median(&mut tau_mse(&mut gauss, &mut f, &x, &grad, trials, seed)),
-            median(&mut tau_mse(&mut uni, &mut f, &x, &grad, trials, seed)),
-            median(&mut tau_mse(&mut dap_true, &mut f, &x, &grad, trials, seed)),
-            median(&mut tau_mse(&mut dap_two, &mut f, &x, &grad, trials, seed)),
+        let mut scores = [
+            tau_mse(&mut gauss, &mut f, &x, &grad, trials, seed),
+            tau_mse(&mut uni, &mut f, &x, &grad, trials, seed),
+            tau_mse(&mut dap_true, &mut f, &x, &grad, trials, seed),
+            tau_mse(&mut dap_two, &mut f, &x, &grad, trials, seed),
         ];
         let queries = [
             GradientEstimator::<f64>::max_queries(&gauss, D),
@@ -163,18 +174,21 @@ fn main() {
             dap_two.max_queries(D),
         ];
         assert!(queries.iter().all(|&q| q == b + 1), "unequal budgets: {queries:?}");
+        let means: Vec<f64> = scores.iter().map(|s| s.iter().sum::<f64>() / s.len() as f64).collect();
+        let m: Vec<f64> = scores.iter_mut().map(|s| median(s)).collect();
         let r_true = m[2] / m[1];
         let r_two = m[3] / m[1];
         ok_true &= r_true <= 0.75;
         ok_two &= r_two <= 1.0;
-        m.iter_mut().for_each(|v| *v = (*v * 1e4).round() / 1e4);
         println!(
-            "{b:>5} {:>7} | {:>10.4} {:>10.4} {:>10.4} {:>10.4} | {r_true:>9.3} {r_two:>9.3}",
+            "{b:>5} {:>7} | {:>10.4} {:>10.4} {:>10.4} {:>10.4} | {r_true:>9.3} {r_two:>9.3} | {:>9.3} {:>9.3}",
             b + 1,
             m[0],
             m[1],
             m[2],
-            m[3]
+            m[3],
+            means[2] / means[1],
+            means[3] / means[1],
         );
     }
     let dd = D as f64;
@@ -186,7 +200,7 @@ fn main() {
         (s - 1.0) / uni_trace
     );
     println!(
-        "issue targets: DAP-true ≥ 25% below uniform at every batch: {}; two-stage no worse than uniform: {}",
+        "issue targets (medians): DAP-true ≥ 25% below uniform at every batch: {}; two-stage no worse than uniform: {}",
         if ok_true { "met" } else { "NOT met" },
         if ok_two { "met" } else { "NOT met" }
     );
