@@ -90,6 +90,37 @@ fn every_direction_has_squared_norm_d_and_unit_alignment() {
     }
 }
 
+/// A tiny but non-zero proxy (1e-200 per entry: its squared norm underflows f64)
+/// still gives aligned directions; a threshold set by the user makes it fall back.
+#[test]
+fn tiny_proxies_are_aligned_unless_a_threshold_is_set() {
+    let d = 5;
+    let a = vec![1e-200, -2e-200, 0.0, 3e-200, 1e-200];
+    let a_hat = unit(&a.iter().map(|v| v * 1e200).collect::<Vec<_>>());
+    let recorded = RefCell::new(Vec::<Vec<f64>>::new());
+    let mut f = |x: ArrayView1<f64>| {
+        if x.iter().any(|&v| v != 0.0) {
+            recorded.borrow_mut().push(x.to_vec());
+        }
+        x.sum()
+    };
+    let mut rng = ZoRng::seed_from_u64(6);
+    let mut out = Estimate::new();
+    let mut x = vec![0.0; d];
+    let mut dap = Dap::with_proxy(constant_proxy(a.clone())).mu(1.0);
+    for _ in 0..20 {
+        estimate_once(&mut dap, &mut f, &mut x, &mut rng, &mut out).unwrap();
+    }
+    assert_eq!(dap.fallbacks(), 0);
+    for v in recorded.take() {
+        let al: f64 = v.iter().zip(&a_hat).map(|(s, t)| s * t).sum();
+        assert!((al.abs() - 1.0).abs() < 1e-12, "âᵀv = {al}");
+    }
+    let mut dap = Dap::with_proxy(constant_proxy(a)).mu(1.0).min_proxy_norm(1e-100);
+    estimate_once(&mut dap, &mut f, &mut x, &mut rng, &mut out).unwrap();
+    assert_eq!(dap.fallbacks(), 1);
+}
+
 /// E[vvᵀ] = I and E[v] = 0 for a fixed proxy, entry by entry, over 100k draws
 /// at d = 4. Each entry's sample mean is compared with its target within 5
 /// estimated standard errors (sqrt of the entry's sample variance over n; the

@@ -54,7 +54,7 @@ impl<F: Real, T: TestFunction<F>> GradientProxy<F> for ExactGradient<T> {
 
 /// Where [`Dap`] takes its proxy from.
 enum Source<F: Real> {
-    Given(Box<dyn GradientProxy<F>>),
+    Given(Box<dyn GradientProxy<F> + Send>),
     TwoStage { pilot: usize },
     Previous,
 }
@@ -108,12 +108,13 @@ pub enum ProxyKind {
 ///   (and the first after a reset) has no proxy and uses the sphere fall-back.
 ///
 /// # Fall-back
-/// When the proxy's norm is not a finite number above `min_proxy_norm`
-/// (default 0: only a zero, underflowing or non-finite proxy), â cannot be
-/// formed and the directions are uniform on the sphere of radius √d instead —
-/// also minimum-variance (but not aligned). The reference's LLM code falls back
-/// at ‖a‖² ≤ 1e-3, an absolute threshold tied to its loss scale; since DAP is
-/// unbiased for any â, a tiny but representable proxy needs no fall-back here.
+/// If the proxy is zero, or its norm is not finite, or ‖a‖ ≤ `min_proxy_norm`
+/// (default 0), the directions of that step are uniform on the sphere of radius
+/// √d instead — also minimum-variance, but not aligned. ‖a‖ is computed with
+/// rescaling, so a tiny proxy is not lost to underflow. The reference's LLM code
+/// falls back at ‖a‖² ≤ 1e-3, an absolute threshold tied to its loss scale;
+/// since DAP is unbiased for any â, a tiny but non-zero proxy needs no
+/// fall-back here (set `min_proxy_norm` to get one).
 /// [`Dap::fallbacks`] counts the steps that fell back.
 ///
 /// # Cost
@@ -187,8 +188,10 @@ impl<F: Real> Dap<F> {
         }
     }
 
-    /// DAP aligned with a user-supplied proxy (one direction per step).
-    pub fn with_proxy(proxy: impl GradientProxy<F> + 'static) -> Self {
+    /// DAP aligned with a user-supplied proxy (one direction per step). The proxy
+    /// must be `Send` so that the estimator (and an optimizer owning it) can move
+    /// to another thread.
+    pub fn with_proxy(proxy: impl GradientProxy<F> + Send + 'static) -> Self {
         Self::with_source(Source::Given(Box::new(proxy)), 1)
     }
 
@@ -307,14 +310,15 @@ impl<F: Real> Dap<F> {
     }
 }
 
-/// ‖a‖, accumulated in f64 (rescaled on the rare overflow of the plain sum).
+/// ‖a‖, accumulated in f64; rescaled by max|aᵢ| when the plain sum of squares
+/// could have overflowed or underflowed, so any non-zero finite proxy has ‖a‖ > 0.
 fn norm<F: Real>(a: &[F]) -> f64 {
     let ss: f64 = a.iter().map(|&v| v.as_f64() * v.as_f64()).sum();
-    if ss.is_finite() || ss.is_nan() {
+    if ss.is_nan() || (ss.is_finite() && ss > 1e-280) {
         return ss.sqrt();
     }
     let m = a.iter().fold(0.0f64, |m, &v| m.max(v.as_f64().abs()));
-    if !m.is_finite() {
+    if m == 0.0 || !m.is_finite() {
         return m;
     }
     let ss: f64 = a.iter().map(|&v| (v.as_f64() / m) * (v.as_f64() / m)).sum();
@@ -510,8 +514,7 @@ impl<F: Real> GradientEstimator<F> for Dap<F> {
         }
         let (c0, cd) = coefs.split_at_mut(extra);
         // Two-stage labels its DAP queries after the pilot's.
-        let res = Self::differences(&mut self.points, &mut self.values, x, dirs, mu, fx, pilot, ctx, cd);
-        res?;
+        Self::differences(&mut self.points, &mut self.values, x, dirs, mu, fx, pilot, ctx, cd)?;
         if extra == 1 {
             let total = F::of_f64((pilot + q) as f64);
             c0[0] = F::of_f64(pilot as f64) / total;
