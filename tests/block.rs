@@ -310,3 +310,74 @@ fn budget_counts_and_reproducibility() {
     let f0 = f.value(x0.view());
     assert!(a.best_f < 0.1 * f0, "{} vs {f0}", a.best_f);
 }
+
+/// After the first step, a step allocates nothing (for every order and difference).
+#[test]
+fn steps_allocate_nothing_after_warm_up() {
+    // The counter sees allocations (so a zero below means something).
+    let probe = allocations();
+    std::hint::black_box(vec![1u8; 3]);
+    assert!(allocations() > probe);
+    let d = 1000;
+    let mut f = |x: ArrayView1<f64>| x.dot(&x);
+    for (order, difference) in [
+        (BlockOrder::Permutation, Difference::Central),
+        (BlockOrder::Uniform, Difference::Forward),
+        (BlockOrder::Cyclic, Difference::Central),
+    ] {
+        let mut opt = Optimizer::builder(
+            BlockCoordinate::new(8)
+                .order(order)
+                .difference(difference)
+                .directions(2),
+        )
+        .learning_rate(1e-3)
+        .build()
+        .unwrap();
+        let mut x = Array1::from_elem(d, 1.0);
+        opt.step(&mut x, &mut f).unwrap();
+        let before = allocations();
+        for _ in 0..50 {
+            opt.step(&mut x, &mut f).unwrap();
+        }
+        assert_eq!(allocations() - before, 0, "{order:?} {difference:?}");
+    }
+}
+
+/// Counts heap allocations made by the current thread (tests run in parallel
+/// threads, so a per-thread count is not disturbed by other tests).
+struct CountingAllocator;
+
+thread_local! {
+    static ALLOCATIONS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+fn count_one() {
+    let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+}
+
+fn allocations() -> usize {
+    ALLOCATIONS.with(|c| c.get())
+}
+
+// SAFETY: forwards every call to the system allocator unchanged.
+unsafe impl std::alloc::GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        count_one();
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        count_one();
+        unsafe { std::alloc::System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        count_one();
+        unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAllocator = CountingAllocator;

@@ -344,3 +344,78 @@ fn runs_within_budget_reproducibly_and_makes_progress() {
         assert!(r.best_f < 0.1 * f0, "{:?}: {} vs {f0}", make().proxy_kind(), r.best_f);
     }
 }
+
+/// After the first step, a step allocates nothing, for each proxy source and
+/// both differences (a closure proxy writing in place; `ExactGradient` allocates
+/// by design and is not used here).
+#[test]
+fn steps_allocate_nothing_after_warm_up() {
+    // The counter sees allocations (so a zero below means something).
+    let probe = allocations();
+    std::hint::black_box(vec![1u8; 3]);
+    assert!(allocations() > probe);
+    let d = 300;
+    let mut f = |x: ArrayView1<f64>| x.dot(&x);
+    let makers: [fn() -> Dap<f64>; 3] = [
+        || {
+            Dap::with_proxy(|x: ArrayView1<f64>, mut a: ArrayViewMut1<f64>| {
+                a.zip_mut_with(&x, |ai, &xi| *ai = 2.0 * xi)
+            })
+        },
+        || Dap::two_stage(3),
+        || Dap::previous().directions(2),
+    ];
+    for make in makers {
+        for difference in [Difference::Forward, Difference::Central] {
+            let mut opt = Optimizer::builder(make().difference(difference).mu(1e-6))
+                .learning_rate(1e-3)
+                .build()
+                .unwrap();
+            let mut x = Array1::from_elem(d, 1.0);
+            opt.step(&mut x, &mut f).unwrap();
+            let before = allocations();
+            for _ in 0..20 {
+                opt.step(&mut x, &mut f).unwrap();
+            }
+            assert_eq!(allocations() - before, 0, "{:?} {difference:?}", make().proxy_kind());
+        }
+    }
+}
+
+/// Counts heap allocations made by the current thread (tests run in parallel
+/// threads, so a per-thread count is not disturbed by other tests).
+struct CountingAllocator;
+
+thread_local! {
+    static ALLOCATIONS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+fn count_one() {
+    let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+}
+
+fn allocations() -> usize {
+    ALLOCATIONS.with(|c| c.get())
+}
+
+// SAFETY: forwards every call to the system allocator unchanged.
+unsafe impl std::alloc::GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        count_one();
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        count_one();
+        unsafe { std::alloc::System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        count_one();
+        unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAllocator = CountingAllocator;
