@@ -71,6 +71,24 @@ enum Partition {
 /// ZO-Bench "block-wise" variant, which visits *every* block per step, is a
 /// different method. Defaults: K-scaling off (the learning rate absorbs it),
 /// μ = 1e-3 (MeZO's ε), Gaussian directions, central differences, q = 1.
+///
+/// # Example
+/// ```
+/// use ndarray::{Array1, ArrayView1};
+/// use zoptim::prelude::*;
+///
+/// // Two "layers" of 10 and 30 parameters, one perturbed and updated per step.
+/// let mut f = |x: ArrayView1<f64>| x.dot(&x);
+/// let bcd = BlockCoordinate::with_ranges(vec![0..10, 10..40]).mu(1e-6);
+/// let mut opt = Optimizer::builder(bcd)
+///     .learning_rate(0.02)
+///     .max_evaluations(4_000)
+///     .seed(7)
+///     .build()?;
+/// let report = opt.minimize(&mut f, &Array1::from_elem(40, 1.0))?;
+/// assert!(report.best_f < 1e-6, "{}", report.best_f);
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct BlockCoordinate<F> {
     partition: Partition,

@@ -142,6 +142,23 @@ pub enum ProxyKind {
 ///   are redrawn, which keeps that subtraction accurate and leaves ŵ exactly
 ///   uniform on the sphere of â⊥ (for Gaussian w, the direction of Pw is
 ///   independent of the angle between w and â).
+///
+/// # Example
+/// ```
+/// use ndarray::{Array1, ArrayView1};
+/// use zoptim::prelude::*;
+///
+/// // Two-stage DAP: 4 uniform directions for the proxy, 4 aligned ones; 9 queries a step.
+/// let mut f = |x: ArrayView1<f64>| x.dot(&x);
+/// let mut opt = Optimizer::builder(Dap::two_stage(4).mu(1e-7))
+///     .learning_rate(0.05)
+///     .max_evaluations(3_000)
+///     .seed(3)
+///     .build()?;
+/// let report = opt.minimize(&mut f, &Array1::from_elem(10, 1.0))?;
+/// assert!(report.best_f < 1e-6, "{}", report.best_f);
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 pub struct Dap<F: Real> {
     source: Source<F>,
     difference: Difference,
