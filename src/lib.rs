@@ -10,7 +10,7 @@
 //! | concept | trait | built in |
 //! |---|---|---|
 //! | the function | [`Objective`] | any `FnMut(ArrayView1<F>) -> F` |
-//! | gradient estimate | [`GradientEstimator`] | [`TwoPoint`], [`Coordinate`] |
+//! | gradient estimate | [`GradientEstimator`] | [`TwoPoint`], [`Coordinate`], [`Dap`], [`BlockCoordinate`] |
 //! | random directions | — | [`Direction`]: Gaussian, Rademacher, sphere, coordinate |
 //! | update rule | [`UpdateRule`] | [`Sgd`] |
 //! | schedules | [`Schedule`] | constants (`f64`) |
@@ -62,7 +62,10 @@ pub mod update;
 
 pub use direction::{Direction, SeededDirection};
 pub use error::{Error, Query, Result};
-pub use estimator::{Coordinate, Difference, Estimate, EstimateInfo, GradientEstimator, Storage, TwoPoint};
+pub use estimator::{
+    BlockCoordinate, BlockOrder, Coordinate, Dap, Difference, Estimate, EstimateInfo, GradientEstimator, Storage,
+    TwoPoint,
+};
 pub use objective::{Objective, Oracle};
 pub use observer::Observer;
 pub use optimizer::{Optimizer, OptimizerBuilder};
@@ -80,7 +83,9 @@ pub struct ReadmeDoctests;
 /// The names most programs need: `use zoptim::prelude::*;`.
 pub mod prelude {
     pub use crate::direction::Direction;
-    pub use crate::estimator::{Coordinate, Difference, GradientEstimator, Storage, TwoPoint};
+    pub use crate::estimator::{
+        BlockCoordinate, BlockOrder, Coordinate, Dap, Difference, GradientEstimator, Storage, TwoPoint,
+    };
     pub use crate::objective::Objective;
     pub use crate::optimizer::Optimizer;
     pub use crate::report::{Report, StopReason};

@@ -5,10 +5,14 @@
 //! query) and a view of x, and writes an estimate of ∇f(x). It never moves x:
 //! the [`UpdateRule`](crate::update::UpdateRule) turns the estimate into a step.
 
+mod block;
 mod coordinate;
+mod dap;
 mod two_point;
 
+pub use block::{BlockCoordinate, BlockOrder};
 pub use coordinate::Coordinate;
+pub use dap::{Dap, ExactGradient, GradientProxy, ProxyKind};
 pub use two_point::{Difference, Storage, TwoPoint};
 
 use crate::direction::SeededDirection;
