@@ -5,9 +5,17 @@
 //! themselves (line searches, conservative steps); those declare how many
 //! queries they may make in [`UpdateRule::max_queries`].
 
+mod adam;
+mod conservative;
+mod momentum;
 mod sgd;
+mod sign;
 
+pub use adam::{Adam, WeightDecay};
+pub use conservative::Conservative;
+pub use momentum::Momentum;
 pub use sgd::Sgd;
+pub use sign::{SignMode, SignSgd};
 
 use crate::error::Result;
 use crate::estimator::Estimate;
