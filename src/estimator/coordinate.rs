@@ -14,7 +14,7 @@ use ndarray::ArrayView2;
 /// over all d coordinates (k = d, no randomness, no sampling variance) or a
 /// uniformly random subset of k per step ([`Coordinate::subset`]; a partial
 /// Fisher–Yates shuffle, O(k) per step). Coordinates outside the subset get 0,
-/// so E[g] = (k/d)·∇f; [`Coordinate::unbiased`] scales by d/k to make E[g] = ∇f.
+/// so E\[g\] = (k/d)·∇f; [`Coordinate::unbiased`] scales by d/k to make E\[g\] = ∇f.
 ///
 /// **Deviation (numerical, documented):** hᵢ is the step actually represented in
 /// floating point, (xᵢ + μ) − xᵢ, not μ itself; this removes the rounding of
@@ -75,7 +75,7 @@ impl<F: Real> Coordinate<F> {
         self
     }
 
-    /// With a subset, scale by d/k so that E[g] = ∇f (default: off, true partials).
+    /// With a subset, scale by d/k so that E\[g\] = ∇f (default: off, true partials).
     pub fn unbiased(mut self, on: bool) -> Self {
         self.unbiased = on;
         self

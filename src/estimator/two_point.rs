@@ -43,14 +43,14 @@ pub enum Storage {
 
 /// The two-point random-direction gradient estimator (RGE).
 ///
-/// With q directions u₁…u_q drawn from a [`Direction`] (all with E[uuᵀ] = I) and
+/// With q directions u₁…u_q drawn from a [`Direction`] (all with E\[uuᵀ\] = I) and
 /// smoothing μ:
 ///
 /// - forward: g = (1/q) Σⱼ (f(x+μuⱼ) − f(x))/μ · uⱼ — **q + 1 queries** (q when
 ///   f(x) is already known);
 /// - central: g = (1/q) Σⱼ (f(x+μuⱼ) − f(x−μuⱼ))/(2μ) · uⱼ — **2q queries**.
 ///
-/// As μ → 0, E[g] = ∇f and E‖g‖² = ((d+2)/q + (q−1)/q)·‖∇f‖² for Gaussian
+/// As μ → 0, E\[g\] = ∇f and E‖g‖² = ((d+2)/q + (q−1)/q)·‖∇f‖² for Gaussian
 /// directions, (d/q + (q−1)/q)·‖∇f‖² for Rademacher, sphere and coordinate ones.
 ///
 /// Named configurations: [`TwoPoint::spsa`] (Spall 1992: central, Rademacher),
