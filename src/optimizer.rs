@@ -307,7 +307,9 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
     /// [`reset`](Optimizer::reset) first), [`Error::NonFiniteStart`] for a
     /// non-finite x on the first step, [`Error::BudgetExhausted`],
     /// [`Error::NonFiniteObjective`], [`Error::NonFiniteEstimate`],
-    /// [`Error::Infeasible`] for an x outside the projection's set on the first step.
+    /// [`Error::Infeasible`] for an x outside the projection's set on the first
+    /// step (after building or [`reset`](Optimizer::reset); later steps project
+    /// whatever x they are given).
     ///
     /// With a [`projection`](OptimizerBuilder::projection), x is projected after
     /// the update.
@@ -578,10 +580,13 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
         };
         match violation {
             None => Ok(()),
-            Some(violation) => Err(Error::Infeasible {
-                constraint: p.name(),
-                violation,
-            }),
+            Some(violation) => {
+                let constraint = p.name();
+                // The next `step` checks its x again (the check runs while the
+                // dimension is unset).
+                self.dim = None;
+                Err(Error::Infeasible { constraint, violation })
+            }
         }
     }
 

@@ -2,10 +2,10 @@
 //! actually reach the estimator and the update.
 
 use ndarray::{ArrayView1, array};
-use zoptim::prelude::*;
-use zoptim::schedule::{Constant, Schedule};
 use zoptim::Error;
+use zoptim::prelude::*;
 use zoptim::problems::Sphere;
+use zoptim::schedule::{Constant, Schedule};
 
 fn close(a: f64, b: f64) {
     assert!((a - b).abs() <= 1e-14 * b.abs().max(1.0), "{a} vs {b}");

@@ -35,7 +35,10 @@ fn apply<U: UpdateRule<f64>>(
 fn close(a: &[f64], b: &[f64], tol: f64) {
     assert_eq!(a.len(), b.len());
     for (i, (x, y)) in a.iter().zip(b).enumerate() {
-        assert!((x - y).abs() <= tol * (1.0 + y.abs()), "coordinate {i}: {x} vs {y} ({a:?} vs {b:?})");
+        assert!(
+            (x - y).abs() <= tol * (1.0 + y.abs()),
+            "coordinate {i}: {x} vs {y} ({a:?} vs {b:?})"
+        );
     }
 }
 
@@ -138,7 +141,10 @@ fn scalar_sign_rejects_dense_and_multi_direction_estimates_leaving_x_unchanged()
     let mut r = SignSgd::scalar();
     let mut x = [1.0, 2.0];
     let err = apply(&mut r, &mut x, &[1.0, 1.0], 0..2, 0.1).unwrap_err();
-    assert!(matches!(err, Error::InvalidParameter { name: "sign mode", .. }), "{err}");
+    assert!(
+        matches!(err, Error::InvalidParameter { name: "sign mode", .. }),
+        "{err}"
+    );
     assert_eq!(x, [1.0, 2.0]);
 
     let mut est = Estimate::<f64>::new();
@@ -210,8 +216,18 @@ fn amsgrad_uses_the_running_max_of_v() {
     UpdateRule::<f64>::prepare(&mut ams, 1).unwrap();
     UpdateRule::<f64>::prepare(&mut plain, 1).unwrap();
     let (mut xa, mut xp) = ([0.0], [0.0]);
-    let mut sa = ScalarAdam { m: 0.0, v: 0.0, vmax: 0.0, t: 0 };
-    let mut sp = ScalarAdam { m: 0.0, v: 0.0, vmax: 0.0, t: 0 };
+    let mut sa = ScalarAdam {
+        m: 0.0,
+        v: 0.0,
+        vmax: 0.0,
+        t: 0,
+    };
+    let mut sp = ScalarAdam {
+        m: 0.0,
+        v: 0.0,
+        vmax: 0.0,
+        t: 0,
+    };
     let (mut wa, mut wp) = (0.0, 0.0);
     for g in gs {
         apply(&mut ams, &mut xa, &[g], 0..1, 0.1).unwrap();
@@ -223,7 +239,11 @@ fn amsgrad_uses_the_running_max_of_v() {
     }
     // After g = 0.3 at step 4, v = 0.999³·0.001 + 0.001·0.09 = 0.001087 > 0.001.
     close(ams.max_second_moment(), &[sa.vmax], 1e-15);
-    close(ams.max_second_moment(), &[0.999f64.powi(3) * 0.001 + 0.001 * 0.09], 1e-15);
+    close(
+        ams.max_second_moment(),
+        &[0.999f64.powi(3) * 0.001 + 0.001 * 0.09],
+        1e-15,
+    );
     // Step 2 by hand: m̂ = 0.09/0.19; v̂ = 0.001/0.001999 with AMSGrad, 0.000999/0.001999 without.
     let step2_ams = 0.1 * (0.09 / 0.19) / ((0.001f64 / 0.001999).sqrt() + 1e-8);
     let step2_plain = 0.1 * (0.09 / 0.19) / ((0.000999f64 / 0.001999).sqrt() + 1e-8);
@@ -354,7 +374,16 @@ fn conservative_failure_leaves_x_unchanged() {
         fx: None,
     };
     let err = r.apply(&mut x, &mut est, &mut ctx).unwrap_err();
-    assert!(matches!(err, Error::NonFiniteObjective { query: Query::Trial(0), .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::NonFiniteObjective {
+                query: Query::Trial(0),
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert_eq!(x, [0.0]);
 }
 
