@@ -41,13 +41,12 @@ fn ball_projection_lands_on_the_sphere() {
     assert!(!ball.project(&mut [1.5, 1.0, 1.0], 0..3));
 }
 
+type MakeSet = fn() -> Box<dyn Projection<f64>>;
+
 #[test]
 fn every_iterate_stays_feasible() {
     let d = 10;
-    let sets: Vec<Box<dyn Fn() -> Box<dyn Projection<f64>>>> = vec![
-        Box::new(|| Box::new(Bounds::uniform(-1.0, 1.0))),
-        Box::new(|| Box::new(Ball::origin(1.5))),
-    ];
+    let sets: [MakeSet; 2] = [|| Box::new(Bounds::uniform(-1.0, 1.0)), || Box::new(Ball::origin(1.5))];
     for make in sets {
         let checker = make();
         let name = checker.name();
