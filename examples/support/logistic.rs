@@ -1,5 +1,6 @@
 //! Synthetic logistic regression shared by the `logistic_regression` and
 //! `update_rules` examples.
+#![allow(dead_code)] // each example uses part of it
 
 use ndarray::{Array1, ArrayView1};
 use zoptim::stochastic::BatchIndices;
