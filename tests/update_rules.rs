@@ -469,3 +469,33 @@ fn every_rule_descends_a_quadratic() {
         assert!(last < 20.0, "{name}: f = {last}");
     }
 }
+
+#[test]
+fn adam_mixed_full_and_block_steps_match_a_per_coordinate_reference() {
+    // Full steps (one shared count), then blocks, then full steps again (counts now
+    // differ per coordinate): each coordinate must follow its own scalar Adam.
+    for amsgrad in [false, true] {
+        let d = 6;
+        let mut r = Adam::<f64>::new().amsgrad(amsgrad);
+        UpdateRule::<f64>::prepare(&mut r, d).unwrap();
+        let mut x = vec![0.3; d];
+        let mut refs: Vec<ScalarAdam> = (0..d)
+            .map(|_| ScalarAdam {
+                m: 0.0,
+                v: 0.0,
+                vmax: 0.0,
+                t: 0,
+            })
+            .collect();
+        let mut want = vec![0.3; d];
+        let steps: Vec<Range<usize>> = vec![0..6, 0..6, 1..3, 2..5, 0..6, 4..6, 0..6, 0..6];
+        for (k, s) in steps.into_iter().enumerate() {
+            let g: Vec<f64> = s.clone().map(|i| ((i * 7 + k * 3) % 5) as f64 - 2.0).collect();
+            apply(&mut r, &mut x, &g, s.clone(), 0.05).unwrap();
+            for (i, gi) in s.zip(&g) {
+                want[i] = refs[i].step(want[i], *gi, 0.05, amsgrad, true);
+            }
+            close(&x, &want, 1e-13);
+        }
+    }
+}

@@ -62,6 +62,8 @@ pub struct Adam<F> {
     v: Vec<F>,
     v_max: Vec<F>,
     t: Vec<u64>,
+    /// The common step count while every step had full support (then `t` is stale).
+    t_all: Option<u64>,
 }
 
 impl<F: Real> Default for Adam<F> {
@@ -85,6 +87,7 @@ impl<F: Real> Adam<F> {
             v: Vec::new(),
             v_max: Vec::new(),
             t: Vec::new(),
+            t_all: Some(0),
         }
     }
 
@@ -151,6 +154,65 @@ impl<F: Real> Adam<F> {
     }
 }
 
+/// (η/(1 − β₁ᵗ), 1/√(1 − β₂ᵗ)), or (η, 1) without bias correction.
+fn corrections<F: Real>((beta1, beta2, on): (f64, f64, bool), lr: F, t: u64) -> (F, F) {
+    if !on {
+        return (lr, F::one());
+    }
+    let e = t.min(i32::MAX as u64) as i32;
+    let bc1 = 1.0 - beta1.powi(e);
+    let bc2 = 1.0 - beta2.powi(e);
+    (lr / F::of_f64(bc1), F::of_f64(1.0 / bc2.sqrt()))
+}
+
+/// The per-coordinate Adam update with the step's constants.
+struct Kernel<F> {
+    b1: F,
+    b2: F,
+    one_b1: F,
+    one_b2: F,
+    eps: F,
+    wd: Option<F>,
+    shrink: Option<F>,
+}
+
+impl<F: Real> Kernel<F> {
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn run(&self, x: &mut [F], m: &mut [F], v: &mut [F], vmax: Option<&mut [F]>, g: &[F], step: F, v_scale: F) {
+        let n = x.len().min(m.len()).min(v.len()).min(g.len());
+        let (x, m, v, g) = (&mut x[..n], &mut m[..n], &mut v[..n], &g[..n]);
+        let wd = self.wd.unwrap_or(F::zero());
+        let shrink = self.shrink.unwrap_or(F::one());
+        match vmax {
+            None => {
+                for (((xi, mi), vi), &gi) in x.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(g) {
+                    let gi = gi + wd * *xi;
+                    *mi = self.b1 * *mi + self.one_b1 * gi;
+                    *vi = self.b2 * *vi + self.one_b2 * gi * gi;
+                    *xi = *xi * shrink - step * *mi / (vi.sqrt() * v_scale + self.eps);
+                }
+            }
+            Some(vmax) => {
+                let vmax = &mut vmax[..n];
+                for ((((xi, mi), vi), vm), &gi) in x
+                    .iter_mut()
+                    .zip(m.iter_mut())
+                    .zip(v.iter_mut())
+                    .zip(vmax.iter_mut())
+                    .zip(g)
+                {
+                    let gi = gi + wd * *xi;
+                    *mi = self.b1 * *mi + self.one_b1 * gi;
+                    *vi = self.b2 * *vi + self.one_b2 * gi * gi;
+                    *vm = vm.max(*vi);
+                    *xi = *xi * shrink - step * *mi / (vm.sqrt() * v_scale + self.eps);
+                }
+            }
+        }
+    }
+}
+
 impl<F: Real> UpdateRule<F> for Adam<F> {
     fn name(&self) -> &'static str {
         match (self.decay, self.amsgrad) {
@@ -179,6 +241,7 @@ impl<F: Real> UpdateRule<F> for Adam<F> {
         }
         self.t.clear();
         self.t.resize(dim, 0);
+        self.t_all = Some(0);
         Ok(())
     }
 
@@ -197,48 +260,63 @@ impl<F: Real> UpdateRule<F> for Adam<F> {
         let wd = F::of_f64(self.weight_decay);
         let l2 = self.decay == WeightDecay::L2 && self.weight_decay != 0.0;
         let shrink = (self.decay == WeightDecay::Decoupled && self.weight_decay != 0.0).then(|| F::one() - lr * wd);
+        let cfg = (self.beta1, self.beta2, self.bias_correction);
         let gs = g.values();
+        let full = support.start == 0 && support.end == x.len();
+        let k = Kernel {
+            b1,
+            b2,
+            one_b1,
+            one_b2,
+            eps,
+            wd: if l2 { Some(wd) } else { None },
+            shrink,
+        };
         let r = support;
-        let xs = &mut x[r.clone()];
-        let ms = &mut self.m[r.clone()];
-        let vs = &mut self.v[r.clone()];
-        let ts = &mut self.t[r.clone()];
-        let mut vmax = if self.amsgrad { Some(&mut self.v_max[r]) } else { None };
-        // Bias corrections for the step count of the previous coordinate: one
-        // powi per step for full-support estimates (all counts equal).
-        let mut cached_t = 0u64;
-        let (mut step_scale, mut v_scale) = (lr, F::one());
-        for i in 0..xs.len() {
-            let mut gi = gs[i];
-            if l2 {
-                gi = gi + wd * xs[i];
+        match (full, self.t_all) {
+            // Every step so far had full support: one step count for all, one
+            // bias correction per step, and a loop the compiler can vectorise.
+            (true, Some(t0)) => {
+                let t = t0 + 1;
+                self.t_all = Some(t);
+                let (step_scale, v_scale) = corrections(cfg, lr, t);
+                let vmax = if self.amsgrad { Some(&mut self.v_max[..]) } else { None };
+                k.run(x, &mut self.m, &mut self.v, vmax, gs, step_scale, v_scale);
             }
-            let m = b1 * ms[i] + one_b1 * gi;
-            let mut v = b2 * vs[i] + one_b2 * gi * gi;
-            ms[i] = m;
-            vs[i] = v;
-            if let Some(vm) = vmax.as_deref_mut() {
-                if v > vm[i] {
-                    vm[i] = v;
+            _ => {
+                if let Some(t0) = self.t_all.take() {
+                    self.t.iter_mut().for_each(|t| *t = t0);
                 }
-                v = vm[i];
+                // Per-coordinate counts; runs of equal counts (a block visited
+                // together) share one bias correction.
+                let ts = &mut self.t[r.clone()];
+                let mut start = 0;
+                while start < ts.len() {
+                    let t = ts[start] + 1;
+                    let mut end = start + 1;
+                    while end < ts.len() && ts[end] + 1 == t {
+                        end += 1;
+                    }
+                    ts[start..end].iter_mut().for_each(|c| *c = t);
+                    let (step_scale, v_scale) = corrections(cfg, lr, t);
+                    let (a, b) = (r.start + start, r.start + end);
+                    let vmax = if self.amsgrad {
+                        Some(&mut self.v_max[a..b])
+                    } else {
+                        None
+                    };
+                    k.run(
+                        &mut x[a..b],
+                        &mut self.m[a..b],
+                        &mut self.v[a..b],
+                        vmax,
+                        &gs[start..end],
+                        step_scale,
+                        v_scale,
+                    );
+                    start = end;
+                }
             }
-            let t = ts[i] + 1;
-            ts[i] = t;
-            if self.bias_correction && t != cached_t {
-                cached_t = t;
-                let e = t.min(i32::MAX as u64) as i32;
-                let bc1 = 1.0 - self.beta1.powi(e);
-                let bc2 = 1.0 - self.beta2.powi(e);
-                step_scale = lr / F::of_f64(bc1);
-                v_scale = F::of_f64(1.0 / bc2.sqrt());
-            }
-            let denom = v.sqrt() * v_scale + eps;
-            let mut xi = xs[i];
-            if let Some(s) = shrink {
-                xi = xi * s;
-            }
-            xs[i] = xi - step_scale * m / denom;
         }
         Ok(UpdateInfo::none())
     }

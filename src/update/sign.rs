@@ -76,12 +76,11 @@ impl<F: Real> UpdateRule<F> for SignSgd {
                 let support = g.support();
                 let gs = g.values();
                 if let Some(xs) = x.get_mut(support) {
+                    // Branch-free (random signs defeat branch prediction): the
+                    // step η carries g's sign, and is 0 where g is 0.
                     for (xi, &gi) in xs.iter_mut().zip(gs) {
-                        if gi > F::zero() {
-                            *xi = *xi - lr;
-                        } else if gi < F::zero() {
-                            *xi = *xi + lr;
-                        }
+                        let step = if gi == F::zero() { F::zero() } else { lr.copysign(gi) };
+                        *xi = *xi - step;
                     }
                 }
             }
