@@ -479,9 +479,10 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
     ///   `best_x` and `best_f` are `last_x` and `last_f` (`best_f` is NaN when
     ///   `last_f` is `None`, i.e. when the final evaluation failed).
     /// - [`target`](OptimizerBuilder::target) and
-    ///   [`stagnation`](OptimizerBuilder::stagnation) are not checked (they would
-    ///   compare values of different samples); stop early with an
-    ///   [`Observer`] that evaluates a validation objective.
+    ///   [`stagnation`](OptimizerBuilder::stagnation) would compare values of
+    ///   different samples, so setting either is an [`Error::InvalidParameter`]
+    ///   here; stop early with an [`Observer`] that evaluates a validation
+    ///   objective.
     ///
     /// Step records, history, observers, projection and errors are as in `minimize`.
     pub fn minimize_stochastic<'x, S: StochasticObjective<F>>(
@@ -495,6 +496,13 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
                 name: "max_evaluations / max_iterations",
                 value: "unset".into(),
                 requirement: "set (minimize needs a budget or an iteration limit)",
+            });
+        }
+        if self.target.is_some() || self.stagnation.is_some() {
+            return Err(Error::InvalidParameter {
+                name: "target / stagnation",
+                value: "set".into(),
+                requirement: "unset for minimize_stochastic (values on different samples are not comparable)",
             });
         }
         check_finite(x0)?;

@@ -289,3 +289,31 @@ fn a_failing_sample_ends_the_run_with_the_progress_kept() {
     assert_eq!(rep.iterations, 4);
     assert!(rep.last_f.is_some(), "the final query on a fresh sample succeeded");
 }
+
+#[test]
+fn target_and_stagnation_are_rejected_for_stochastic_runs() {
+    for builder in [
+        Optimizer::builder(TwoPoint::spsa()).max_iterations(5).target(0.1),
+        Optimizer::builder(TwoPoint::spsa())
+            .max_iterations(5)
+            .stagnation(3, 1e-6),
+    ] {
+        let mut p = Tagged::new(5, 2);
+        let e = builder
+            .build()
+            .unwrap()
+            .minimize_stochastic(&mut p, &Array1::zeros(2))
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::InvalidParameter {
+                    name: "target / stagnation",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(p.log.is_empty());
+    }
+}
