@@ -12,9 +12,11 @@
 //! | the function | [`Objective`] | any `FnMut(ArrayView1<F>) -> F` |
 //! | gradient estimate | [`GradientEstimator`] | [`TwoPoint`], [`Coordinate`], [`Dap`], [`BlockCoordinate`] |
 //! | random directions | — | [`Direction`]: Gaussian, Rademacher, sphere, coordinate |
-//! | update rule | [`UpdateRule`] | [`Sgd`] |
-//! | schedules | [`Schedule`] | constants (`f64`) |
-//! | watching a run | [`Observer`] | closures |
+//! | update rule | [`UpdateRule`] | [`Sgd`], [`Momentum`], [`SignSgd`], [`Adam`], [`Conservative`] |
+//! | schedules | [`Schedule`] | constants (`f64`), [`PowerDecay`], [`StepDecay`], [`Cosine`], [`InverseSqrt`] |
+//! | watching a run | [`Observer`] | closures, [`observer::History`], [`observer::Progress`], [`observer::CsvWriter`] |
+//! | constraints | [`Projection`] | [`Bounds`], [`Ball`] |
+//! | minibatches | [`StochasticObjective`] | [`BatchIndices`] |
 //!
 //! An [`Optimizer`] owns the estimator, the rule, a seeded [`ZoRng`], the budget
 //! and the stop criteria. Every query goes through one [`Oracle`], so evaluation
@@ -54,10 +56,12 @@ pub mod objective;
 pub mod observer;
 pub mod optimizer;
 pub mod problems;
+pub mod projection;
 pub mod real;
 pub mod report;
 pub mod rng;
 pub mod schedule;
+pub mod stochastic;
 pub mod update;
 
 pub use direction::{Direction, SeededDirection};
@@ -69,11 +73,13 @@ pub use estimator::{
 pub use objective::{Objective, Oracle};
 pub use observer::Observer;
 pub use optimizer::{Optimizer, OptimizerBuilder};
+pub use projection::{Ball, Bounds, Projection};
 pub use real::Real;
 pub use report::{Report, StepRecord, StopReason};
 pub use rng::ZoRng;
-pub use schedule::{Constant, Schedule};
-pub use update::{Sgd, UpdateRule};
+pub use schedule::{Constant, Cosine, InverseSqrt, PowerDecay, Schedule, StepDecay};
+pub use stochastic::{BatchIndices, StochasticObjective};
+pub use update::{Adam, Conservative, Momentum, Sgd, SignSgd, UpdateRule};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]
@@ -88,6 +94,9 @@ pub mod prelude {
     };
     pub use crate::objective::Objective;
     pub use crate::optimizer::Optimizer;
+    pub use crate::projection::{Ball, Bounds};
     pub use crate::report::{Report, StopReason};
-    pub use crate::update::{Sgd, UpdateRule};
+    pub use crate::schedule::{Cosine, InverseSqrt, PowerDecay, StepDecay};
+    pub use crate::stochastic::StochasticObjective;
+    pub use crate::update::{Adam, Conservative, Momentum, Sgd, SignSgd, UpdateRule};
 }

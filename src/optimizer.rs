@@ -4,10 +4,12 @@ use crate::error::{Error, Query, Result, check_count};
 use crate::estimator::{Estimate, EstimateContext, EstimateInfo, GradientEstimator};
 use crate::objective::{BestPoint, Objective, Oracle};
 use crate::observer::Observer;
+use crate::projection::Projection;
 use crate::real::Real;
 use crate::report::{Report, StepRecord, StopReason};
 use crate::rng::ZoRng;
 use crate::schedule::Schedule;
+use crate::stochastic::StochasticObjective;
 use crate::update::{Sgd, UpdateContext, UpdateInfo, UpdateRule};
 use ndarray::{Array1, ArrayView1, ArrayViewMut1};
 use std::collections::VecDeque;
@@ -32,6 +34,7 @@ pub struct OptimizerBuilder<F: Real, E, U> {
     stagnation: Option<(usize, f64)>,
     history: bool,
     observers: Vec<Box<dyn Observer<F>>>,
+    projection: Option<Box<dyn Projection<F>>>,
 }
 
 impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, U> {
@@ -49,6 +52,7 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
             stagnation: self.stagnation,
             history: self.history,
             observers: self.observers,
+            projection: self.projection,
         }
     }
 
@@ -116,9 +120,20 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
         self
     }
 
+    /// Constrains the iterates to a closed convex set: after every step x is
+    /// projected onto it (projected ZO-SGD; see [`crate::projection`]). The start
+    /// must be feasible, else [`Error::Infeasible`].
+    pub fn projection(mut self, set: impl Projection<F> + 'static) -> Self {
+        self.projection = Some(Box::new(set));
+        self
+    }
+
     /// Checks the whole configuration and builds the optimizer.
     pub fn build(self) -> Result<Optimizer<F, E, U>> {
         self.estimator.validate()?;
+        if let Some(p) = &self.projection {
+            p.validate()?;
+        }
         self.update.validate()?;
         self.learning_rate.validate("learning_rate")?;
         if let Some(s) = &self.smoothing {
@@ -153,6 +168,7 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
             stagnation: self.stagnation,
             history: self.history,
             observers: self.observers,
+            projection: self.projection,
             estimate: Estimate::new(),
             evaluations: 0,
             iterations: 0,
@@ -202,6 +218,7 @@ pub struct Optimizer<F: Real, E, U> {
     stagnation: Option<(usize, f64)>,
     history: bool,
     observers: Vec<Box<dyn Observer<F>>>,
+    projection: Option<Box<dyn Projection<F>>>,
     estimate: Estimate<F>,
     evaluations: usize,
     iterations: usize,
@@ -238,6 +255,7 @@ impl<F: Real, E: GradientEstimator<F>> Optimizer<F, E, Sgd> {
             stagnation: None,
             history: false,
             observers: Vec::new(),
+            projection: None,
         }
     }
 }
@@ -294,7 +312,13 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
     /// [`Error::DimensionMismatch`] when d changes between steps (call
     /// [`reset`](Optimizer::reset) first), [`Error::NonFiniteStart`] for a
     /// non-finite x on the first step, [`Error::BudgetExhausted`],
-    /// [`Error::NonFiniteObjective`], [`Error::NonFiniteEstimate`].
+    /// [`Error::NonFiniteObjective`], [`Error::NonFiniteEstimate`],
+    /// [`Error::Infeasible`] for an x outside the projection's set on the first
+    /// step (after building or [`reset`](Optimizer::reset); later steps project
+    /// whatever x they are given).
+    ///
+    /// With a [`projection`](OptimizerBuilder::projection), x is projected after
+    /// the update.
     ///
     /// After the first step nothing is allocated (for the built-in estimators and
     /// rules, with a contiguous x).
@@ -306,6 +330,7 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
         let mut x = x.into();
         if self.dim.is_none() {
             check_finite(x.view())?;
+            self.check_feasible(x.view())?;
         }
         match x.as_slice_mut() {
             Some(xs) => self.step_slice(xs, objective, None, None, 0),
@@ -349,10 +374,14 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
         self.reset();
         let d = x0.len();
         self.ensure_dim(d)?;
+        self.check_feasible(x0)?;
         let obj: &mut dyn Objective<F> = objective;
         let mut x: Vec<F> = x0.to_vec();
         let mut best = BestPoint::new();
-        let f0 = Oracle::new(obj, 1, 0).with_best(&mut best).eval(&x, Query::Center);
+        let f0 = Oracle::new(obj, 1, 0)
+            .with_best(&mut best)
+            .with_feasibility(self.projection.as_deref())
+            .eval(&x, Query::Center);
         self.evaluations = 1;
         let f0 = f0?;
         let mut fx = Some(f0);
@@ -377,12 +406,7 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
                 Err(e) => break StopReason::Failed(e),
             };
             fx = rec.fx_new;
-            let mut stop_now = false;
-            for o in &mut self.observers {
-                if o.observe(&rec, ArrayView1::from(&x[..])).is_break() {
-                    stop_now = true;
-                }
-            }
+            let stop_now = self.notify(&rec, &x);
             if let Some(h) = history.as_mut() {
                 h.push(rec);
             }
@@ -406,6 +430,7 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
             None => {
                 let r = Oracle::new(obj, 1, self.evaluations)
                     .with_best(&mut best)
+                    .with_feasibility(self.projection.as_deref())
                     .eval(&x, Query::Final);
                 self.evaluations += 1;
                 match r {
@@ -419,6 +444,7 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
                 }
             }
         };
+        self.observers.iter_mut().for_each(|o| o.finish());
         let best_f = best.f.unwrap_or(f0);
         let best_x = if best.x.is_empty() {
             x0.to_owned()
@@ -437,6 +463,148 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
         })
     }
 
+    /// Runs on a stochastic objective, redrawing its sample before every step.
+    ///
+    /// Before each step the optimizer calls
+    /// [`problem.resample(rng)`](StochasticObjective::resample) with its own
+    /// generator, so a run — minibatches included — is a pure function of the
+    /// seed; every query of the step (estimator and update rule) then sees that
+    /// sample. See [`crate::stochastic`] for the pattern and why it matters.
+    ///
+    /// Values on different samples are not comparable, so this differs from
+    /// [`minimize`](Optimizer::minimize):
+    ///
+    /// - f(x0) is not evaluated, and f at the new iterate is never carried to
+    ///   the next step (its sample differs): every step starts with `fx = None`.
+    /// - The budget counts the objective's calls on samples (`evaluations`),
+    ///   plus one reserved for the final value (below).
+    /// - `last_f` is [`full_value`](StochasticObjective::full_value)`(last_x)`
+    ///   when the problem provides it (not counted in the budget); otherwise
+    ///   f(last_x) on one freshly drawn sample (counted, [`Query::Final`]), a
+    ///   noisy estimate of the full objective.
+    /// - No best point is tracked (a small value on a lucky sample says little):
+    ///   `best_x` and `best_f` are `last_x` and `last_f` (`best_f` is NaN when
+    ///   `last_f` is `None`, i.e. when the final evaluation failed).
+    /// - [`target`](OptimizerBuilder::target) and
+    ///   [`stagnation`](OptimizerBuilder::stagnation) would compare values of
+    ///   different samples, so setting either is an [`Error::InvalidParameter`]
+    ///   here; stop early with an [`Observer`] that evaluates a validation
+    ///   objective.
+    ///
+    /// Step records, history, observers, projection and errors are as in `minimize`.
+    pub fn minimize_stochastic<'x, S: StochasticObjective<F>>(
+        &mut self,
+        problem: &mut S,
+        x0: impl Into<ArrayView1<'x, F>>,
+    ) -> Result<Report<F>> {
+        let x0 = x0.into();
+        if self.max_evaluations.is_none() && self.max_iterations.is_none() {
+            return Err(Error::InvalidParameter {
+                name: "max_evaluations / max_iterations",
+                value: "unset".into(),
+                requirement: "set (minimize needs a budget or an iteration limit)",
+            });
+        }
+        if self.target.is_some() || self.stagnation.is_some() {
+            return Err(Error::InvalidParameter {
+                name: "target / stagnation",
+                value: "set".into(),
+                requirement: "unset for minimize_stochastic (values on different samples are not comparable)",
+            });
+        }
+        check_finite(x0)?;
+        self.reset();
+        let d = x0.len();
+        self.ensure_dim(d)?;
+        self.check_feasible(x0)?;
+        let mut x: Vec<F> = x0.to_vec();
+        let mut history = self.history.then(Vec::new);
+        let mut stop = loop {
+            if self.max_iterations.is_some_and(|m| self.iterations >= m) {
+                break StopReason::MaxIterations;
+            }
+            let needed = self.estimator.max_queries(d) + self.update.max_queries();
+            if self.max_evaluations.is_some_and(|b| self.evaluations + needed + 1 > b) {
+                break StopReason::MaxEvaluations;
+            }
+            problem.resample(&mut self.rng);
+            let rec = match self.step_slice(&mut x, problem, None, None, 1) {
+                Ok(rec) => rec,
+                Err(e) => break StopReason::Failed(e),
+            };
+            let stop_now = self.notify(&rec, &x);
+            if let Some(h) = history.as_mut() {
+                h.push(rec);
+            }
+            if stop_now {
+                break StopReason::Observer;
+            }
+        };
+        let last_f = match problem.full_value(ArrayView1::from(&x[..])) {
+            Some(v) => Some(v),
+            None => {
+                problem.resample(&mut self.rng);
+                let obj: &mut dyn Objective<F> = problem;
+                let r = Oracle::new(obj, 1, self.evaluations).eval(&x, Query::Final);
+                self.evaluations += 1;
+                match r {
+                    Ok(v) => Some(v),
+                    Err(e) => {
+                        if !matches!(stop, StopReason::Failed(_)) {
+                            stop = StopReason::Failed(e);
+                        }
+                        None
+                    }
+                }
+            }
+        };
+        self.observers.iter_mut().for_each(|o| o.finish());
+        let last_x = Array1::from(x);
+        Ok(Report {
+            best_x: last_x.clone(),
+            best_f: last_f.unwrap_or(F::nan()),
+            last_x,
+            last_f,
+            evaluations: self.evaluations,
+            iterations: self.iterations,
+            stop,
+            history,
+        })
+    }
+
+    /// Calls every observer with the step's record; true when one asked to stop.
+    fn notify(&mut self, rec: &StepRecord<F>, x: &[F]) -> bool {
+        let mut stop = false;
+        for o in &mut self.observers {
+            if o.observe(rec, ArrayView1::from(x)).is_break() {
+                stop = true;
+            }
+        }
+        stop
+    }
+
+    /// [`Error::Infeasible`] when a projection is set and `x` is outside its set.
+    fn check_feasible(&mut self, x: ArrayView1<'_, F>) -> Result<()> {
+        let Some(p) = self.projection.as_deref_mut() else {
+            return Ok(());
+        };
+        p.prepare(x.len())?;
+        let violation = match x.as_slice() {
+            Some(s) => p.violation(s),
+            None => p.violation(&x.to_vec()),
+        };
+        match violation {
+            None => Ok(()),
+            Some(violation) => {
+                let constraint = p.name();
+                // The next `step` checks its x again (the check runs while the
+                // dimension is unset).
+                self.dim = None;
+                Err(Error::Infeasible { constraint, violation })
+            }
+        }
+    }
+
     fn ensure_dim(&mut self, d: usize) -> Result<()> {
         match self.dim {
             Some(e) if e == d => Ok(()),
@@ -451,6 +619,9 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
                 }
                 self.estimator.prepare(d)?;
                 self.update.prepare(d)?;
+                if let Some(p) = self.projection.as_deref_mut() {
+                    p.prepare(d)?;
+                }
                 self.dim = Some(d);
                 Ok(())
             }
@@ -489,7 +660,7 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
             }
             None => None,
         };
-        let mut oracle = Oracle::new(objective, needed, self.evaluations);
+        let mut oracle = Oracle::new(objective, needed, self.evaluations).with_feasibility(self.projection.as_deref());
         if let Some(b) = best {
             oracle = oracle.with_best(b);
         }
@@ -508,7 +679,13 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
         let queries = oracle.used();
         let min_value = oracle.min_value();
         self.evaluations += queries;
-        let (info, uinfo) = outcome?;
+        let (info, mut uinfo) = outcome?;
+        if let Some(p) = self.projection.as_deref()
+            && p.project(x, self.estimate.support())
+        {
+            // f was known at the unprojected point only.
+            uinfo.fx_new = None;
+        }
         self.iterations += 1;
         Ok(StepRecord {
             iteration: k,
