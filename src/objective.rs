@@ -59,18 +59,26 @@ where
 pub(crate) struct BestPoint<F> {
     pub(crate) x: Vec<F>,
     pub(crate) f: Option<F>,
+    /// Whether to copy the point as well as its value.
+    keep_x: bool,
 }
 
 impl<F: Real> BestPoint<F> {
-    pub(crate) fn new() -> Self {
-        BestPoint { x: Vec::new(), f: None }
+    pub(crate) fn new(keep_x: bool) -> Self {
+        BestPoint {
+            x: Vec::new(),
+            f: None,
+            keep_x,
+        }
     }
 
     fn offer(&mut self, x: &[F], f: F) {
         if self.f.is_none_or(|b| f < b) {
             self.f = Some(f);
-            self.x.clear();
-            self.x.extend_from_slice(x);
+            if self.keep_x {
+                self.x.clear();
+                self.x.extend_from_slice(x);
+            }
         }
     }
 }

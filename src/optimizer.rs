@@ -33,6 +33,7 @@ pub struct OptimizerBuilder<F: Real, E, U> {
     target: Option<f64>,
     stagnation: Option<(usize, f64)>,
     history: bool,
+    keep_best: bool,
     observers: Vec<Box<dyn Observer<F>>>,
     projection: Option<Box<dyn Projection<F>>>,
 }
@@ -51,6 +52,7 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
             target: self.target,
             stagnation: self.stagnation,
             history: self.history,
+            keep_best: self.keep_best,
             observers: self.observers,
             projection: self.projection,
         }
@@ -114,6 +116,20 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
         self
     }
 
+    /// Keep a copy of the best query point of a `minimize` run (default: on).
+    ///
+    /// Tracking costs one copy of x (d values) whenever a query improves on the
+    /// best value so far, which early in a run is nearly every step. For
+    /// estimators whose step is much cheaper than d (a small block of
+    /// [`BlockCoordinate`](crate::estimator::BlockCoordinate) at large d) turn it
+    /// off: the report's `best_x` and `best_f` are then the last iterate and its
+    /// value, while the target and stagnation criteria still see the smallest
+    /// value evaluated.
+    pub fn keep_best_point(mut self, on: bool) -> Self {
+        self.keep_best = on;
+        self
+    }
+
     /// Adds an observer, called after every step of `minimize`.
     pub fn observer(mut self, observer: impl Observer<F> + 'static) -> Self {
         self.observers.push(Box::new(observer));
@@ -167,6 +183,7 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
             target: self.target,
             stagnation: self.stagnation,
             history: self.history,
+            keep_best: self.keep_best,
             observers: self.observers,
             projection: self.projection,
             estimate: Estimate::new(),
@@ -217,6 +234,7 @@ pub struct Optimizer<F: Real, E, U> {
     target: Option<f64>,
     stagnation: Option<(usize, f64)>,
     history: bool,
+    keep_best: bool,
     observers: Vec<Box<dyn Observer<F>>>,
     projection: Option<Box<dyn Projection<F>>>,
     estimate: Estimate<F>,
@@ -254,6 +272,7 @@ impl<F: Real, E: GradientEstimator<F>> Optimizer<F, E, Sgd> {
             target: None,
             stagnation: None,
             history: false,
+            keep_best: true,
             observers: Vec::new(),
             projection: None,
         }
@@ -377,7 +396,7 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
         self.check_feasible(x0)?;
         let obj: &mut dyn Objective<F> = objective;
         let mut x: Vec<F> = x0.to_vec();
-        let mut best = BestPoint::new();
+        let mut best = BestPoint::new(self.keep_best);
         let f0 = Oracle::new(obj, 1, 0)
             .with_best(&mut best)
             .with_feasibility(self.projection.as_deref())
@@ -445,11 +464,12 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
             }
         };
         self.observers.iter_mut().for_each(|o| o.finish());
-        let best_f = best.f.unwrap_or(f0);
-        let best_x = if best.x.is_empty() {
-            x0.to_owned()
+        let (best_x, best_f) = if !self.keep_best {
+            (Array1::from(x.clone()), last_f.or(best.f).unwrap_or(f0))
+        } else if best.x.is_empty() {
+            (x0.to_owned(), best.f.unwrap_or(f0))
         } else {
-            Array1::from(best.x)
+            (Array1::from(std::mem::take(&mut best.x)), best.f.unwrap_or(f0))
         };
         Ok(Report {
             best_x,

@@ -483,3 +483,45 @@ fn strided_views_are_supported() {
     assert!(m.slice(ndarray::s![1..;2]).iter().all(|&v| v == 1.0));
     let _ = Sphere.eval(m.view());
 }
+
+/// ZO-Bench's scalar sign divides η by |c|: a subnormal coefficient makes the
+/// step overflow, which fails the step with `NonFiniteStep`, x untouched.
+#[test]
+fn non_finite_step_fails_cleanly() {
+    // f = 5e-324·x₀: with μ = 1 and x₀ = 1 ± u₀ the central coefficient is the
+    // smallest subnormal, and η/|c| = 1e-3/4.9e-324 overflows.
+    let mut f = |x: ArrayView1<f64>| 5e-324 * x[0];
+    let mut opt = Optimizer::builder(TwoPoint::central(Direction::Rademacher).mu(1.0))
+        .update(zoptim::update::SignSgd::scalar())
+        .build()
+        .unwrap();
+    let mut x = array![1.0, 0.0];
+    let err = opt.step(&mut x, &mut f).unwrap_err();
+    assert!(matches!(err, Error::NonFiniteStep { iteration: 0, .. }), "{err:?}");
+    assert_eq!(x, array![1.0, 0.0]);
+}
+
+/// Without best-point tracking the report's best is the last iterate, and the
+/// target criterion still sees the smallest value evaluated.
+#[test]
+fn keep_best_point_off_reports_the_last_iterate() {
+    let build = |keep: bool| {
+        Optimizer::builder(TwoPoint::<f64>::spsa().mu(1e-6))
+            .learning_rate(0.05)
+            .max_evaluations(400)
+            .target(1e-4)
+            .keep_best_point(keep)
+            .seed(3)
+            .build()
+            .unwrap()
+    };
+    let x0 = Array1::from_elem(6, 1.0);
+    let on = build(true).minimize(&mut Sphere, &x0).unwrap();
+    let off = build(false).minimize(&mut Sphere, &x0).unwrap();
+    assert_eq!(on.last_x, off.last_x, "tracking must not change the trajectory");
+    assert_eq!(on.stop, StopReason::TargetReached);
+    assert_eq!(off.stop, StopReason::TargetReached);
+    assert_eq!(off.best_x, off.last_x);
+    assert_eq!(Some(off.best_f), off.last_f);
+    assert!(on.best_f <= off.best_f);
+}
