@@ -9,8 +9,8 @@
 
 use ndarray::Array1;
 use std::time::Instant;
-use zoptim::problems::Quadratic;
 use zoptim::estimator::{BlockCoordinate, Dap};
+use zoptim::problems::Quadratic;
 use zoptim::{Coordinate, Direction, GradientEstimator, Optimizer, Report, Storage, TwoPoint};
 
 const D: usize = 100;
@@ -52,7 +52,10 @@ fn methods() -> Vec<(String, Make)> {
         "DAP, previous-step proxy".into(),
         Box::new(|| Box::new(Dap::previous().mu(1e-6))),
     ));
-    m.push(("DAP, two-stage b = 4".into(), Box::new(|| Box::new(Dap::two_stage(4).mu(1e-6)))));
+    m.push((
+        "DAP, two-stage b = 4".into(),
+        Box::new(|| Box::new(Dap::two_stage(4).mu(1e-6))),
+    ));
     m.push((
         "MeZO-BCD, K = 10 blocks".into(),
         Box::new(|| Box::new(BlockCoordinate::new(10).mu(1e-4))),

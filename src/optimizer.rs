@@ -451,16 +451,7 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
                     .with_best(&mut best)
                     .with_feasibility(self.projection.as_deref())
                     .eval(&x, Query::Final);
-                self.evaluations += 1;
-                match r {
-                    Ok(v) => Some(v),
-                    Err(e) => {
-                        if !matches!(stop, StopReason::Failed(_)) {
-                            stop = StopReason::Failed(e);
-                        }
-                        None
-                    }
-                }
+                self.count_final(r, &mut stop)
             }
         };
         self.observers.iter_mut().for_each(|o| o.finish());
@@ -566,16 +557,7 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
                 problem.resample(&mut self.rng);
                 let obj: &mut dyn Objective<F> = problem;
                 let r = Oracle::new(obj, 1, self.evaluations).eval(&x, Query::Final);
-                self.evaluations += 1;
-                match r {
-                    Ok(v) => Some(v),
-                    Err(e) => {
-                        if !matches!(stop, StopReason::Failed(_)) {
-                            stop = StopReason::Failed(e);
-                        }
-                        None
-                    }
-                }
+                self.count_final(r, &mut stop)
             }
         };
         self.observers.iter_mut().for_each(|o| o.finish());
@@ -621,6 +603,21 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
                 // dimension is unset).
                 self.dim = None;
                 Err(Error::Infeasible { constraint, violation })
+            }
+        }
+    }
+
+    /// Counts the final evaluation of a run; its failure becomes the stop reason
+    /// unless the run had already failed.
+    fn count_final(&mut self, value: Result<F>, stop: &mut StopReason) -> Option<F> {
+        self.evaluations += 1;
+        match value {
+            Ok(v) => Some(v),
+            Err(e) => {
+                if !matches!(stop, StopReason::Failed(_)) {
+                    *stop = StopReason::Failed(e);
+                }
+                None
             }
         }
     }

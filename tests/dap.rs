@@ -2,6 +2,9 @@
 //! exactness along the true gradient, the two-stage scheme, fall-backs, errors
 //! and integration with the optimizer.
 
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::allocations;
 use ndarray::{Array1, ArrayView1, ArrayViewMut1};
 use std::cell::RefCell;
 use zoptim::estimator::{Dap, Estimate, EstimateContext, EstimateInfo, ExactGradient, GradientEstimator, ProxyKind};
@@ -381,41 +384,3 @@ fn steps_allocate_nothing_after_warm_up() {
         }
     }
 }
-
-/// Counts heap allocations made by the current thread (tests run in parallel
-/// threads, so a per-thread count is not disturbed by other tests).
-struct CountingAllocator;
-
-thread_local! {
-    static ALLOCATIONS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-fn count_one() {
-    let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-}
-
-fn allocations() -> usize {
-    ALLOCATIONS.with(|c| c.get())
-}
-
-// SAFETY: forwards every call to the system allocator unchanged.
-unsafe impl std::alloc::GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
-        count_one();
-        unsafe { std::alloc::System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
-        unsafe { std::alloc::System.dealloc(ptr, layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
-        count_one();
-        unsafe { std::alloc::System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
-        count_one();
-        unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;

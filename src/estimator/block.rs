@@ -319,14 +319,7 @@ impl<F: Real> GradientEstimator<F> for BlockCoordinate<F> {
         }
         let mu = ctx.smoothing.unwrap_or(F::of_f64(self.mu));
         let central = self.difference == Difference::Central;
-        let fx = if central {
-            None
-        } else {
-            Some(match ctx.fx {
-                Some(v) => v,
-                None => ctx.oracle.eval(x, Query::Center)?,
-            })
-        };
+        let fx = if central { None } else { Some(ctx.fx_or_query(x)?) };
         let b = self.next_block(ctx.rng);
         let range = self.ranges[b].clone();
         let n = range.len();

@@ -144,14 +144,7 @@ impl<F: Real> GradientEstimator<F> for Coordinate<F> {
         let k = self.k(d);
         let mu = ctx.smoothing.unwrap_or(F::of_f64(self.mu));
         let central = self.difference == Difference::Central;
-        let fx = if central {
-            None
-        } else {
-            Some(match ctx.fx {
-                Some(v) => v,
-                None => ctx.oracle.eval(x, Query::Center)?,
-            })
-        };
+        let fx = if central { None } else { Some(ctx.fx_or_query(x)?) };
         // Choose the coordinates: a partial Fisher–Yates shuffle of the persistent
         // permutation gives a uniform k-subset in perm[..k].
         if k < d {

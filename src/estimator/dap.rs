@@ -453,10 +453,7 @@ impl<F: Real> GradientEstimator<F> for Dap<F> {
         let mu = ctx.smoothing.unwrap_or(F::of_f64(self.mu));
         let fx = match self.difference {
             Difference::Central => None,
-            Difference::Forward => Some(match ctx.fx {
-                Some(v) => v,
-                None => ctx.oracle.eval(x, Query::Center)?,
-            }),
+            Difference::Forward => Some(ctx.fx_or_query(x)?),
         };
 
         // Stage 1: the proxy a, into self.a.

@@ -108,6 +108,20 @@ pub struct EstimateContext<'o, 'a, F: Real> {
     pub smoothing: Option<F>,
 }
 
+impl<F: Real> EstimateContext<'_, '_, F> {
+    /// f(x): the value already known for this x when there is one, otherwise one
+    /// query (labelled [`Query::Center`](crate::Query::Center)), remembered for
+    /// the rest of the step.
+    pub fn fx_or_query(&mut self, x: &[F]) -> Result<F> {
+        if let Some(v) = self.fx {
+            return Ok(v);
+        }
+        let v = self.oracle.eval(x, crate::error::Query::Center)?;
+        self.fx = Some(v);
+        Ok(v)
+    }
+}
+
 /// What an estimate reports besides the gradient.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]

@@ -147,14 +147,7 @@ impl<F: Real> TwoPoint<F> {
         let d = x.len();
         let q = self.q;
         let central = self.difference == Difference::Central;
-        let fx = if central {
-            None
-        } else {
-            Some(match ctx.fx {
-                Some(v) => v,
-                None => ctx.oracle.eval(x, Query::Center)?,
-            })
-        };
+        let fx = if central { None } else { Some(ctx.fx_or_query(x)?) };
         let rows_per_dir = if central { 2 } else { 1 };
         let n_points = rows_per_dir * q;
         self.points.resize(n_points * d, F::zero());
@@ -212,14 +205,7 @@ impl<F: Real> TwoPoint<F> {
     ) -> Result<EstimateInfo<F>> {
         let d = x.len();
         let central = self.difference == Difference::Central;
-        let fx = if central {
-            None
-        } else {
-            Some(match ctx.fx {
-                Some(v) => v,
-                None => ctx.oracle.eval(x, Query::Center)?,
-            })
-        };
+        let fx = if central { None } else { Some(ctx.fx_or_query(x)?) };
         let qf = F::of_f64(self.q as f64);
         let (dirs, coefs) = out.seeded_mut(d, 0..d);
         for j in 0..self.q {
