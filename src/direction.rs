@@ -1,4 +1,4 @@
-//! Random directions for two-point estimators, each normalised so that E[u uᵀ] = I.
+//! Random directions for two-point estimators, each normalised so that E\[u uᵀ\] = I.
 //!
 //! | sampler | u = | ‖u‖² | E‖g‖² / ‖∇f‖² (μ → 0, q = 1) | random numbers per direction |
 //! |---|---|---|---|---|
@@ -19,7 +19,7 @@ use crate::rng::ZoRng;
 /// Rademacher words exactly and keep the chunk in L1 for either precision.
 const CHUNK: usize = 256;
 
-/// The distribution of a random direction. Every variant has E[u uᵀ] = I, so a
+/// The distribution of a random direction. Every variant has E\[u uᵀ\] = I, so a
 /// two-point estimate (f(x+μu) − f(x))/μ·u is unbiased for ∇f as μ → 0.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -46,6 +46,13 @@ impl Direction {
             Direction::Sphere => "sphere",
             Direction::Coordinate => "coordinate",
         }
+    }
+
+    /// True for samplers whose replay costs about as much as reading a stored
+    /// vector (Rademacher: one word per 64 coordinates; coordinate: O(1)), so
+    /// buffered estimators replay them rather than store them.
+    pub fn cheap_to_replay(self) -> bool {
+        matches!(self, Direction::Rademacher | Direction::Coordinate)
     }
 
     /// All samplers, in the order of the table above.
@@ -181,27 +188,58 @@ impl SeededDirection {
         acc
     }
 
-    /// Calls `f(offset, chunk)` over consecutive chunks of u (not for Coordinate).
-    fn for_each_chunk<F: Real>(&self, mut f: impl FnMut(usize, &[F])) {
+    /// Calls `f(offset, chunk)` over consecutive chunks of u (at most 256 values
+    /// each, in order), so u can be consumed without being stored.
+    pub fn for_each_chunk<F: Real>(&self, mut f: impl FnMut(usize, &[F])) {
+        if self.kind == Direction::Coordinate {
+            let mut buf = [F::zero(); CHUNK];
+            let mut start = 0;
+            while start < self.len {
+                let n = CHUNK.min(self.len - start);
+                if (start..start + n).contains(&self.index) {
+                    buf[self.index - start] = F::of_f64((self.len as f64).sqrt());
+                    f(start, &buf[..n]);
+                    buf[self.index - start] = F::zero();
+                } else {
+                    f(start, &buf[..n]);
+                }
+                start += n;
+            }
+            return;
+        }
         let mut rng = ZoRng::seed_from_u64(self.seed);
         let mut buf = [F::zero(); CHUNK];
         let scale = F::of_f64(self.scale);
+        let signs: [[F; 4]; 16] = std::array::from_fn(|n| std::array::from_fn(|j| F::signed_one((n >> j) as u64)));
         let mut start = 0;
         while start < self.len {
             let n = CHUNK.min(self.len - start);
             let chunk = &mut buf[..n];
             match self.kind {
                 Direction::Rademacher => {
+                    // Bit b of each word gives coordinate b's sign; 4 bits at a time
+                    // through a 16-entry table (a variable shift per coordinate
+                    // does not vectorise).
                     for words in chunk.chunks_mut(64) {
-                        let w = rng.next_u64();
-                        for (b, v) in words.iter_mut().enumerate() {
-                            *v = F::signed_one(w >> b);
+                        let mut w = rng.next_u64();
+                        let mut quads = words.chunks_exact_mut(4);
+                        for quad in &mut quads {
+                            let t = &signs[(w & 15) as usize];
+                            quad[0] = t[0];
+                            quad[1] = t[1];
+                            quad[2] = t[2];
+                            quad[3] = t[3];
+                            w >>= 4;
+                        }
+                        let t = &signs[(w & 15) as usize];
+                        for (v, &s) in quads.into_remainder().iter_mut().zip(t) {
+                            *v = s;
                         }
                     }
                 }
                 Direction::Gaussian => chunk.iter_mut().for_each(|v| *v = F::standard_normal(&mut rng)),
                 Direction::Sphere => chunk.iter_mut().for_each(|v| *v = F::standard_normal(&mut rng) * scale),
-                Direction::Coordinate => unreachable!("coordinate directions are never streamed"),
+                Direction::Coordinate => {}
             }
             f(start, chunk);
             start += n;
@@ -247,7 +285,7 @@ mod tests {
         }
     }
 
-    /// E[u uᵀ] = I, checked entry-wise on d = 4 with 200k draws: each entry of the
+    /// E\[u uᵀ\] = I, checked entry-wise on d = 4 with 200k draws: each entry of the
     /// sample mean has standard deviation at most sqrt(Var(uᵢuⱼ)/n) ≤ sqrt(3/n)
     /// ≈ 3.9e-3 (Gaussian diagonal; Var(uᵢ²) = 2; coordinate diagonal Var = d−1 = 3), so a 6-sd
     /// tolerance of 0.024 holds.

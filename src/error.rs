@@ -114,6 +114,15 @@ pub enum Error {
         /// The iteration (0-based) of the failed step.
         iteration: usize,
     },
+    /// The starting point is outside the feasible set of the optimizer's
+    /// [`Projection`](crate::projection::Projection).
+    #[error("the starting point is outside the feasible set ({constraint}): {violation}")]
+    Infeasible {
+        /// The projection's name.
+        constraint: &'static str,
+        /// Which constraint the point violates.
+        violation: String,
+    },
     /// The update rule produced a non-finite step.
     #[error("the update rule {rule} produced a non-finite step at iteration {iteration}")]
     NonFiniteStep {

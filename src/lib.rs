@@ -10,11 +10,13 @@
 //! | concept | trait | built in |
 //! |---|---|---|
 //! | the function | [`Objective`] | any `FnMut(ArrayView1<F>) -> F` |
-//! | gradient estimate | [`GradientEstimator`] | [`TwoPoint`], [`Coordinate`] |
+//! | gradient estimate | [`GradientEstimator`] | [`TwoPoint`], [`Coordinate`], [`Dap`], [`BlockCoordinate`] |
 //! | random directions | — | [`Direction`]: Gaussian, Rademacher, sphere, coordinate |
-//! | update rule | [`UpdateRule`] | [`Sgd`] |
-//! | schedules | [`Schedule`] | constants (`f64`) |
-//! | watching a run | [`Observer`] | closures |
+//! | update rule | [`UpdateRule`] | [`Sgd`], [`Momentum`], [`SignSgd`], [`Adam`], [`Conservative`] |
+//! | schedules | [`Schedule`] | constants (`f64`), [`PowerDecay`], [`StepDecay`], [`Cosine`], [`InverseSqrt`] |
+//! | watching a run | [`Observer`] | closures, [`observer::History`], [`observer::Progress`], [`observer::CsvWriter`] |
+//! | constraints | [`Projection`] | [`Bounds`], [`Ball`] |
+//! | minibatches | [`StochasticObjective`] | [`BatchIndices`] |
 //!
 //! An [`Optimizer`] owns the estimator, the rule, a seeded [`ZoRng`], the budget
 //! and the stop criteria. Every query goes through one [`Oracle`], so evaluation
@@ -54,30 +56,47 @@ pub mod objective;
 pub mod observer;
 pub mod optimizer;
 pub mod problems;
+pub mod projection;
 pub mod real;
 pub mod report;
 pub mod rng;
 pub mod schedule;
+pub mod stochastic;
 pub mod update;
 
 pub use direction::{Direction, SeededDirection};
 pub use error::{Error, Query, Result};
-pub use estimator::{Coordinate, Difference, Estimate, EstimateInfo, GradientEstimator, Relizo, Storage, TwoPoint};
+pub use estimator::{
+    BlockCoordinate, BlockOrder, Coordinate, Dap, Difference, Estimate, EstimateInfo, GradientEstimator, Relizo,
+    Storage, TwoPoint,
+};
 pub use objective::{Objective, Oracle};
 pub use observer::Observer;
 pub use optimizer::{Optimizer, OptimizerBuilder};
+pub use projection::{Ball, Bounds, Projection};
 pub use real::Real;
 pub use report::{Report, StepRecord, StopReason};
 pub use rng::ZoRng;
-pub use schedule::{Constant, Schedule};
-pub use update::{LineSearch, Normalized, Sgd, UpdateRule};
+pub use schedule::{Constant, Cosine, InverseSqrt, PowerDecay, Schedule, StepDecay};
+pub use stochastic::{BatchIndices, StochasticObjective};
+pub use update::{Adam, Conservative, LineSearch, Momentum, Normalized, Sgd, SignSgd, UpdateRule};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 /// The names most programs need: `use zoptim::prelude::*;`.
 pub mod prelude {
     pub use crate::direction::Direction;
-    pub use crate::estimator::{Coordinate, Difference, GradientEstimator, Relizo, Storage, TwoPoint};
+    pub use crate::estimator::{
+        BlockCoordinate, BlockOrder, Coordinate, Dap, Difference, GradientEstimator, Relizo, Storage, TwoPoint,
+    };
     pub use crate::objective::Objective;
     pub use crate::optimizer::Optimizer;
+    pub use crate::projection::{Ball, Bounds};
     pub use crate::report::{Report, StopReason};
-    pub use crate::update::{LineSearch, Normalized, Sgd, UpdateRule};
+    pub use crate::schedule::{Cosine, InverseSqrt, PowerDecay, StepDecay};
+    pub use crate::stochastic::StochasticObjective;
+    pub use crate::update::{Adam, Conservative, LineSearch, Momentum, Normalized, Sgd, SignSgd, UpdateRule};
 }

@@ -59,18 +59,26 @@ where
 pub(crate) struct BestPoint<F> {
     pub(crate) x: Vec<F>,
     pub(crate) f: Option<F>,
+    /// Whether to copy the point as well as its value.
+    keep_x: bool,
 }
 
 impl<F: Real> BestPoint<F> {
-    pub(crate) fn new() -> Self {
-        BestPoint { x: Vec::new(), f: None }
+    pub(crate) fn new(keep_x: bool) -> Self {
+        BestPoint {
+            x: Vec::new(),
+            f: None,
+            keep_x,
+        }
     }
 
     fn offer(&mut self, x: &[F], f: F) {
         if self.f.is_none_or(|b| f < b) {
             self.f = Some(f);
-            self.x.clear();
-            self.x.extend_from_slice(x);
+            if self.keep_x {
+                self.x.clear();
+                self.x.extend_from_slice(x);
+            }
         }
     }
 }
@@ -89,6 +97,7 @@ pub struct Oracle<'a, F: Real> {
     offset: usize,
     component: &'static str,
     best: Option<&'a mut BestPoint<F>>,
+    feasible: Option<&'a dyn crate::projection::Projection<F>>,
     min_value: Option<F>,
 }
 
@@ -103,8 +112,16 @@ impl<'a, F: Real> Oracle<'a, F> {
             offset,
             component: "an estimator",
             best: None,
+            feasible: None,
             min_value: None,
         }
+    }
+
+    /// Offers a query point to the best point only when it lies in the set
+    /// (with a projection, query points x ± μu may be infeasible).
+    pub(crate) fn with_feasibility(mut self, set: Option<&'a dyn crate::projection::Projection<F>>) -> Self {
+        self.feasible = set;
+        self
     }
 
     pub(crate) fn with_best(mut self, best: &'a mut BestPoint<F>) -> Self {
@@ -191,7 +208,10 @@ impl<'a, F: Real> Oracle<'a, F> {
         if self.min_value.is_none_or(|m| v < m) {
             self.min_value = Some(v);
         }
-        if let Some(best) = self.best.as_deref_mut() {
+        if let Some(best) = self.best.as_deref_mut()
+            && best.f.is_none_or(|b| v < b)
+            && self.feasible.is_none_or(|p| p.contains(x))
+        {
             best.offer(x, v);
         }
         Ok(())

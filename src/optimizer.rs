@@ -4,10 +4,12 @@ use crate::error::{Error, Query, Result, check_count};
 use crate::estimator::{Estimate, EstimateContext, EstimateInfo, GradientEstimator};
 use crate::objective::{BestPoint, Objective, Oracle};
 use crate::observer::Observer;
+use crate::projection::Projection;
 use crate::real::Real;
 use crate::report::{Report, StepRecord, StopReason};
 use crate::rng::ZoRng;
 use crate::schedule::Schedule;
+use crate::stochastic::StochasticObjective;
 use crate::update::{Sgd, UpdateContext, UpdateInfo, UpdateRule};
 use ndarray::{Array1, ArrayView1, ArrayViewMut1};
 use std::collections::VecDeque;
@@ -31,7 +33,9 @@ pub struct OptimizerBuilder<F: Real, E, U> {
     target: Option<f64>,
     stagnation: Option<(usize, f64)>,
     history: bool,
+    keep_best: bool,
     observers: Vec<Box<dyn Observer<F>>>,
+    projection: Option<Box<dyn Projection<F>>>,
 }
 
 impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, U> {
@@ -48,7 +52,9 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
             target: self.target,
             stagnation: self.stagnation,
             history: self.history,
+            keep_best: self.keep_best,
             observers: self.observers,
+            projection: self.projection,
         }
     }
 
@@ -86,6 +92,12 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
     }
 
     /// Stop `minimize` once an evaluated value is ≤ `target`.
+    ///
+    /// Only values the run actually evaluated count. A central-difference
+    /// estimator never evaluates the iterate itself, only points at distance
+    /// μ·‖u‖ from it, so a target closer to the minimum than that offset
+    /// changes f is seen only by the final evaluation (and the run then stops
+    /// on another criterion).
     pub fn target(mut self, target: f64) -> Self {
         self.target = Some(target);
         self
@@ -104,15 +116,40 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
         self
     }
 
+    /// Keep a copy of the best query point of a `minimize` run (default: on).
+    ///
+    /// Tracking costs one copy of x (d values) whenever a query improves on the
+    /// best value so far, which early in a run is nearly every step. For
+    /// estimators whose step is much cheaper than d (a small block of
+    /// [`BlockCoordinate`](crate::estimator::BlockCoordinate) at large d) turn it
+    /// off: the report's `best_x` and `best_f` are then the last iterate and its
+    /// value, while the target and stagnation criteria still see the smallest
+    /// value evaluated.
+    pub fn keep_best_point(mut self, on: bool) -> Self {
+        self.keep_best = on;
+        self
+    }
+
     /// Adds an observer, called after every step of `minimize`.
     pub fn observer(mut self, observer: impl Observer<F> + 'static) -> Self {
         self.observers.push(Box::new(observer));
         self
     }
 
+    /// Constrains the iterates to a closed convex set: after every step x is
+    /// projected onto it (projected ZO-SGD; see [`crate::projection`]). The start
+    /// must be feasible, else [`Error::Infeasible`].
+    pub fn projection(mut self, set: impl Projection<F> + 'static) -> Self {
+        self.projection = Some(Box::new(set));
+        self
+    }
+
     /// Checks the whole configuration and builds the optimizer.
     pub fn build(self) -> Result<Optimizer<F, E, U>> {
         self.estimator.validate()?;
+        if let Some(p) = &self.projection {
+            p.validate()?;
+        }
         self.update.validate()?;
         self.learning_rate.validate("learning_rate")?;
         if let Some(s) = &self.smoothing {
@@ -146,7 +183,9 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
             target: self.target,
             stagnation: self.stagnation,
             history: self.history,
+            keep_best: self.keep_best,
             observers: self.observers,
+            projection: self.projection,
             estimate: Estimate::new(),
             evaluations: 0,
             iterations: 0,
@@ -195,7 +234,9 @@ pub struct Optimizer<F: Real, E, U> {
     target: Option<f64>,
     stagnation: Option<(usize, f64)>,
     history: bool,
+    keep_best: bool,
     observers: Vec<Box<dyn Observer<F>>>,
+    projection: Option<Box<dyn Projection<F>>>,
     estimate: Estimate<F>,
     evaluations: usize,
     iterations: usize,
@@ -231,7 +272,9 @@ impl<F: Real, E: GradientEstimator<F>> Optimizer<F, E, Sgd> {
             target: None,
             stagnation: None,
             history: false,
+            keep_best: true,
             observers: Vec::new(),
+            projection: None,
         }
     }
 }
@@ -288,7 +331,13 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
     /// [`Error::DimensionMismatch`] when d changes between steps (call
     /// [`reset`](Optimizer::reset) first), [`Error::NonFiniteStart`] for a
     /// non-finite x on the first step, [`Error::BudgetExhausted`],
-    /// [`Error::NonFiniteObjective`], [`Error::NonFiniteEstimate`].
+    /// [`Error::NonFiniteObjective`], [`Error::NonFiniteEstimate`],
+    /// [`Error::Infeasible`] for an x outside the projection's set on the first
+    /// step (after building or [`reset`](Optimizer::reset); later steps project
+    /// whatever x they are given).
+    ///
+    /// With a [`projection`](OptimizerBuilder::projection), x is projected after
+    /// the update.
     ///
     /// After the first step nothing is allocated (for the built-in estimators and
     /// rules, with a contiguous x).
@@ -300,6 +349,7 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
         let mut x = x.into();
         if self.dim.is_none() {
             check_finite(x.view())?;
+            self.check_feasible(x.view())?;
         }
         match x.as_slice_mut() {
             Some(xs) => self.step_slice(xs, objective, None, None, 0),
@@ -343,16 +393,21 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
         self.reset();
         let d = x0.len();
         self.ensure_dim(d)?;
+        self.check_feasible(x0)?;
         let obj: &mut dyn Objective<F> = objective;
         let mut x: Vec<F> = x0.to_vec();
-        let mut best = BestPoint::new();
-        let f0 = Oracle::new(obj, 1, 0).with_best(&mut best).eval(&x, Query::Center);
+        let mut best = BestPoint::new(self.keep_best);
+        let f0 = Oracle::new(obj, 1, 0)
+            .with_best(&mut best)
+            .with_feasibility(self.projection.as_deref())
+            .eval(&x, Query::Center);
         self.evaluations = 1;
         let f0 = f0?;
         let mut fx = Some(f0);
         let target = self.target.map(F::of_f64);
         let mut history = self.history.then(Vec::new);
         let mut window: VecDeque<F> = VecDeque::with_capacity(self.stagnation.map_or(0, |s| s.0 + 1));
+        window.push_back(f0);
         let stop = loop {
             let best_f = best.f.unwrap_or(f0);
             if target.is_some_and(|t| best_f <= t) {
@@ -370,12 +425,7 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
                 Err(e) => break StopReason::Failed(e),
             };
             fx = rec.fx_new;
-            let mut stop_now = false;
-            for o in &mut self.observers {
-                if o.observe(&rec, ArrayView1::from(&x[..])).is_break() {
-                    stop_now = true;
-                }
-            }
+            let stop_now = self.notify(&rec, &x);
             if let Some(h) = history.as_mut() {
                 h.push(rec);
             }
@@ -399,24 +449,18 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
             None => {
                 let r = Oracle::new(obj, 1, self.evaluations)
                     .with_best(&mut best)
+                    .with_feasibility(self.projection.as_deref())
                     .eval(&x, Query::Final);
-                self.evaluations += 1;
-                match r {
-                    Ok(v) => Some(v),
-                    Err(e) => {
-                        if !matches!(stop, StopReason::Failed(_)) {
-                            stop = StopReason::Failed(e);
-                        }
-                        None
-                    }
-                }
+                self.count_final(r, &mut stop)
             }
         };
-        let best_f = best.f.unwrap_or(f0);
-        let best_x = if best.x.is_empty() {
-            x0.to_owned()
+        self.observers.iter_mut().for_each(|o| o.finish());
+        let (best_x, best_f) = if !self.keep_best {
+            (Array1::from(x.clone()), last_f.or(best.f).unwrap_or(f0))
+        } else if best.x.is_empty() {
+            (x0.to_owned(), best.f.unwrap_or(f0))
         } else {
-            Array1::from(best.x)
+            (Array1::from(std::mem::take(&mut best.x)), best.f.unwrap_or(f0))
         };
         Ok(Report {
             best_x,
@@ -428,6 +472,154 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
             stop,
             history,
         })
+    }
+
+    /// Runs on a stochastic objective, redrawing its sample before every step.
+    ///
+    /// Before each step the optimizer calls
+    /// [`problem.resample(rng)`](StochasticObjective::resample) with its own
+    /// generator, so a run — minibatches included — is a pure function of the
+    /// seed; every query of the step (estimator and update rule) then sees that
+    /// sample. See [`crate::stochastic`] for the pattern and why it matters.
+    ///
+    /// Values on different samples are not comparable, so this differs from
+    /// [`minimize`](Optimizer::minimize):
+    ///
+    /// - f(x0) is not evaluated, and f at the new iterate is never carried to
+    ///   the next step (its sample differs): every step starts with `fx = None`.
+    /// - The budget counts the objective's calls on samples (`evaluations`),
+    ///   plus one reserved for the final value (below).
+    /// - `last_f` is [`full_value`](StochasticObjective::full_value)`(last_x)`
+    ///   when the problem provides it (not counted in the budget); otherwise
+    ///   f(last_x) on one freshly drawn sample (counted, [`Query::Final`]), a
+    ///   noisy estimate of the full objective.
+    /// - No best point is tracked (a small value on a lucky sample says little):
+    ///   `best_x` and `best_f` are `last_x` and `last_f` (`best_f` is NaN when
+    ///   `last_f` is `None`, i.e. when the final evaluation failed).
+    /// - [`target`](OptimizerBuilder::target) and
+    ///   [`stagnation`](OptimizerBuilder::stagnation) would compare values of
+    ///   different samples, so setting either is an [`Error::InvalidParameter`]
+    ///   here; stop early with an [`Observer`] that evaluates a validation
+    ///   objective.
+    ///
+    /// Step records, history, observers, projection and errors are as in `minimize`.
+    pub fn minimize_stochastic<'x, S: StochasticObjective<F>>(
+        &mut self,
+        problem: &mut S,
+        x0: impl Into<ArrayView1<'x, F>>,
+    ) -> Result<Report<F>> {
+        let x0 = x0.into();
+        if self.max_evaluations.is_none() && self.max_iterations.is_none() {
+            return Err(Error::InvalidParameter {
+                name: "max_evaluations / max_iterations",
+                value: "unset".into(),
+                requirement: "set (minimize needs a budget or an iteration limit)",
+            });
+        }
+        if self.target.is_some() || self.stagnation.is_some() {
+            return Err(Error::InvalidParameter {
+                name: "target / stagnation",
+                value: "set".into(),
+                requirement: "unset for minimize_stochastic (values on different samples are not comparable)",
+            });
+        }
+        check_finite(x0)?;
+        self.reset();
+        let d = x0.len();
+        self.ensure_dim(d)?;
+        self.check_feasible(x0)?;
+        let mut x: Vec<F> = x0.to_vec();
+        let mut history = self.history.then(Vec::new);
+        let mut stop = loop {
+            if self.max_iterations.is_some_and(|m| self.iterations >= m) {
+                break StopReason::MaxIterations;
+            }
+            let needed = self.estimator.max_queries(d) + self.update.max_queries();
+            if self.max_evaluations.is_some_and(|b| self.evaluations + needed + 1 > b) {
+                break StopReason::MaxEvaluations;
+            }
+            problem.resample(&mut self.rng);
+            let rec = match self.step_slice(&mut x, problem, None, None, 1) {
+                Ok(rec) => rec,
+                Err(e) => break StopReason::Failed(e),
+            };
+            let stop_now = self.notify(&rec, &x);
+            if let Some(h) = history.as_mut() {
+                h.push(rec);
+            }
+            if stop_now {
+                break StopReason::Observer;
+            }
+        };
+        let last_f = match problem.full_value(ArrayView1::from(&x[..])) {
+            Some(v) => Some(v),
+            None => {
+                problem.resample(&mut self.rng);
+                let obj: &mut dyn Objective<F> = problem;
+                let r = Oracle::new(obj, 1, self.evaluations).eval(&x, Query::Final);
+                self.count_final(r, &mut stop)
+            }
+        };
+        self.observers.iter_mut().for_each(|o| o.finish());
+        let last_x = Array1::from(x);
+        Ok(Report {
+            best_x: last_x.clone(),
+            best_f: last_f.unwrap_or(F::nan()),
+            last_x,
+            last_f,
+            evaluations: self.evaluations,
+            iterations: self.iterations,
+            stop,
+            history,
+        })
+    }
+
+    /// Calls every observer with the step's record; true when one asked to stop.
+    fn notify(&mut self, rec: &StepRecord<F>, x: &[F]) -> bool {
+        let mut stop = false;
+        for o in &mut self.observers {
+            if o.observe(rec, ArrayView1::from(x)).is_break() {
+                stop = true;
+            }
+        }
+        stop
+    }
+
+    /// [`Error::Infeasible`] when a projection is set and `x` is outside its set.
+    fn check_feasible(&mut self, x: ArrayView1<'_, F>) -> Result<()> {
+        let Some(p) = self.projection.as_deref_mut() else {
+            return Ok(());
+        };
+        p.prepare(x.len())?;
+        let violation = match x.as_slice() {
+            Some(s) => p.violation(s),
+            None => p.violation(&x.to_vec()),
+        };
+        match violation {
+            None => Ok(()),
+            Some(violation) => {
+                let constraint = p.name();
+                // The next `step` checks its x again (the check runs while the
+                // dimension is unset).
+                self.dim = None;
+                Err(Error::Infeasible { constraint, violation })
+            }
+        }
+    }
+
+    /// Counts the final evaluation of a run; its failure becomes the stop reason
+    /// unless the run had already failed.
+    fn count_final(&mut self, value: Result<F>, stop: &mut StopReason) -> Option<F> {
+        self.evaluations += 1;
+        match value {
+            Ok(v) => Some(v),
+            Err(e) => {
+                if !matches!(stop, StopReason::Failed(_)) {
+                    *stop = StopReason::Failed(e);
+                }
+                None
+            }
+        }
     }
 
     fn ensure_dim(&mut self, d: usize) -> Result<()> {
@@ -444,6 +636,9 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
                 }
                 self.estimator.prepare(d)?;
                 self.update.prepare(d)?;
+                if let Some(p) = self.projection.as_deref_mut() {
+                    p.prepare(d)?;
+                }
                 self.dim = Some(d);
                 Ok(())
             }
@@ -482,7 +677,7 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
             }
             None => None,
         };
-        let mut oracle = Oracle::new(objective, needed, self.evaluations);
+        let mut oracle = Oracle::new(objective, needed, self.evaluations).with_feasibility(self.projection.as_deref());
         if let Some(b) = best {
             oracle = oracle.with_best(b);
         }
@@ -501,7 +696,13 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
         let queries = oracle.used();
         let min_value = oracle.min_value();
         self.evaluations += queries;
-        let (info, uinfo) = outcome?;
+        let (info, mut uinfo) = outcome?;
+        if let Some(p) = self.projection.as_deref()
+            && p.project(x, self.estimate.support())
+        {
+            // f was known at the unprojected point only.
+            uinfo.fx_new = None;
+        }
         self.iterations += 1;
         Ok(StepRecord {
             iteration: k,

@@ -62,6 +62,21 @@ impl<F: Real> TestFunction<F> for Quadratic<F> {
     }
 }
 
+/// Σ sᵢ² with eight independent accumulators, so the compiler can vectorise it
+/// (a single running sum is a serial dependency chain ~4× slower at large d).
+fn sum_of_squares<F: Real>(s: &[F]) -> F {
+    let mut acc = [F::zero(); 8];
+    let chunks = s.chunks_exact(8);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for (a, &v) in acc.iter_mut().zip(c) {
+            *a = *a + v * v;
+        }
+    }
+    let tail: F = rest.iter().map(|&v| v * v).sum();
+    acc.iter().copied().sum::<F>() + tail
+}
+
 /// f(x) = Σᵢ xᵢ²: the sphere function.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Sphere;
@@ -75,7 +90,7 @@ impl<F: Real> Objective<F> for Sphere {
 impl<F: Real> TestFunction<F> for Sphere {
     fn value(&self, x: ArrayView1<'_, F>) -> F {
         match x.as_slice() {
-            Some(s) => s.iter().map(|&v| v * v).sum(),
+            Some(s) => sum_of_squares(s),
             None => x.iter().map(|&v| v * v).sum(),
         }
     }

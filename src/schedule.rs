@@ -1,6 +1,20 @@
 //! Schedules for the learning rate η and the smoothing parameter μ.
+//!
+//! | schedule | value at step k (0-based) |
+//! |---|---|
+//! | `f64`, [`Constant`] | v |
+//! | [`PowerDecay`] (Spall's SPSA gains) | a / (k + 1 + A)^α |
+//! | [`StepDecay`] | v₀ · γ^⌊k / s⌋ |
+//! | [`Cosine`] (with linear warm-up) | v_max·(k+1)/w for k < w, then v_min + ½(v_max − v_min)(1 + cos(π·t)) |
+//! | [`InverseSqrt`] | a / √(k + 1) |
+//!
+//! Give one to [`OptimizerBuilder::learning_rate`](crate::OptimizerBuilder::learning_rate)
+//! or [`OptimizerBuilder::smoothing`](crate::OptimizerBuilder::smoothing). Every
+//! schedule checks its parameters once, when the optimizer is built
+//! ([`Schedule::validate`]); the optimizer also checks each value it uses is finite
+//! and > 0.
 
-use crate::error::{Result, check_positive};
+use crate::error::{Error, Result, check_count, check_non_negative, check_positive};
 
 /// A value per iteration k = 0, 1, 2, …: a learning-rate or smoothing schedule.
 ///
@@ -23,6 +37,16 @@ impl Schedule for f64 {
     }
 }
 
+impl<S: Schedule + ?Sized> Schedule for Box<S> {
+    fn value(&self, k: usize) -> f64 {
+        (**self).value(k)
+    }
+
+    fn validate(&self, name: &'static str) -> Result<()> {
+        (**self).validate(name)
+    }
+}
+
 /// A constant schedule: `Constant(v).value(k) = v`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Constant(pub f64);
@@ -30,6 +54,161 @@ pub struct Constant(pub f64);
 impl Schedule for Constant {
     fn value(&self, _k: usize) -> f64 {
         self.0
+    }
+
+    fn validate(&self, name: &'static str) -> Result<()> {
+        check_positive(name, self.0)
+    }
+}
+
+/// Spall's power decay a / (k + 1 + A)^α (SPSA; Spall, IEEE TAC 1992, and
+/// "Implementation of the simultaneous perturbation algorithm", IEEE TAES 1998).
+///
+/// With k 0-based this is Spall's aₖ = a/(k + 1 + A)^α for his 0-based k, so
+/// the first step uses a/(1 + A)^α. Spall's recommended exponents are the
+/// smallest that satisfy his convergence conditions: α = 0.602 for the gain
+/// sequence aₖ ([`PowerDecay::spsa_gain`]) and γ = 0.101 for the perturbation
+/// sequence cₖ = c/(k + 1)^γ ([`PowerDecay::spsa_perturbation`], to be given to
+/// [`smoothing`](crate::OptimizerBuilder::smoothing)); the asymptotically optimal
+/// values are α = 1, γ = 1/6. The stability constant A (Spall suggests about
+/// 10% of the expected number of iterations) damps the first steps.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PowerDecay {
+    a: f64,
+    stability: f64,
+    exponent: f64,
+}
+
+impl PowerDecay {
+    /// a / (k + 1 + A)^α with a > 0, A ≥ 0, α ≥ 0.
+    pub fn new(a: f64, stability: f64, exponent: f64) -> Self {
+        PowerDecay { a, stability, exponent }
+    }
+
+    /// Spall's gain sequence a / (k + 1 + A)^0.602.
+    pub fn spsa_gain(a: f64, stability: f64) -> Self {
+        Self::new(a, stability, 0.602)
+    }
+
+    /// Spall's perturbation sequence c / (k + 1)^0.101 (for μ).
+    pub fn spsa_perturbation(c: f64) -> Self {
+        Self::new(c, 0.0, 0.101)
+    }
+}
+
+impl Schedule for PowerDecay {
+    fn value(&self, k: usize) -> f64 {
+        self.a / (k as f64 + 1.0 + self.stability).powf(self.exponent)
+    }
+
+    fn validate(&self, name: &'static str) -> Result<()> {
+        check_positive(name, self.a)?;
+        check_non_negative("PowerDecay stability (A)", self.stability)?;
+        check_non_negative("PowerDecay exponent", self.exponent)
+    }
+}
+
+/// Step decay: v₀·γ^⌊k/s⌋ — the value is multiplied by γ every s steps.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StepDecay {
+    initial: f64,
+    factor: f64,
+    every: usize,
+}
+
+impl StepDecay {
+    /// Starts at `initial` > 0 and multiplies by `factor` ∈ (0, 1] every `every` ≥ 1 steps.
+    pub fn new(initial: f64, factor: f64, every: usize) -> Self {
+        StepDecay { initial, factor, every }
+    }
+}
+
+impl Schedule for StepDecay {
+    fn value(&self, k: usize) -> f64 {
+        let n = k / self.every.max(1);
+        self.initial * self.factor.powi(n.min(i32::MAX as usize) as i32)
+    }
+
+    fn validate(&self, name: &'static str) -> Result<()> {
+        check_positive(name, self.initial)?;
+        crate::error::check_in_range("StepDecay factor", self.factor, f64::MIN_POSITIVE, 1.0, "in (0, 1]")?;
+        check_count("StepDecay every", self.every)
+    }
+}
+
+/// Cosine annealing with a linear warm-up (Loshchilov & Hutter, SGDR, ICLR 2017;
+/// warm-up as in Goyal et al. 2017).
+///
+/// For k < w (the warm-up): v_max·(k + 1)/w, rising linearly and reaching v_max
+/// at k = w − 1. Then, with t = (k − w)/(T − w) clipped to 1:
+/// v_min + ½(v_max − v_min)(1 + cos(π·t)), so v_max at k = w and v_min from k = T
+/// on. With v_min = 0 the value is 0 from k = T on, which the optimizer rejects
+/// (a learning rate must be > 0): set `max_iterations` ≤ T, or v_min > 0.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Cosine {
+    max: f64,
+    min: f64,
+    warmup: usize,
+    total: usize,
+}
+
+impl Cosine {
+    /// From `max` down to `min` over `total` steps, no warm-up.
+    pub fn new(max: f64, min: f64, total: usize) -> Self {
+        Cosine {
+            max,
+            min,
+            warmup: 0,
+            total,
+        }
+    }
+
+    /// Sets the number w of linear warm-up steps (w < T).
+    pub fn warmup(mut self, steps: usize) -> Self {
+        self.warmup = steps;
+        self
+    }
+}
+
+impl Schedule for Cosine {
+    fn value(&self, k: usize) -> f64 {
+        if k < self.warmup {
+            return self.max * (k + 1) as f64 / self.warmup as f64;
+        }
+        let span = self.total.saturating_sub(self.warmup).max(1) as f64;
+        let t = ((k - self.warmup) as f64 / span).min(1.0);
+        self.min + 0.5 * (self.max - self.min) * (1.0 + (std::f64::consts::PI * t).cos())
+    }
+
+    fn validate(&self, name: &'static str) -> Result<()> {
+        check_positive(name, self.max)?;
+        check_non_negative("Cosine min", self.min)?;
+        if self.min > self.max {
+            return Err(Error::InvalidParameter {
+                name: "Cosine min",
+                value: format!("{}", self.min),
+                requirement: "at most the schedule's max",
+            });
+        }
+        if self.total <= self.warmup {
+            return Err(Error::InvalidParameter {
+                name: "Cosine total",
+                value: self.total.to_string(),
+                requirement: "greater than the warm-up length",
+            });
+        }
+        Ok(())
+    }
+}
+
+/// a / √(k + 1): the classical 1/√k decay (k counted from 1), the rate-optimal
+/// step for convex stochastic (and zeroth-order) gradient methods.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct InverseSqrt(pub f64);
+
+impl Schedule for InverseSqrt {
+    fn value(&self, k: usize) -> f64 {
+        self.0 / (k as f64 + 1.0).sqrt()
     }
 
     fn validate(&self, name: &'static str) -> Result<()> {

@@ -1,6 +1,10 @@
 //! ReLIZO: the estimate, query accounting, the incremental Gram matrix, the
 //! update rules it comes with, reproducibility and validation.
 
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::allocations;
+
 use nalgebra::DMatrix;
 use ndarray::{Array1, ArrayView1};
 use zoptim::estimator::{GramUpdate, Relizo, Sampling};
@@ -8,6 +12,7 @@ use zoptim::prelude::*;
 use zoptim::problems::{Linear, Quadratic, Rosenbrock, TestFunction};
 use zoptim::update::{LineSearch, Normalized};
 use zoptim::{Error, ZoRng};
+use zoptim::{Sgd, UpdateRule};
 
 fn gaussian_vec(seed: u64, d: usize) -> Array1<f64> {
     let mut rng = ZoRng::seed_from_u64(seed);
@@ -727,6 +732,75 @@ fn tiny_dimensions_work_in_every_mode() {
                     report.best_f
                 );
             }
+        }
+    }
+}
+
+/// Allocations made by 30 steps after two warm-up steps, and the samples reused
+/// in them (so that the reuse paths are known to have run). The counter is per
+/// thread, so other test threads do not disturb it.
+fn allocations_in_steps<U: UpdateRule<f64>>(estimator: Relizo<f64>, rule: U) -> (usize, usize) {
+    let d = 700;
+    let mut opt = Optimizer::builder(estimator)
+        .update(rule)
+        .learning_rate(0.1)
+        .seed(3)
+        .build()
+        .unwrap();
+    let mut x = Array1::from_elem(d, 0.1);
+    let mut f = Quadratic::<f64>::relizo(d);
+    for _ in 0..2 {
+        opt.step(&mut x, &mut f).unwrap();
+    }
+    let before = allocations();
+    let mut reused = 0;
+    for _ in 0..30 {
+        reused += opt.step(&mut x, &mut f).unwrap().reused;
+    }
+    (allocations() - before, reused)
+}
+
+/// After warm-up a step allocates nothing, in every sampling mode and with every
+/// update rule ReLIZO comes with.
+#[test]
+fn steps_allocate_nothing_after_warm_up() {
+    let probe_before = allocations();
+    let probe = std::hint::black_box(vec![0u8; 64]);
+    assert!(allocations() > probe_before, "the counting allocator is not in use");
+    drop(probe);
+    let readme = || Relizo::readme(0.1);
+    let cases = [
+        ("readme + sgd", allocations_in_steps(readme(), Sgd::new())),
+        (
+            "exact gram",
+            allocations_in_steps(readme().gram_update(GramUpdate::Exact), Sgd::new()),
+        ),
+        (
+            "orthogonal",
+            allocations_in_steps(readme().sampling(Sampling::Orthogonal), Sgd::new()),
+        ),
+        (
+            "reference defaults",
+            allocations_in_steps(Relizo::reference_defaults(), Sgd::new()),
+        ),
+        (
+            "momentum",
+            allocations_in_steps(readme().sample_momentum(0.5), Sgd::new()),
+        ),
+        (
+            "normalized",
+            allocations_in_steps(readme(), Normalized::new().weight_decay(0.1)),
+        ),
+        (
+            "armijo",
+            allocations_in_steps(readme(), LineSearch::armijo().weight_decay(0.1)),
+        ),
+        ("reference ls", allocations_in_steps(readme(), LineSearch::reference())),
+    ];
+    for (name, (n, reused)) in cases {
+        assert_eq!(n, 0, "{name}: {n} allocations in 30 steps");
+        if name != "reference defaults" {
+            assert!(reused > 0, "{name}: nothing reused");
         }
     }
 }

@@ -14,7 +14,7 @@ use ndarray::ArrayView2;
 /// over all d coordinates (k = d, no randomness, no sampling variance) or a
 /// uniformly random subset of k per step ([`Coordinate::subset`]; a partial
 /// Fisher–Yates shuffle, O(k) per step). Coordinates outside the subset get 0,
-/// so E[g] = (k/d)·∇f; [`Coordinate::unbiased`] scales by d/k to make E[g] = ∇f.
+/// so E\[g\] = (k/d)·∇f; [`Coordinate::unbiased`] scales by d/k to make E\[g\] = ∇f.
 ///
 /// **Deviation (numerical, documented):** hᵢ is the step actually represented in
 /// floating point, (xᵢ + μ) − xᵢ, not μ itself; this removes the rounding of
@@ -75,7 +75,7 @@ impl<F: Real> Coordinate<F> {
         self
     }
 
-    /// With a subset, scale by d/k so that E[g] = ∇f (default: off, true partials).
+    /// With a subset, scale by d/k so that E\[g\] = ∇f (default: off, true partials).
     pub fn unbiased(mut self, on: bool) -> Self {
         self.unbiased = on;
         self
@@ -144,14 +144,7 @@ impl<F: Real> GradientEstimator<F> for Coordinate<F> {
         let k = self.k(d);
         let mu = ctx.smoothing.unwrap_or(F::of_f64(self.mu));
         let central = self.difference == Difference::Central;
-        let fx = if central {
-            None
-        } else {
-            Some(match ctx.fx {
-                Some(v) => v,
-                None => ctx.oracle.eval(x, Query::Center)?,
-            })
-        };
+        let fx = if central { None } else { Some(ctx.fx_or_query(x)?) };
         // Choose the coordinates: a partial Fisher–Yates shuffle of the persistent
         // permutation gives a uniform k-subset in perm[..k].
         if k < d {

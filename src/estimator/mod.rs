@@ -5,11 +5,15 @@
 //! query) and a view of x, and writes an estimate of ∇f(x). It never moves x:
 //! the [`UpdateRule`](crate::update::UpdateRule) turns the estimate into a step.
 
+mod block;
 mod coordinate;
+mod dap;
 mod relizo;
 mod two_point;
 
+pub use block::{BlockCoordinate, BlockOrder};
 pub use coordinate::Coordinate;
+pub use dap::{Dap, ExactGradient, GradientProxy, ProxyKind};
 pub use relizo::{GramUpdate, Relizo, RelizoStep, Sampling};
 pub use two_point::{Difference, Storage, TwoPoint};
 
@@ -104,6 +108,20 @@ pub struct EstimateContext<'o, 'a, F: Real> {
     /// The smoothing parameter μ from the optimizer's μ schedule, when one is set;
     /// estimators with a μ use it instead of their own for this step.
     pub smoothing: Option<F>,
+}
+
+impl<F: Real> EstimateContext<'_, '_, F> {
+    /// f(x): the value already known for this x when there is one, otherwise one
+    /// query (labelled [`Query::Center`](crate::Query::Center)), remembered for
+    /// the rest of the step.
+    pub fn fx_or_query(&mut self, x: &[F]) -> Result<F> {
+        if let Some(v) = self.fx {
+            return Ok(v);
+        }
+        let v = self.oracle.eval(x, crate::error::Query::Center)?;
+        self.fx = Some(v);
+        Ok(v)
+    }
 }
 
 /// What an estimate reports besides the gradient.
@@ -255,6 +273,13 @@ impl<F: Real> Estimate<F> {
         self.seeded.clear();
         self.coefs.clear();
         (&mut self.seeded, &mut self.coefs)
+    }
+
+    /// The coefficients of a stored or seeded estimate, to be filled after the
+    /// directions are written (one per direction).
+    pub fn coefficients_mut(&mut self) -> &mut Vec<F> {
+        self.materialized = self.form == Form::Dense;
+        &mut self.coefs
     }
 
     /// The coefficients cⱼ of a stored or seeded estimate (empty for dense).

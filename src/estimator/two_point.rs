@@ -19,10 +19,13 @@ pub enum Difference {
 /// Where a two-point estimator keeps its directions.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Storage {
-    /// Directions are written once into a q×d buffer and the query points into a
-    /// (2q or q)×d buffer that is handed to [`Objective::eval_batch`](crate::Objective::eval_batch)
-    /// in one call. Fastest (each random number is drawn once) and x is never
-    /// touched; costs (3q or 2q)·d extra memory.
+    /// The query points are written into a (2q or q)×d buffer that is handed to
+    /// [`Objective::eval_batch`](crate::Objective::eval_batch) in one call; x is
+    /// never touched. Each direction is generated once, chunk by chunk, straight
+    /// into the points; Gaussian and sphere directions are also kept (q×d), since
+    /// replaying them for the update would cost more than reading them back,
+    /// while Rademacher and coordinate directions are replayed from their seed.
+    /// The fastest mode; costs (2q or q)·d, plus q·d for stored directions.
     #[default]
     Buffered,
     /// MeZO's memory-light mode (Malladi et al., NeurIPS 2023): only a `u64` seed
@@ -43,14 +46,14 @@ pub enum Storage {
 
 /// The two-point random-direction gradient estimator (RGE).
 ///
-/// With q directions u₁…u_q drawn from a [`Direction`] (all with E[uuᵀ] = I) and
+/// With q directions u₁…u_q drawn from a [`Direction`] (all with E\[uuᵀ\] = I) and
 /// smoothing μ:
 ///
 /// - forward: g = (1/q) Σⱼ (f(x+μuⱼ) − f(x))/μ · uⱼ — **q + 1 queries** (q when
 ///   f(x) is already known);
 /// - central: g = (1/q) Σⱼ (f(x+μuⱼ) − f(x−μuⱼ))/(2μ) · uⱼ — **2q queries**.
 ///
-/// As μ → 0, E[g] = ∇f and E‖g‖² = ((d+2)/q + (q−1)/q)·‖∇f‖² for Gaussian
+/// As μ → 0, E\[g\] = ∇f and E‖g‖² = ((d+2)/q + (q−1)/q)·‖∇f‖² for Gaussian
 /// directions, (d/q + (q−1)/q)·‖∇f‖² for Rademacher, sphere and coordinate ones.
 ///
 /// Named configurations: [`TwoPoint::spsa`] (Spall 1992: central, Rademacher),
@@ -144,36 +147,32 @@ impl<F: Real> TwoPoint<F> {
         let d = x.len();
         let q = self.q;
         let central = self.difference == Difference::Central;
-        let fx = if central {
-            None
-        } else {
-            Some(match ctx.fx {
-                Some(v) => v,
-                None => ctx.oracle.eval(x, Query::Center)?,
-            })
-        };
+        let fx = if central { None } else { Some(ctx.fx_or_query(x)?) };
         let rows_per_dir = if central { 2 } else { 1 };
         let n_points = rows_per_dir * q;
         self.points.resize(n_points * d, F::zero());
         self.values.resize(n_points, F::zero());
 
-        let (dirs, coefs) = out.stored_mut(d, 0..d, q);
-        for (u, p) in dirs
-            .chunks_exact_mut(d.max(1))
-            .zip(self.points.chunks_exact_mut(rows_per_dir * d.max(1)))
-        {
-            SeededDirection::draw(self.direction, ctx.rng, d).write(u);
-            if central {
-                let (plus, minus) = p.split_at_mut(d);
-                for (((pp, pm), &xi), &ui) in plus.iter_mut().zip(minus.iter_mut()).zip(x.iter()).zip(u.iter()) {
-                    let s = mu * ui;
-                    *pp = xi + s;
-                    *pm = xi - s;
-                }
-            } else {
-                for ((pp, &xi), &ui) in p.iter_mut().zip(x.iter()).zip(u.iter()) {
-                    *pp = xi + mu * ui;
-                }
+        // One pass per direction: each chunk of u (in L1) is turned into the
+        // query points at once. u itself is stored only when replaying it would
+        // cost more than reading it back (Gaussian, sphere); cheap samplers
+        // (Rademacher, coordinate) go into the estimate as seeds.
+        let stride = d.max(1);
+        if self.direction.cheap_to_replay() {
+            let (dirs, _) = out.seeded_mut(d, 0..d);
+            for p in self.points.chunks_exact_mut(rows_per_dir * stride) {
+                let dir = SeededDirection::draw(self.direction, ctx.rng, d);
+                write_points(&dir, x, p, mu, central, None);
+                dirs.push(dir);
+            }
+        } else {
+            let (rows, _) = out.stored_mut(d, 0..d, q);
+            for (u, p) in rows
+                .chunks_exact_mut(stride)
+                .zip(self.points.chunks_exact_mut(rows_per_dir * stride))
+            {
+                let dir = SeededDirection::draw(self.direction, ctx.rng, d);
+                write_points(&dir, x, p, mu, central, Some(u));
             }
         }
         let view =
@@ -188,12 +187,12 @@ impl<F: Real> TwoPoint<F> {
             }
         })?;
         let qf = F::of_f64(q as f64);
-        for (j, c) in coefs.iter_mut().enumerate() {
-            *c = match fx {
-                None => (self.values[2 * j] - self.values[2 * j + 1]) / ((mu + mu) * qf),
-                Some(f0) => (self.values[j] - f0) / (mu * qf),
-            };
-        }
+        let coefs = out.coefficients_mut();
+        coefs.clear();
+        coefs.extend((0..q).map(|j| match fx {
+            None => (self.values[2 * j] - self.values[2 * j + 1]) / ((mu + mu) * qf),
+            Some(f0) => (self.values[j] - f0) / (mu * qf),
+        }));
         Ok(EstimateInfo::new(ctx.oracle.used(), fx))
     }
 
@@ -206,14 +205,7 @@ impl<F: Real> TwoPoint<F> {
     ) -> Result<EstimateInfo<F>> {
         let d = x.len();
         let central = self.difference == Difference::Central;
-        let fx = if central {
-            None
-        } else {
-            Some(match ctx.fx {
-                Some(v) => v,
-                None => ctx.oracle.eval(x, Query::Center)?,
-            })
-        };
+        let fx = if central { None } else { Some(ctx.fx_or_query(x)?) };
         let qf = F::of_f64(self.q as f64);
         let (dirs, coefs) = out.seeded_mut(d, 0..d);
         for j in 0..self.q {
@@ -244,6 +236,32 @@ impl<F: Real> TwoPoint<F> {
         }
         Ok(EstimateInfo::new(ctx.oracle.used(), fx))
     }
+}
+
+/// Writes the query points of one direction: `p` holds x + μu (and x − μu
+/// after it for central differences); `u` receives the direction when given.
+fn write_points<F: Real>(dir: &SeededDirection, x: &[F], p: &mut [F], mu: F, central: bool, mut u: Option<&mut [F]>) {
+    let d = x.len();
+    let (plus, minus) = p.split_at_mut(d);
+    dir.for_each_chunk::<F>(|start, c| {
+        let end = start + c.len();
+        let xs = &x[start..end];
+        if let Some(u) = u.as_deref_mut() {
+            u[start..end].copy_from_slice(c);
+        }
+        if central {
+            let (pp, pm) = (&mut plus[start..end], &mut minus[start..end]);
+            for (((pp, pm), &xi), &ui) in pp.iter_mut().zip(pm.iter_mut()).zip(xs).zip(c) {
+                let s = mu * ui;
+                *pp = xi + s;
+                *pm = xi - s;
+            }
+        } else {
+            for ((pp, &xi), &ui) in plus[start..end].iter_mut().zip(xs).zip(c) {
+                *pp = xi + mu * ui;
+            }
+        }
+    });
 }
 
 impl<F: Real> GradientEstimator<F> for TwoPoint<F> {

@@ -4,14 +4,32 @@
 //! (from its schedule) and an [`Oracle`] for rules that query the objective
 //! themselves (line searches, conservative steps); those declare how many
 //! queries they may make in [`UpdateRule::max_queries`].
+//!
+//! | rule | step | queries | state |
+//! |---|---|---|---|
+//! | [`Sgd`] | x ← x − η(g + λx) | 0 | none |
+//! | [`Momentum`] | m ← βm + g, x ← x − ηm (Nesterov: x ← x − η(g + βm)) | 0 | d |
+//! | [`SignSgd`] | x ← x − η·sign(g) (element-wise) or x ← x − η·sign(s)·u (scalar) | 0 | none |
+//! | [`Adam`] | Adam/AdamW, optional AMSGrad max and bias correction | 0 | 2d (3d AMSGrad) + d counts |
+//! | [`Conservative`] | best of x, x − ηg, x + ηg | 2 (+1 if f(x) unknown) | d (trial point) |
+//! | [`Normalized`] | x ← x − η(g + λx)/‖g + λx‖ (ReLIZO's `strict_lr`) | 0 | none |
+//! | [`LineSearch`] | backtracking along ĝ = (g + λx)/‖g + λx‖: Armijo, or the ReLIZO reference's test | ≤ T (+1 if f(x) unknown) | d (trial point) |
 
+mod adam;
+mod conservative;
 mod line_search;
+mod momentum;
 mod normalized;
 mod sgd;
+mod sign;
 
+pub use adam::{Adam, WeightDecay};
+pub use conservative::Conservative;
 pub use line_search::{Acceptance, LineSearch};
+pub use momentum::Momentum;
 pub use normalized::Normalized;
 pub use sgd::Sgd;
+pub use sign::{SignMode, SignSgd};
 
 use crate::error::Result;
 use crate::estimator::Estimate;

@@ -1,0 +1,554 @@
+//! Directionally aligned perturbations (DAP).
+
+use super::{Difference, Estimate, EstimateContext, EstimateInfo, GradientEstimator};
+use crate::error::{Error, Query, Result, check_count, check_non_negative, check_positive};
+use crate::problems::TestFunction;
+use crate::real::Real;
+use crate::rng::ZoRng;
+use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1};
+use std::fmt;
+
+/// A proxy of the gradient that [`Dap`] aligns its directions with.
+///
+/// Implemented for every closure `FnMut(ArrayView1<F>, ArrayViewMut1<F>)` that
+/// writes the proxy a(x) into its second argument (length d, contents on entry
+/// unspecified), and for [`ExactGradient`]. Calls to a proxy are *not* objective
+/// queries: they are neither counted nor checked by the oracle. A proxy that
+/// writes a non-finite value makes the step fail with [`Error::InvalidParameter`].
+///
+/// ```
+/// use ndarray::{ArrayView1, ArrayViewMut1};
+/// use zoptim::estimator::Dap;
+///
+/// // f(x) = ‖x‖², whose gradient 2x is known: a study of DAP with the true gradient.
+/// let dap = Dap::with_proxy(|x: ArrayView1<f64>, mut a: ArrayViewMut1<f64>| {
+///     a.zip_mut_with(&x, |ai, &xi| *ai = 2.0 * xi)
+/// });
+/// # let _ = dap;
+/// ```
+pub trait GradientProxy<F: Real> {
+    /// Writes the proxy a(x) into `out` (length d).
+    fn proxy(&mut self, x: ArrayView1<'_, F>, out: ArrayViewMut1<'_, F>);
+}
+
+impl<F: Real, C> GradientProxy<F> for C
+where
+    C: FnMut(ArrayView1<'_, F>, ArrayViewMut1<'_, F>),
+{
+    fn proxy(&mut self, x: ArrayView1<'_, F>, out: ArrayViewMut1<'_, F>) {
+        self(x, out)
+    }
+}
+
+/// The exact gradient of a [`TestFunction`] as a [`GradientProxy`], for studies
+/// with a known gradient. It allocates the gradient once per step (the test
+/// functions return an owned array).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExactGradient<T>(pub T);
+
+impl<F: Real, T: TestFunction<F>> GradientProxy<F> for ExactGradient<T> {
+    fn proxy(&mut self, x: ArrayView1<'_, F>, mut out: ArrayViewMut1<'_, F>) {
+        out.assign(&self.0.gradient(x));
+    }
+}
+
+/// Where [`Dap`] takes its proxy from.
+enum Source<F: Real> {
+    Given(Box<dyn GradientProxy<F> + Send>),
+    TwoStage { pilot: usize },
+    Previous,
+}
+
+/// Which proxy a [`Dap`] estimator uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ProxyKind {
+    /// A user-supplied [`GradientProxy`].
+    Given,
+    /// A preliminary uniform-sphere estimate from `pilot` directions (two-stage).
+    TwoStage {
+        /// Directions of the preliminary estimate.
+        pilot: usize,
+    },
+    /// The previous step's estimate (this library's variant).
+    Previous,
+}
+
+/// The directionally aligned perturbation (DAP) estimator (Ma & Huang, ICLR
+/// 2025 spotlight; arXiv 2510.19975).
+///
+/// Among perturbations with E\[vvᵀ\] = I, the two-point estimator's variance (as
+/// μ → 0) is smallest when ‖v‖² = d and aᵀv = ±‖a‖ for the gradient a. DAP
+/// aligns v with a *proxy* a of the gradient, â = a/‖a‖:
+///
+/// v = ξ·(â + √(d−1)·ŵ),
+///
+/// with ŵ = P w/‖P w‖ for a Gaussian w and P = I − ââᵀ (ŵ uniform on the unit
+/// sphere of â⊥) and ξ a Rademacher sign: the paper's exact minimum-variance
+/// variant (the reference's `"optimal"`), for which ‖v‖² = d, âᵀv = ±1 and
+/// E\[vvᵀ\] = ââᵀ + (d−1)·P/(d−1) = I for *any* fixed â, so the estimate stays
+/// unbiased whatever the proxy's quality. With the true gradient as proxy,
+/// âᵀg = ‖a‖ on every draw: the estimate is exact along the gradient and all
+/// its variance, (d−1)‖a‖²/q, lies in a⊥.
+///
+/// With q directions: g = (1/q) Σⱼ (f(x+μvⱼ) − f(x))/μ · vⱼ (forward, the
+/// reference's form, default) or (f(x+μvⱼ) − f(x−μvⱼ))/(2μ) · vⱼ (central).
+///
+/// # Proxies
+/// - [`Dap::with_proxy`]: a user-supplied [`GradientProxy`] (e.g. the true
+///   gradient, [`ExactGradient`]), called once per step and not counted as a query.
+/// - [`Dap::two_stage`]: the paper's two-stage scheme. A preliminary estimate g₀
+///   from b uniform-sphere (radius √d) directions, then q DAP directions aligned
+///   with g₀ giving g_D; the result is (b·g₀ + q·g_D)/(b + q), which for b = q
+///   is the reference's (g₀ + g_D)/2. Both parts are unbiased and their errors
+///   uncorrelated (g_D is unbiased given g₀).
+/// - [`Dap::previous`]: the previous step's estimate as proxy — **this
+///   library's variant, not the paper's**: no extra queries, but the proxy is
+///   one step stale and carries the previous estimate's noise. The first step
+///   (and the first after a reset) has no proxy and uses the sphere fall-back.
+///
+/// # Fall-back
+/// If the proxy is zero, or its norm is not finite, or ‖a‖ ≤ `min_proxy_norm`
+/// (default 0), the directions of that step are uniform on the sphere of radius
+/// √d instead — also minimum-variance, but not aligned. ‖a‖ is computed with
+/// rescaling, so a tiny proxy is not lost to underflow. The reference's LLM code
+/// falls back at ‖a‖² ≤ 1e-3, an absolute threshold tied to its loss scale;
+/// since DAP is unbiased for any â, a tiny but non-zero proxy needs no
+/// fall-back here (set `min_proxy_norm` to get one).
+/// [`Dap::fallbacks`] counts the steps that fell back.
+///
+/// # Cost
+/// | proxy | forward | central |
+/// |---|---|---|
+/// | given, previous | q + 1 (q when f(x) is known) | 2q |
+/// | two-stage | b + q + 1 (b + q when f(x) is known) | 2b + 2q |
+///
+/// Memory: the proxy (d), the directions (q·d, or (q+1)·d for two-stage: the
+/// estimate is stored as rows), the query points (q·d forward, 2q·d central;
+/// max(b, q) rows for two-stage) and, for two-stage, the b pilot directions.
+/// Query points go to [`Objective::eval_batch`](crate::Objective::eval_batch)
+/// in one call per stage. Random numbers: d normals and one sign per direction.
+///
+/// # Deviations from the reference code (dap-zoo-optimization)
+/// - Normalisation is global (the LLM and mesh code normalise each row of a
+///   tensor, which breaks E\[vvᵀ\] = I).
+/// - Every sampler is what it says (the reference's `"rademacher"` option
+///   silently samples uniform).
+/// - The exact variant v = ξ(â + √(d−1)ŵ) is used everywhere; the LLM and
+///   synthetic "grad" modes use v = Pz + ξâ with an unnormalised z, which
+///   satisfies E\[vvᵀ\] = I and aᵀv = ±‖a‖ but not ‖v‖² = d.
+/// - ŵ is computed from w in one fused pass (âᵀw and ‖w‖² together, then
+///   ‖Pw‖² = ‖w‖² − (âᵀw)²); draws with ‖Pw‖² ≤ 10⁻²·‖w‖² (w within ~6° of ±â)
+///   are redrawn, which keeps that subtraction accurate and leaves ŵ exactly
+///   uniform on the sphere of â⊥ (for Gaussian w, the direction of Pw is
+///   independent of the angle between w and â).
+///
+/// # Example
+/// ```
+/// use ndarray::{Array1, ArrayView1};
+/// use zoptim::prelude::*;
+///
+/// // Two-stage DAP: 4 uniform directions for the proxy, 4 aligned ones; 9 queries a step.
+/// let mut f = |x: ArrayView1<f64>| x.dot(&x);
+/// let mut opt = Optimizer::builder(Dap::two_stage(4).mu(1e-7))
+///     .learning_rate(0.05)
+///     .max_evaluations(3_000)
+///     .seed(3)
+///     .build()?;
+/// let report = opt.minimize(&mut f, &Array1::from_elem(10, 1.0))?;
+/// assert!(report.best_f < 1e-6, "{}", report.best_f);
+/// # Ok::<(), zoptim::Error>(())
+/// ```
+pub struct Dap<F: Real> {
+    source: Source<F>,
+    difference: Difference,
+    mu: f64,
+    q: usize,
+    min_proxy_norm: f64,
+    fallbacks: usize,
+    has_prev: bool,
+    a: Vec<F>,
+    pilot_rows: Vec<F>,
+    pilot_coefs: Vec<F>,
+    points: Vec<F>,
+    values: Vec<F>,
+}
+
+impl<F: Real> fmt::Debug for Dap<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Dap")
+            .field("proxy", &self.proxy_kind())
+            .field("difference", &self.difference)
+            .field("mu", &self.mu)
+            .field("directions", &self.q)
+            .field("min_proxy_norm", &self.min_proxy_norm)
+            .field("fallbacks", &self.fallbacks)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F: Real> Dap<F> {
+    fn with_source(source: Source<F>, q: usize) -> Self {
+        Dap {
+            source,
+            difference: Difference::Forward,
+            mu: 1e-3,
+            q,
+            min_proxy_norm: 0.0,
+            fallbacks: 0,
+            has_prev: false,
+            a: Vec::new(),
+            pilot_rows: Vec::new(),
+            pilot_coefs: Vec::new(),
+            points: Vec::new(),
+            values: Vec::new(),
+        }
+    }
+
+    /// DAP aligned with a user-supplied proxy (one direction per step). The proxy
+    /// must be `Send` so that the estimator (and an optimizer owning it) can move
+    /// to another thread.
+    pub fn with_proxy(proxy: impl GradientProxy<F> + Send + 'static) -> Self {
+        Self::with_source(Source::Given(Box::new(proxy)), 1)
+    }
+
+    /// The paper's two-stage scheme: a preliminary estimate from `b` uniform-sphere
+    /// directions, then `b` DAP directions aligned with it (change the second
+    /// count with [`directions`](Dap::directions)). 2b + 1 queries per step
+    /// (forward). `b` ≥ 1 is checked when the optimizer is built.
+    pub fn two_stage(b: usize) -> Self {
+        Self::with_source(Source::TwoStage { pilot: b }, b)
+    }
+
+    /// DAP aligned with the previous step's estimate (this library's variant;
+    /// see the type's documentation). One direction per step.
+    pub fn previous() -> Self {
+        Self::with_source(Source::Previous, 1)
+    }
+
+    /// Sets the smoothing parameter μ > 0 (default 1e-3).
+    pub fn mu(mut self, mu: f64) -> Self {
+        self.mu = mu;
+        self
+    }
+
+    /// Sets the number q ≥ 1 of DAP directions averaged per step.
+    pub fn directions(mut self, q: usize) -> Self {
+        self.q = q;
+        self
+    }
+
+    /// Sets the finite difference (forward by default, as in the reference).
+    pub fn difference(mut self, difference: Difference) -> Self {
+        self.difference = difference;
+        self
+    }
+
+    /// Fall back to the uniform sphere when ‖a‖ ≤ `t` (t ≥ 0; default 0).
+    pub fn min_proxy_norm(mut self, t: f64) -> Self {
+        self.min_proxy_norm = t;
+        self
+    }
+
+    /// Which proxy this estimator uses.
+    pub fn proxy_kind(&self) -> ProxyKind {
+        match self.source {
+            Source::Given(_) => ProxyKind::Given,
+            Source::TwoStage { pilot } => ProxyKind::TwoStage { pilot },
+            Source::Previous => ProxyKind::Previous,
+        }
+    }
+
+    /// Steps (since construction or the last reset) whose directions fell back
+    /// to the uniform sphere because the proxy was unusable.
+    pub fn fallbacks(&self) -> usize {
+        self.fallbacks
+    }
+
+    fn pilot(&self) -> usize {
+        match self.source {
+            Source::TwoStage { pilot } => pilot,
+            _ => 0,
+        }
+    }
+
+    /// Evaluates f at x ± μ·row for each of the `rows.len()/d` directions in one
+    /// batch, and writes the difference quotients (divided by `count`) to `coefs`.
+    #[allow(clippy::too_many_arguments)]
+    fn differences(
+        points: &mut Vec<F>,
+        values: &mut Vec<F>,
+        x: &[F],
+        rows: &[F],
+        mu: F,
+        fx: Option<F>,
+        first_label: usize,
+        ctx: &mut EstimateContext<'_, '_, F>,
+        coefs: &mut [F],
+    ) -> Result<()> {
+        let d = x.len();
+        let n = coefs.len();
+        let per = if fx.is_some() { 1 } else { 2 };
+        points.resize(per * n * d, F::zero());
+        values.resize(per * n, F::zero());
+        for (v, p) in rows.chunks_exact(d).zip(points.chunks_exact_mut(per * d)) {
+            if per == 2 {
+                let (plus, minus) = p.split_at_mut(d);
+                for (((pp, pm), &xi), &vi) in plus.iter_mut().zip(minus.iter_mut()).zip(x).zip(v) {
+                    let s = mu * vi;
+                    *pp = xi + s;
+                    *pm = xi - s;
+                }
+            } else {
+                for ((pp, &xi), &vi) in p.iter_mut().zip(x).zip(v) {
+                    *pp = xi + mu * vi;
+                }
+            }
+        }
+        let view =
+            ArrayView2::from_shape((per * n, d), &points[..per * n * d]).expect("points buffer has rows × d entries");
+        ctx.oracle.eval_batch(view, &mut values[..per * n], |i| {
+            if per == 1 {
+                Query::Plus(first_label + i)
+            } else if i % 2 == 0 {
+                Query::Plus(first_label + i / 2)
+            } else {
+                Query::Minus(first_label + i / 2)
+            }
+        })?;
+        let nf = F::of_f64(n as f64);
+        for (j, c) in coefs.iter_mut().enumerate() {
+            *c = match fx {
+                Some(f0) => (values[j] - f0) / (mu * nf),
+                None => (values[2 * j] - values[2 * j + 1]) / ((mu + mu) * nf),
+            };
+        }
+        Ok(())
+    }
+}
+
+/// ‖a‖, accumulated in f64; rescaled by max|aᵢ| when the plain sum of squares
+/// could have overflowed or underflowed, so any non-zero finite proxy has ‖a‖ > 0.
+fn norm<F: Real>(a: &[F]) -> f64 {
+    let ss: f64 = a.iter().map(|&v| v.as_f64() * v.as_f64()).sum();
+    if ss.is_nan() || (ss.is_finite() && ss > 1e-280) {
+        return ss.sqrt();
+    }
+    let m = a.iter().fold(0.0f64, |m, &v| m.max(v.as_f64().abs()));
+    if m == 0.0 || !m.is_finite() {
+        return m;
+    }
+    let ss: f64 = a.iter().map(|&v| (v.as_f64() / m) * (v.as_f64() / m)).sum();
+    m * ss.sqrt()
+}
+
+/// Writes a direction uniform on the sphere of radius √d into `v`: d normals and
+/// one rescaling pass.
+fn sphere_direction<F: Real>(v: &mut [F], rng: &mut ZoRng) {
+    loop {
+        let mut ss = 0.0f64;
+        for vi in v.iter_mut() {
+            let z = F::standard_normal(rng);
+            *vi = z;
+            ss += z.as_f64() * z.as_f64();
+        }
+        if ss > 0.0 {
+            let s = F::of_f64((v.len() as f64 / ss).sqrt());
+            v.iter_mut().for_each(|vi| *vi = *vi * s);
+            return;
+        }
+    }
+}
+
+/// Writes v = ξ(â + √(d−1)·ŵ) into `v`, for a unit `a_hat`.
+///
+/// One fused pass draws w and accumulates âᵀw and ‖w‖² (in f64); a second pass
+/// writes v = α·â + β·w with β = ξ√(d−1)/‖Pw‖ and α = ξ − β·âᵀw. Draws with
+/// ‖Pw‖² ≤ 10⁻²‖w‖² are redrawn (see [`Dap`]).
+fn dap_direction<F: Real>(a_hat: &[F], v: &mut [F], rng: &mut ZoRng) {
+    let d = v.len();
+    if d == 1 {
+        let sign = F::signed_one(rng.next_u64());
+        v[0] = sign * a_hat[0];
+        return;
+    }
+    loop {
+        let (mut s, mut ww) = (0.0f64, 0.0f64);
+        for (vi, &ai) in v.iter_mut().zip(a_hat) {
+            let z = F::standard_normal(rng);
+            *vi = z;
+            let zf = z.as_f64();
+            s += zf * ai.as_f64();
+            ww += zf * zf;
+        }
+        let perp2 = ww - s * s;
+        if perp2 > 1e-2 * ww {
+            let xi = if rng.next_u64() & 1 == 0 { 1.0 } else { -1.0 };
+            let beta = xi * ((d - 1) as f64).sqrt() / perp2.sqrt();
+            let alpha = xi - beta * s;
+            let (alpha, beta) = (F::of_f64(alpha), F::of_f64(beta));
+            for (vi, &ai) in v.iter_mut().zip(a_hat) {
+                *vi = alpha * ai + beta * *vi;
+            }
+            return;
+        }
+    }
+}
+
+impl<F: Real> GradientEstimator<F> for Dap<F> {
+    fn name(&self) -> &'static str {
+        match self.source {
+            Source::Given(_) => "dap (given proxy)",
+            Source::TwoStage { .. } => "dap (two-stage)",
+            Source::Previous => "dap (previous estimate)",
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        check_positive("mu", self.mu)?;
+        check_count("directions", self.q)?;
+        check_non_negative("min_proxy_norm", self.min_proxy_norm)?;
+        if let Source::TwoStage { pilot } = self.source {
+            check_count("two_stage pilot directions", pilot)?;
+        }
+        Ok(())
+    }
+
+    fn prepare(&mut self, dim: usize) -> Result<()> {
+        self.a.clear();
+        self.a.resize(dim, F::zero());
+        self.pilot_rows.clear();
+        self.pilot_rows.resize(self.pilot() * dim, F::zero());
+        self.pilot_coefs.clear();
+        self.pilot_coefs.resize(self.pilot(), F::zero());
+        let per = if self.difference == Difference::Central { 2 } else { 1 };
+        let rows = per * self.q.max(self.pilot());
+        self.points.clear();
+        self.points.resize(rows * dim, F::zero());
+        self.values.clear();
+        self.values.resize(rows, F::zero());
+        self.has_prev = false;
+        Ok(())
+    }
+
+    fn max_queries(&self, _dim: usize) -> usize {
+        let n = self.q + self.pilot();
+        match self.difference {
+            Difference::Forward => n + 1,
+            Difference::Central => 2 * n,
+        }
+    }
+
+    fn estimate(
+        &mut self,
+        x: &mut [F],
+        ctx: &mut EstimateContext<'_, '_, F>,
+        out: &mut Estimate<F>,
+    ) -> Result<EstimateInfo<F>> {
+        let d = x.len();
+        let pilot = self.pilot();
+        if self.a.len() != d || self.pilot_rows.len() != pilot * d {
+            self.prepare(d)?;
+        }
+        let mu = ctx.smoothing.unwrap_or(F::of_f64(self.mu));
+        let fx = match self.difference {
+            Difference::Central => None,
+            Difference::Forward => Some(ctx.fx_or_query(x)?),
+        };
+
+        // Stage 1: the proxy a, into self.a.
+        let mut usable = true;
+        match &mut self.source {
+            Source::Given(p) => {
+                p.proxy(ArrayView1::from(&*x), ArrayViewMut1::from(&mut self.a[..]));
+                if let Some(i) = self.a.iter().position(|v| !v.is_finite()) {
+                    return Err(Error::InvalidParameter {
+                        name: "proxy",
+                        value: format!("a[{i}] = {}", self.a[i]),
+                        requirement: "a finite vector (the gradient proxy returned a non-finite value)",
+                    });
+                }
+            }
+            Source::Previous => usable = self.has_prev,
+            Source::TwoStage { .. } => {
+                for u in self.pilot_rows.chunks_exact_mut(d) {
+                    sphere_direction(u, ctx.rng);
+                }
+                Self::differences(
+                    &mut self.points,
+                    &mut self.values,
+                    x,
+                    &self.pilot_rows,
+                    mu,
+                    fx,
+                    0,
+                    ctx,
+                    &mut self.pilot_coefs[..pilot],
+                )?;
+                self.a.iter_mut().for_each(|v| *v = F::zero());
+                for (u, &c) in self.pilot_rows.chunks_exact(d).zip(&self.pilot_coefs[..pilot]) {
+                    for (ai, &ui) in self.a.iter_mut().zip(u) {
+                        *ai = *ai + c * ui;
+                    }
+                }
+            }
+        }
+
+        // Stage 2: â = a/‖a‖, or the fall-back.
+        let extra = usize::from(pilot > 0);
+        let q = self.q;
+        let (rows, coefs) = out.stored_mut(d, 0..d, q + extra);
+        let (g0, dirs) = rows.split_at_mut(extra * d);
+        g0.copy_from_slice(&self.a[..extra * d]);
+        if usable {
+            let n = norm(&self.a);
+            usable = n.is_finite() && n > self.min_proxy_norm && n > 0.0;
+            if usable {
+                let inv = 1.0 / n;
+                if F::of_f64(inv).is_finite() {
+                    let inv = F::of_f64(inv);
+                    self.a.iter_mut().for_each(|v| *v = *v * inv);
+                } else {
+                    let nf = F::of_f64(n);
+                    self.a.iter_mut().for_each(|v| *v = *v / nf);
+                }
+            }
+        }
+        if !usable {
+            self.fallbacks += 1;
+        }
+
+        // Stage 3: the directions and their differences.
+        for v in dirs.chunks_exact_mut(d) {
+            if usable {
+                dap_direction(&self.a, v, ctx.rng);
+            } else {
+                sphere_direction(v, ctx.rng);
+            }
+        }
+        let (c0, cd) = coefs.split_at_mut(extra);
+        // Two-stage labels its DAP queries after the pilot's.
+        Self::differences(&mut self.points, &mut self.values, x, dirs, mu, fx, pilot, ctx, cd)?;
+        if extra == 1 {
+            let total = F::of_f64((pilot + q) as f64);
+            c0[0] = F::of_f64(pilot as f64) / total;
+            let w = F::of_f64(q as f64) / total;
+            cd.iter_mut().for_each(|c| *c = *c * w);
+        }
+        if let Source::Previous = self.source {
+            self.a.iter_mut().for_each(|v| *v = F::zero());
+            for (v, &c) in dirs.chunks_exact(d).zip(cd.iter()) {
+                for (ai, &vi) in self.a.iter_mut().zip(v) {
+                    *ai = *ai + c * vi;
+                }
+            }
+            self.has_prev = true;
+        }
+        Ok(EstimateInfo::new(ctx.oracle.used(), fx))
+    }
+
+    fn reset(&mut self) {
+        self.has_prev = false;
+        self.fallbacks = 0;
+    }
+}

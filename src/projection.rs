@@ -1,0 +1,287 @@
+//! Feasible sets and projections: projected ZO-SGD.
+//!
+//! An [`Optimizer`](crate::Optimizer) given a [`Projection`] (builder method
+//! [`projection`](crate::OptimizerBuilder::projection)) projects x onto the set
+//! after every step, in [`step`](crate::Optimizer::step) and in
+//! [`minimize`](crate::Optimizer::minimize): x ← Π(x − η·g), projected ZO-SGD
+//! (e.g. Liu et al., "A primer on zeroth-order optimization", IEEE SPM 2020).
+//! The starting point must be feasible ([`Error::Infeasible`] otherwise).
+//!
+//! Only iterates are projected: an estimator's query points x ± μu may lie
+//! slightly outside the set (by μ‖u‖), so the objective must be defined in a
+//! μ-neighbourhood of it. The report's best point is chosen among feasible query
+//! points only.
+
+use crate::error::{Error, Result};
+use crate::real::Real;
+use ndarray::Array1;
+use std::ops::Range;
+
+/// A closed convex set C with its Euclidean projection Π_C(x) = argmin_{y∈C} ‖y − x‖.
+pub trait Projection<F: Real> {
+    /// A short name for error messages.
+    fn name(&self) -> &'static str;
+
+    /// Checks the configuration (called once, when the optimizer is built).
+    fn validate(&self) -> Result<()>;
+
+    /// Called with the dimension before the first step: checks that the set has
+    /// dimension `dim`.
+    fn prepare(&mut self, dim: usize) -> Result<()>;
+
+    /// Projects `x` onto the set in place; returns whether any coordinate changed.
+    /// `changed` is the range of coordinates the last step moved: x is feasible
+    /// before the step, so a separable set (a box) need only look there; others
+    /// may ignore it.
+    fn project(&self, x: &mut [F], changed: Range<usize>) -> bool;
+
+    /// Whether `x` is in the set (up to the rounding of a projection, for sets
+    /// whose projection is not exact in floating point).
+    fn contains(&self, x: &[F]) -> bool;
+
+    /// Why `x` is not in the set, for [`Error::Infeasible`]; `None` when it is.
+    fn violation(&self, x: &[F]) -> Option<String>;
+}
+
+/// Box bounds lᵢ ≤ xᵢ ≤ uᵢ; the projection clips each coordinate (exactly).
+///
+/// Bounds may be infinite (one-sided or absent for a coordinate) but not NaN,
+/// and lᵢ ≤ uᵢ. Cost of a projection: O(size of the changed block).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bounds<F> {
+    lower: Bounds1<F>,
+    upper: Bounds1<F>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Bounds1<F> {
+    Same(F),
+    Each(Array1<F>),
+}
+
+impl<F: Real> Bounds1<F> {
+    #[inline]
+    fn at(&self, i: usize) -> F {
+        match self {
+            Bounds1::Same(v) => *v,
+            Bounds1::Each(a) => a[i],
+        }
+    }
+    fn len(&self) -> Option<usize> {
+        match self {
+            Bounds1::Same(_) => None,
+            Bounds1::Each(a) => Some(a.len()),
+        }
+    }
+    fn values(&self) -> Vec<F> {
+        match self {
+            Bounds1::Same(v) => vec![*v],
+            Bounds1::Each(a) => a.to_vec(),
+        }
+    }
+}
+
+impl<F: Real> Bounds<F> {
+    /// Per-coordinate bounds `lower[i] ≤ x[i] ≤ upper[i]`.
+    pub fn new(lower: Array1<F>, upper: Array1<F>) -> Self {
+        Bounds {
+            lower: Bounds1::Each(lower),
+            upper: Bounds1::Each(upper),
+        }
+    }
+
+    /// The same bounds `lower ≤ x[i] ≤ upper` for every coordinate, in any dimension.
+    pub fn uniform(lower: F, upper: F) -> Self {
+        Bounds {
+            lower: Bounds1::Same(lower),
+            upper: Bounds1::Same(upper),
+        }
+    }
+}
+
+impl<F: Real> Projection<F> for Bounds<F> {
+    fn name(&self) -> &'static str {
+        "box bounds"
+    }
+
+    fn validate(&self) -> Result<()> {
+        if let (Some(a), Some(b)) = (self.lower.len(), self.upper.len())
+            && a != b
+        {
+            return Err(Error::DimensionMismatch {
+                what: "upper bounds (against the lower bounds)",
+                expected: a,
+                found: b,
+            });
+        }
+        let (lo, hi) = (self.lower.values(), self.upper.values());
+        let n = lo.len().max(hi.len());
+        for i in 0..n {
+            let l = lo[if lo.len() == 1 { 0 } else { i }];
+            let u = hi[if hi.len() == 1 { 0 } else { i }];
+            if l.is_nan() || u.is_nan() || l > u || l == F::infinity() || u == F::neg_infinity() {
+                return Err(Error::InvalidParameter {
+                    name: "bounds",
+                    value: format!("[{l}, {u}] for coordinate {i}"),
+                    requirement: "not NaN, with lower ≤ upper, lower < +∞ and upper > −∞",
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn prepare(&mut self, dim: usize) -> Result<()> {
+        for (what, len) in [("lower bounds", self.lower.len()), ("upper bounds", self.upper.len())] {
+            if let Some(n) = len
+                && n != dim
+            {
+                return Err(Error::DimensionMismatch {
+                    what,
+                    expected: dim,
+                    found: n,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn project(&self, x: &mut [F], changed: Range<usize>) -> bool {
+        let start = changed.start.min(x.len());
+        let end = changed.end.min(x.len()).max(start);
+        let mut moved = false;
+        for (i, xi) in x[start..end].iter_mut().enumerate().map(|(j, v)| (j + start, v)) {
+            let (l, u) = (self.lower.at(i), self.upper.at(i));
+            if *xi < l {
+                *xi = l;
+                moved = true;
+            } else if *xi > u {
+                *xi = u;
+                moved = true;
+            }
+        }
+        moved
+    }
+
+    fn contains(&self, x: &[F]) -> bool {
+        self.violation(x).is_none()
+    }
+
+    fn violation(&self, x: &[F]) -> Option<String> {
+        x.iter().enumerate().find_map(|(i, &v)| {
+            let (l, u) = (self.lower.at(i), self.upper.at(i));
+            (v < l || v > u || v.is_nan()).then(|| format!("x[{i}] = {v} is outside [{l}, {u}]"))
+        })
+    }
+}
+
+/// The Euclidean ball ‖x − c‖ ≤ r; the projection is c + r·(x − c)/‖x − c‖ when
+/// x is outside.
+///
+/// The projected point's norm is r up to rounding, so
+/// [`contains`](Projection::contains) accepts ‖x − c‖ ≤ r·(1 + 4·(√d + 2)·u), u the
+/// unit roundoff of `F` (a bound on the relative rounding of the norm and of the
+/// scaling). Cost of a projection: two passes over x when it is outside, one otherwise.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ball<F> {
+    center: Option<Array1<F>>,
+    radius: F,
+}
+
+impl<F: Real> Ball<F> {
+    /// The ball of radius r around the origin, in any dimension.
+    pub fn origin(radius: F) -> Self {
+        Ball { center: None, radius }
+    }
+
+    /// The ball of radius r around `center`.
+    pub fn new(center: Array1<F>, radius: F) -> Self {
+        Ball {
+            center: Some(center),
+            radius,
+        }
+    }
+
+    #[inline]
+    fn c(&self, i: usize) -> F {
+        self.center.as_ref().map_or(F::zero(), |c| c[i])
+    }
+
+    fn distance(&self, x: &[F]) -> F {
+        // Scaled sum of squares (as LAPACK's nrm2) so that huge or tiny
+        // coordinates neither overflow nor underflow.
+        let scale = x
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| (v - self.c(i)).abs())
+            .fold(F::zero(), F::max);
+        if scale == F::zero() || !scale.is_finite() {
+            return scale;
+        }
+        let s: F = x
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| {
+                let t = (v - self.c(i)) / scale;
+                t * t
+            })
+            .sum();
+        scale * s.sqrt()
+    }
+
+    fn tolerance(&self, d: usize) -> F {
+        self.radius * F::of_f64(1.0 + 4.0 * ((d as f64).sqrt() + 2.0) * F::UNIT_ROUNDOFF)
+    }
+}
+
+impl<F: Real> Projection<F> for Ball<F> {
+    fn name(&self) -> &'static str {
+        "ball"
+    }
+
+    fn validate(&self) -> Result<()> {
+        crate::error::check_positive("ball radius", self.radius.as_f64())?;
+        if let Some(c) = &self.center
+            && let Some(i) = c.iter().position(|v| !v.is_finite())
+        {
+            return Err(Error::InvalidParameter {
+                name: "ball center",
+                value: format!("c[{i}] = {}", c[i]),
+                requirement: "finite",
+            });
+        }
+        Ok(())
+    }
+
+    fn prepare(&mut self, dim: usize) -> Result<()> {
+        match &self.center {
+            Some(c) if c.len() != dim => Err(Error::DimensionMismatch {
+                what: "ball center",
+                expected: dim,
+                found: c.len(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    fn project(&self, x: &mut [F], _changed: Range<usize>) -> bool {
+        let dist = self.distance(x);
+        if dist <= self.radius {
+            return false;
+        }
+        let s = self.radius / dist;
+        for (i, xi) in x.iter_mut().enumerate() {
+            let c = self.c(i);
+            *xi = c + (*xi - c) * s;
+        }
+        true
+    }
+
+    fn contains(&self, x: &[F]) -> bool {
+        self.distance(x) <= self.tolerance(x.len())
+    }
+
+    fn violation(&self, x: &[F]) -> Option<String> {
+        let dist = self.distance(x);
+        (dist > self.tolerance(x.len())).then(|| format!("‖x − c‖ = {dist} exceeds the radius {}", self.radius))
+    }
+}

@@ -1,0 +1,113 @@
+//! Stochastic objectives: minibatches and noise samples that both points of a
+//! difference must share.
+//!
+//! A two-point difference (f(x+μu) − f(x−μu))/(2μ) estimates a directional
+//! derivative only if both values come from the *same* function: the same
+//! minibatch, the same noise draw (common random numbers). Drawing a new batch
+//! per query adds the batch-to-batch difference of f, divided by 2μ, to every
+//! estimate — a variance of order Var(f)/μ² that swamps the signal.
+//!
+//! zoptim supports two patterns; both keep every query of one step on one sample:
+//!
+//! 1. **A closure per step** with [`Optimizer::step`](crate::Optimizer::step):
+//!    draw the batch yourself, build a closure over it, take one step. Every
+//!    query of that step sees that closure.
+//!
+//!    ```
+//!    use ndarray::{Array1, ArrayView1};
+//!    use zoptim::prelude::*;
+//!
+//!    let data: Vec<f64> = (0..100).map(|i| i as f64 / 100.0).collect();
+//!    let mut opt = Optimizer::builder(TwoPoint::spsa()).learning_rate(0.05).seed(3).build()?;
+//!    let mut x = Array1::from_elem(1, 5.0);
+//!    let mut idx = zoptim::stochastic::BatchIndices::new(data.len(), 10)?;
+//!    let mut rng = zoptim::ZoRng::seed_from_u64(9);
+//!    for _ in 0..200 {
+//!        let batch = idx.draw(&mut rng);
+//!        // f_B(x) = mean over the batch of (x − a)²; minimised at the data mean 0.495.
+//!        let mut f = |x: ArrayView1<f64>| batch.iter().map(|&i| (x[0] - data[i]).powi(2)).sum::<f64>() / 10.0;
+//!        opt.step(&mut x, &mut f)?;
+//!    }
+//!    assert!((x[0] - 0.495).abs() < 0.1, "{}", x[0]);
+//!    # Ok::<(), zoptim::Error>(())
+//!    ```
+//!
+//! 2. **[`Optimizer::minimize_stochastic`](crate::Optimizer::minimize_stochastic)**
+//!    with a [`StochasticObjective`]: the optimizer calls
+//!    [`resample`](StochasticObjective::resample) with its own [`ZoRng`] before each
+//!    step (so the whole run, batches included, is reproducible from the seed),
+//!    then evaluates every query of the step on that sample.
+
+use crate::error::{Error, Result, check_count};
+use crate::objective::Objective;
+use crate::real::Real;
+use crate::rng::ZoRng;
+use ndarray::ArrayView1;
+
+/// An objective f(x; ξ) whose sample ξ (a minibatch, a noise seed) is redrawn
+/// once per step.
+///
+/// [`Objective::eval`] (and `eval_batch`) evaluate f on the *current* sample;
+/// [`resample`](StochasticObjective::resample) draws the next one from the
+/// optimizer's generator. Keep the sample's buffers in `self` and reuse them, so
+/// that a step allocates nothing.
+pub trait StochasticObjective<F: Real>: Objective<F> {
+    /// Draws the sample for the next step.
+    fn resample(&mut self, rng: &mut ZoRng);
+
+    /// The full (or validation) objective F(x) = E_ξ f(x; ξ), when it can be
+    /// computed; used for the report of
+    /// [`minimize_stochastic`](crate::Optimizer::minimize_stochastic) and not
+    /// counted in the evaluation budget. Default: `None`.
+    fn full_value(&mut self, x: ArrayView1<'_, F>) -> Option<F> {
+        let _ = x;
+        None
+    }
+}
+
+/// Draws minibatches of `batch` distinct indices out of `0..n`, uniformly, in
+/// O(batch) time per draw and without allocating: a partial Fisher–Yates shuffle
+/// of a persistent permutation (n indices of memory).
+#[derive(Clone, Debug)]
+pub struct BatchIndices {
+    perm: Vec<usize>,
+    batch: usize,
+}
+
+impl BatchIndices {
+    /// Batches of `batch` indices out of `0..n` (1 ≤ batch ≤ n).
+    pub fn new(n: usize, batch: usize) -> Result<Self> {
+        check_count("batch", batch)?;
+        if batch > n {
+            return Err(Error::InvalidParameter {
+                name: "batch",
+                value: batch.to_string(),
+                requirement: "at most the number of samples n",
+            });
+        }
+        Ok(BatchIndices {
+            perm: (0..n).collect(),
+            batch,
+        })
+    }
+
+    /// The batch size.
+    pub fn batch(&self) -> usize {
+        self.batch
+    }
+
+    /// Draws the next batch: `batch` distinct indices, every subset equally likely.
+    pub fn draw(&mut self, rng: &mut ZoRng) -> &[usize] {
+        let n = self.perm.len();
+        for i in 0..self.batch {
+            let j = i + rng.below(n - i);
+            self.perm.swap(i, j);
+        }
+        &self.perm[..self.batch]
+    }
+
+    /// The last batch drawn (the first `batch` indices of `0..n` before any draw).
+    pub fn current(&self) -> &[usize] {
+        &self.perm[..self.batch]
+    }
+}

@@ -1,0 +1,114 @@
+//! Sign-based updates: ZO-signSGD (element-wise) and ZO-Bench's ZO-SGD-Sign (scalar).
+
+use super::{UpdateContext, UpdateInfo, UpdateRule};
+use crate::error::{Error, Result};
+use crate::estimator::{Estimate, Form};
+use crate::real::Real;
+
+/// Which sign a [`SignSgd`] step takes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum SignMode {
+    /// x ← x − η·sign(g), coordinate by coordinate (ZO-signSGD, Liu et al., ICLR 2019).
+    #[default]
+    ElementWise,
+    /// x ← x − η·sign(s)·u for an estimate g = s·u along one direction u
+    /// (ZO-SGD-Sign in ZO-Bench, Zhang et al., ICML 2024): the sign of the
+    /// *scalar* directional derivative, the direction itself unchanged.
+    Scalar,
+}
+
+/// Sign-based ZO-SGD.
+///
+/// - [`SignMode::ElementWise`] (ZO-signSGD; Liu, Chen, Chen & Hong, ICLR 2019):
+///   x ← x − η·sign(g) with sign(0) = 0. Every moved coordinate moves by exactly
+///   η, so the step has norm η·√(nnz g). Converges at O(√d/√T) to a
+///   neighbourhood of a stationary point whose size shrinks with the number of
+///   directions averaged per step. g is materialised once (in the estimate's own
+///   buffer).
+/// - [`SignMode::Scalar`] (ZO-Bench's ZO-SGD-Sign): for g = (s/q)·u with a single
+///   direction (q = 1, a [`Stored`](Form::Stored) or [`Seeded`](Form::Seeded)
+///   estimate with one coefficient c = s), x ← x − η·sign(c)·u. It is streamed as
+///   x ← x + (−η/|c|)·g, never materialising u (so with a seeded estimator it keeps
+///   MeZO's memory footprint); the product (−η/|c|)·c equals ±η up to one rounding.
+///   c = 0 leaves x unchanged; a subnormal |c| for which η/|c| overflows gives
+///   [`Error::NonFiniteStep`] (x unchanged). It does not apply to dense estimates (coordinate
+///   differences) or to several directions, where "the sign of the scalar" is not
+///   defined: `apply` then returns [`Error::InvalidParameter`] (naming `sign mode`)
+///   and leaves x unchanged, rather than guessing a generalisation.
+///
+/// Queries per step: 0. Memory: none beyond the estimate.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct SignSgd {
+    mode: SignMode,
+}
+
+impl SignSgd {
+    /// Element-wise sign (ZO-signSGD).
+    pub fn new() -> Self {
+        SignSgd {
+            mode: SignMode::ElementWise,
+        }
+    }
+
+    /// ZO-Bench's scalar sign, sign(s)·u.
+    pub fn scalar() -> Self {
+        SignSgd { mode: SignMode::Scalar }
+    }
+
+    /// The mode.
+    pub fn mode(&self) -> SignMode {
+        self.mode
+    }
+}
+
+impl<F: Real> UpdateRule<F> for SignSgd {
+    fn name(&self) -> &'static str {
+        match self.mode {
+            SignMode::ElementWise => "sign",
+            SignMode::Scalar => "scalar sign",
+        }
+    }
+
+    fn apply(&mut self, x: &mut [F], g: &mut Estimate<F>, ctx: &mut UpdateContext<'_, '_, F>) -> Result<UpdateInfo<F>> {
+        let lr = ctx.lr;
+        match self.mode {
+            SignMode::ElementWise => {
+                let support = g.support();
+                let gs = g.values();
+                if let Some(xs) = x.get_mut(support) {
+                    // Branch-free (random signs defeat branch prediction): the
+                    // step η carries g's sign, and is 0 where g is 0.
+                    for (xi, &gi) in xs.iter_mut().zip(gs) {
+                        let step = if gi == F::zero() { F::zero() } else { lr.copysign(gi) };
+                        *xi = *xi - step;
+                    }
+                }
+            }
+            SignMode::Scalar => {
+                let c = match (g.form(), g.coefficients()) {
+                    (Form::Stored | Form::Seeded, &[c]) => c,
+                    (form, cs) => {
+                        return Err(Error::InvalidParameter {
+                            name: "sign mode",
+                            value: format!("scalar, with a {form:?} estimate of {} direction(s)", cs.len()),
+                            requirement: "used with a single-direction stored or seeded estimate \
+                                          (two-point with q = 1); use SignSgd::new() (element-wise) otherwise",
+                        });
+                    }
+                };
+                if c != F::zero() {
+                    let alpha = -lr / c.abs();
+                    if !alpha.is_finite() {
+                        // |c| is so small (subnormal) that η/|c| overflows.
+                        return Err(Error::NonFiniteStep {
+                            rule: "scalar sign",
+                            iteration: ctx.iteration,
+                        });
+                    }
+                    g.scaled_add_to(alpha, x);
+                }
+            }
+        }
+        Ok(UpdateInfo::none())
+    }
+}
