@@ -491,10 +491,7 @@ impl<F: Real> GradientEstimator<F> for Relizo<F> {
         if d != self.state.dim || self.state.ne == 0 {
             self.prepare(d)?;
         }
-        let f0 = match ctx.fx {
-            Some(v) => v,
-            None => ctx.oracle.eval(x, Query::Center)?,
-        };
+        let f0 = ctx.fx_or_query(x)?;
         match self.estimate_inner(x, f0, ctx, out) {
             Ok(info) => Ok(info),
             Err(e) => {
