@@ -173,7 +173,7 @@ pub struct RelizoStep {
 /// assert!(report.best_f < 0.1 * 12.75, "{}", report.best_f);
 /// # Ok::<(), zoptim::Error>(())
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Relizo<F> {
     n: usize,
     b: f64,
@@ -185,8 +185,25 @@ pub struct Relizo<F> {
     state: State<F>,
 }
 
+/// The configuration, and whether samples are held (not the n·d buffers).
+impl<F> std::fmt::Debug for Relizo<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Relizo")
+            .field("samples", &self.n)
+            .field("reuse_distance_bound", &self.b)
+            .field("max_reuse_rate", &self.rho)
+            .field("sample_norm", &self.sigma)
+            .field("sampling", &self.sampling)
+            .field("sample_momentum", &self.momentum)
+            .field("gram_update", &self.gram_update)
+            .field("dim", &self.state.dim)
+            .field("holds_samples", &self.state.has_samples)
+            .finish()
+    }
+}
+
 /// Everything a [`Relizo`] carries between steps, and its scratch buffers.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 struct State<F> {
     dim: usize,
     /// Effective n = min(n, d).
@@ -242,9 +259,9 @@ enum Role {
     /// Not used this step.
     #[default]
     Free,
-    /// A reused sample, shifted by Δ.
+    /// A reused sample (its point is kept; its offset from x is δ + Δ).
     Reused,
-    /// The previous iterate, offset Δ.
+    /// The previous iterate (offset Δ from x), copied into a free slot.
     Anchor,
     /// A new draw; the index is its query number.
     New(usize),

@@ -53,7 +53,7 @@ pub enum Acceptance {
 /// *rejected* ones: trials − 1 when a trial was accepted, T otherwise). On error
 /// (a non-finite value at a trial), x is unchanged. Memory: one d-vector of trial
 /// point, allocated in `prepare`.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct LineSearch<F> {
     acceptance: Acceptance,
     c: f64,
@@ -62,6 +62,20 @@ pub struct LineSearch<F> {
     strict_lr: bool,
     weight_decay: f64,
     trial: Vec<F>,
+}
+
+/// The configuration (not the trial buffer).
+impl<F> std::fmt::Debug for LineSearch<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LineSearch")
+            .field("acceptance", &self.acceptance)
+            .field("c", &self.c)
+            .field("shrink", &self.shrink)
+            .field("max_trials", &self.max_trials)
+            .field("strict_lr", &self.strict_lr)
+            .field("weight_decay", &self.weight_decay)
+            .finish()
+    }
 }
 
 impl<F: Real> Default for LineSearch<F> {
