@@ -704,13 +704,19 @@ impl<F: Real> Relizo<F> {
                             let nb = &mut s.normals[..len];
                             normal.fill(nb);
                             let p = &mut s.pts[row + start..row + end];
+                            // The point, and its offset staged for the Gram entries.
+                            let off = &mut stage[sl * CHUNK..sl * CHUNK + len];
                             if mean_on {
                                 for t in 0..len {
-                                    p[t] = xc[t] + F::of_f64(sigma * nb[t] + momentum * dl[t].as_f64());
+                                    let pt = xc[t] + F::of_f64(sigma * nb[t] + momentum * dl[t].as_f64());
+                                    p[t] = pt;
+                                    off[t] = pt - xc[t];
                                 }
                             } else {
                                 for t in 0..len {
-                                    p[t] = xc[t] + F::of_f64(sigma * nb[t]);
+                                    let pt = xc[t] + F::of_f64(sigma * nb[t]);
+                                    p[t] = pt;
+                                    off[t] = pt - xc[t];
                                 }
                             }
                         }
@@ -722,7 +728,7 @@ impl<F: Real> Relizo<F> {
                 }
                 if !s.pairs.is_empty() {
                     for sl in 0..ne {
-                        if gaussian || !is_new(s.slot_role[sl]) {
+                        if !is_new(s.slot_role[sl]) {
                             let off = &mut stage[sl * CHUNK..sl * CHUNK + len];
                             for ((o, &pv), &xv) in off.iter_mut().zip(&s.pts[sl * dd + start..sl * dd + end]).zip(xc) {
                                 *o = pv - xv;
