@@ -52,6 +52,7 @@
 pub mod direction;
 pub mod error;
 pub mod estimator;
+mod normal;
 pub mod objective;
 pub mod observer;
 pub mod optimizer;
