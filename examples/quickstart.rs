@@ -9,7 +9,7 @@
 
 use ndarray::Array1;
 use std::time::Instant;
-use zoptim::estimator::{BlockCoordinate, Dap};
+use zoptim::estimator::{BlockCoordinate, Dap, Relizo};
 use zoptim::problems::Quadratic;
 use zoptim::{Coordinate, Direction, GradientEstimator, Optimizer, Report, Storage, TwoPoint};
 
@@ -17,55 +17,64 @@ const D: usize = 100;
 const BUDGET: usize = 20_000;
 const LR_GRID: [f64; 7] = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1];
 
-type Make = Box<dyn Fn() -> Box<dyn GradientEstimator<f64>>>;
+/// Builds an estimator for a learning rate (ReLIZO's reuse radius is 2·lr).
+type Make = Box<dyn Fn(f64) -> Box<dyn GradientEstimator<f64>>>;
 
 fn methods() -> Vec<(String, Make)> {
     let mut m: Vec<(String, Make)> = Vec::new();
     for dir in Direction::ALL {
         m.push((
             format!("two-point central, {}", dir.name()),
-            Box::new(move || Box::new(TwoPoint::central(dir).mu(1e-4))),
+            Box::new(move |_| Box::new(TwoPoint::central(dir).mu(1e-4))),
         ));
         m.push((
             format!("two-point forward, {}", dir.name()),
-            Box::new(move || Box::new(TwoPoint::forward(dir).mu(1e-6))),
+            Box::new(move |_| Box::new(TwoPoint::forward(dir).mu(1e-6))),
         ));
     }
     m.push((
         "two-point central, gaussian, q = 8".into(),
-        Box::new(|| Box::new(TwoPoint::central(Direction::Gaussian).mu(1e-4).directions(8))),
+        Box::new(|_| Box::new(TwoPoint::central(Direction::Gaussian).mu(1e-4).directions(8))),
     ));
     m.push((
         "MeZO (seeded, in place)".into(),
-        Box::new(|| Box::new(TwoPoint::mezo().mu(1e-4).storage(Storage::Seeded))),
+        Box::new(|_| Box::new(TwoPoint::mezo().mu(1e-4).storage(Storage::Seeded))),
     ));
-    m.push(("SPSA".into(), Box::new(|| Box::new(TwoPoint::spsa().mu(1e-4)))));
+    m.push(("SPSA".into(), Box::new(|_| Box::new(TwoPoint::spsa().mu(1e-4)))));
     m.push((
         "coordinate (CGE) central".into(),
-        Box::new(|| Box::new(Coordinate::central().mu(1e-4))),
+        Box::new(|_| Box::new(Coordinate::central().mu(1e-4))),
     ));
     m.push((
         "coordinate forward, k = 10".into(),
-        Box::new(|| Box::new(Coordinate::forward().mu(1e-6).subset(10))),
+        Box::new(|_| Box::new(Coordinate::forward().mu(1e-6).subset(10))),
     ));
     m.push((
         "DAP, previous-step proxy".into(),
-        Box::new(|| Box::new(Dap::previous().mu(1e-6))),
+        Box::new(|_| Box::new(Dap::previous().mu(1e-6))),
     ));
     m.push((
         "DAP, two-stage b = 4".into(),
-        Box::new(|| Box::new(Dap::two_stage(4).mu(1e-6))),
+        Box::new(|_| Box::new(Dap::two_stage(4).mu(1e-6))),
+    ));
+    m.push((
+        "ReLIZO, README settings (n = 8)".into(),
+        Box::new(|lr| Box::new(Relizo::readme(lr))),
+    ));
+    m.push((
+        "ReLIZO, no reuse (n = 8)".into(),
+        Box::new(|lr| Box::new(Relizo::readme(lr).reuse_distance_bound(0.0))),
     ));
     m.push((
         "MeZO-BCD, K = 10 blocks".into(),
-        Box::new(|| Box::new(BlockCoordinate::new(10).mu(1e-4))),
+        Box::new(|_| Box::new(BlockCoordinate::new(10).mu(1e-4))),
     ));
     m
 }
 
 fn run(make: &Make, lr: f64) -> Report<f64> {
     let mut f = Quadratic::<f64>::ill_conditioned(D, 100.0);
-    let mut opt = Optimizer::builder(make())
+    let mut opt = Optimizer::builder(make(lr))
         .learning_rate(lr)
         .max_evaluations(BUDGET)
         .seed(2026)
