@@ -43,8 +43,8 @@
 //!
 //! Run: `cargo run --release --example dap_mse [-- --trials N]`
 use ndarray::{ArrayView1, ArrayViewMut1};
-use zoptim::estimator::{Dap, Estimate, EstimateContext, GradientEstimator};
-use zoptim::{Direction, Objective, Oracle, TwoPoint, ZoRng};
+use zoptim::estimator::{Dap, Estimate, GradientEstimator, estimate_once};
+use zoptim::{Direction, Objective, TwoPoint, ZoRng};
 
 const D: usize = 8;
 const TAU: f64 = 0.01;
@@ -64,17 +64,9 @@ fn tau_mse<E: GradientEstimator<f64>>(
     let mut xs = x.to_vec();
     est.prepare(D).expect("d = 8 is valid for every estimator here");
     let mut scores = Vec::with_capacity(trials);
-    for t in 0..trials {
+    for _ in 0..trials {
         let limit = est.max_queries(D);
-        let mut oracle = Oracle::new(&mut *f, limit, 0);
-        let mut ctx = EstimateContext {
-            oracle: &mut oracle,
-            rng: &mut rng,
-            fx: None,
-            iteration: t,
-            smoothing: None,
-        };
-        let info = est.estimate(&mut xs, &mut ctx, &mut out).expect("finite quadratic");
+        let info = estimate_once(est, &mut *f, &mut xs, &mut rng, &mut out).expect("finite quadratic");
         debug_assert_eq!(info.queries, limit);
         let g = out.to_vec();
         let (mut s, mut n) = (0.0, 0usize);

@@ -382,18 +382,7 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
         x0: impl Into<ArrayView1<'x, F>>,
     ) -> Result<Report<F>> {
         let x0 = x0.into();
-        if self.max_evaluations.is_none() && self.max_iterations.is_none() {
-            return Err(Error::InvalidParameter {
-                name: "max_evaluations / max_iterations",
-                value: "unset".into(),
-                requirement: "set (minimize needs a budget or an iteration limit)",
-            });
-        }
-        check_finite(x0)?;
-        self.reset();
-        let d = x0.len();
-        self.ensure_dim(d)?;
-        self.check_feasible(x0)?;
+        let d = self.start_run(x0)?;
         let obj: &mut dyn Objective<F> = objective;
         let mut x: Vec<F> = x0.to_vec();
         let mut best = BestPoint::new(self.keep_best);
@@ -509,13 +498,6 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
         x0: impl Into<ArrayView1<'x, F>>,
     ) -> Result<Report<F>> {
         let x0 = x0.into();
-        if self.max_evaluations.is_none() && self.max_iterations.is_none() {
-            return Err(Error::InvalidParameter {
-                name: "max_evaluations / max_iterations",
-                value: "unset".into(),
-                requirement: "set (minimize needs a budget or an iteration limit)",
-            });
-        }
         if self.target.is_some() || self.stagnation.is_some() {
             return Err(Error::InvalidParameter {
                 name: "target / stagnation",
@@ -523,11 +505,7 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
                 requirement: "unset for minimize_stochastic (values on different samples are not comparable)",
             });
         }
-        check_finite(x0)?;
-        self.reset();
-        let d = x0.len();
-        self.ensure_dim(d)?;
-        self.check_feasible(x0)?;
+        let d = self.start_run(x0)?;
         let mut x: Vec<F> = x0.to_vec();
         let mut history = self.history.then(Vec::new);
         let mut stop = loop {
@@ -605,6 +583,24 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
                 Err(Error::Infeasible { constraint, violation })
             }
         }
+    }
+
+    /// Checks what every run needs (a stop criterion, a finite and feasible x0),
+    /// then resets the optimizer for a fresh run at x0's dimension.
+    fn start_run(&mut self, x0: ArrayView1<'_, F>) -> Result<usize> {
+        if self.max_evaluations.is_none() && self.max_iterations.is_none() {
+            return Err(Error::InvalidParameter {
+                name: "max_evaluations / max_iterations",
+                value: "unset".into(),
+                requirement: "set (minimize needs a budget or an iteration limit)",
+            });
+        }
+        check_finite(x0)?;
+        self.reset();
+        let d = x0.len();
+        self.ensure_dim(d)?;
+        self.check_feasible(x0)?;
+        Ok(d)
     }
 
     /// Counts the final evaluation of a run; its failure becomes the stop reason

@@ -5,29 +5,9 @@
 mod counting_alloc;
 use counting_alloc::allocations;
 use ndarray::{Array1, ArrayView1};
-use zoptim::estimator::{BlockCoordinate, BlockOrder, Estimate, EstimateContext, EstimateInfo, GradientEstimator};
+use zoptim::estimator::{BlockCoordinate, BlockOrder, Estimate, GradientEstimator, estimate_once};
 use zoptim::problems::{Quadratic, TestFunction};
-use zoptim::{Difference, Direction, Error, Objective, Optimizer, Oracle, Result, Sgd, ZoRng};
-
-/// One call of `estimate` outside an optimizer, with the declared query limit.
-fn estimate_once<E: GradientEstimator<f64>>(
-    est: &mut E,
-    f: &mut dyn Objective<f64>,
-    x: &mut [f64],
-    rng: &mut ZoRng,
-    out: &mut Estimate<f64>,
-) -> Result<EstimateInfo<f64>> {
-    let limit = est.max_queries(x.len());
-    let mut oracle = Oracle::new(f, limit, 0);
-    let mut ctx = EstimateContext {
-        oracle: &mut oracle,
-        rng,
-        fx: None,
-        iteration: 0,
-        smoothing: None,
-    };
-    est.estimate(x, &mut ctx, out)
-}
+use zoptim::{Difference, Direction, Error, Optimizer, Sgd, ZoRng};
 
 fn start(d: usize) -> Array1<f64> {
     Array1::from_shape_fn(d, |i| {

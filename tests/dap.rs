@@ -7,28 +7,9 @@ mod counting_alloc;
 use counting_alloc::allocations;
 use ndarray::{Array1, ArrayView1, ArrayViewMut1};
 use std::cell::RefCell;
-use zoptim::estimator::{Dap, Estimate, EstimateContext, EstimateInfo, ExactGradient, GradientEstimator, ProxyKind};
+use zoptim::estimator::{Dap, Estimate, ExactGradient, GradientEstimator, ProxyKind, estimate_once};
 use zoptim::problems::{Linear, Quadratic, Rosenbrock, TestFunction};
-use zoptim::{Difference, Direction, Error, Objective, Optimizer, Oracle, Result, TwoPoint, ZoRng};
-
-fn estimate_once<E: GradientEstimator<f64>>(
-    est: &mut E,
-    f: &mut dyn Objective<f64>,
-    x: &mut [f64],
-    rng: &mut ZoRng,
-    out: &mut Estimate<f64>,
-) -> Result<EstimateInfo<f64>> {
-    let limit = est.max_queries(x.len());
-    let mut oracle = Oracle::new(f, limit, 0);
-    let mut ctx = EstimateContext {
-        oracle: &mut oracle,
-        rng,
-        fx: None,
-        iteration: 0,
-        smoothing: None,
-    };
-    est.estimate(x, &mut ctx, out)
-}
+use zoptim::{Difference, Direction, Error, Optimizer, TwoPoint, ZoRng};
 
 /// A proxy that always returns the same vector.
 fn constant_proxy(a: Vec<f64>) -> impl FnMut(ArrayView1<f64>, ArrayViewMut1<f64>) {

@@ -124,6 +124,33 @@ impl<F: Real> EstimateContext<'_, '_, F> {
     }
 }
 
+/// One estimate of ∇f(x) outside an optimizer: for studying an estimator's bias
+/// and variance (as the `dap_mse` example does) or for testing a new estimator.
+///
+/// Makes at most `estimator.max_queries(x.len())` queries, all through a fresh
+/// [`Oracle`], with f(x) unknown, no μ schedule and iteration 0. Call
+/// [`validate`](GradientEstimator::validate) and
+/// [`prepare`](GradientEstimator::prepare)`(x.len())` once before the first call;
+/// state carried between calls (ReLIZO's samples, DAP's previous estimate) is kept.
+pub fn estimate_once<F: Real, E: GradientEstimator<F> + ?Sized>(
+    estimator: &mut E,
+    objective: &mut dyn crate::objective::Objective<F>,
+    x: &mut [F],
+    rng: &mut ZoRng,
+    out: &mut Estimate<F>,
+) -> Result<EstimateInfo<F>> {
+    let limit = estimator.max_queries(x.len());
+    let mut oracle = Oracle::new(objective, limit, 0);
+    let mut ctx = EstimateContext {
+        oracle: &mut oracle,
+        rng,
+        fx: None,
+        iteration: 0,
+        smoothing: None,
+    };
+    estimator.estimate(x, &mut ctx, out)
+}
+
 /// What an estimate reports besides the gradient.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
