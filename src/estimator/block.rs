@@ -301,10 +301,7 @@ impl<F: Real> GradientEstimator<F> for BlockCoordinate<F> {
     }
 
     fn max_queries(&self, _dim: usize) -> usize {
-        match self.difference {
-            Difference::Forward => self.q + 1,
-            Difference::Central => 2 * self.q,
-        }
+        self.difference.queries(self.q)
     }
 
     fn estimate(

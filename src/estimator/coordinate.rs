@@ -124,11 +124,7 @@ impl<F: Real> GradientEstimator<F> for Coordinate<F> {
     }
 
     fn max_queries(&self, dim: usize) -> usize {
-        let k = self.k(dim);
-        match self.difference {
-            Difference::Forward => k + 1,
-            Difference::Central => 2 * k,
-        }
+        self.difference.queries(self.k(dim))
     }
 
     fn estimate(

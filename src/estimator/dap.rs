@@ -432,11 +432,7 @@ impl<F: Real> GradientEstimator<F> for Dap<F> {
     }
 
     fn max_queries(&self, _dim: usize) -> usize {
-        let n = self.q + self.pilot();
-        match self.difference {
-            Difference::Forward => n + 1,
-            Difference::Central => 2 * n,
-        }
+        self.difference.queries(self.q + self.pilot())
     }
 
     fn estimate(

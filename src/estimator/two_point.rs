@@ -16,6 +16,16 @@ pub enum Difference {
     Central,
 }
 
+impl Difference {
+    /// Queries for `n` differences: n + 1 forward (f(x) shared), 2n central.
+    pub fn queries(self, n: usize) -> usize {
+        match self {
+            Difference::Forward => n + 1,
+            Difference::Central => 2 * n,
+        }
+    }
+}
+
 /// Where a two-point estimator keeps its directions.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Storage {
@@ -280,10 +290,7 @@ impl<F: Real> GradientEstimator<F> for TwoPoint<F> {
     }
 
     fn max_queries(&self, _dim: usize) -> usize {
-        match self.difference {
-            Difference::Forward => self.q + 1,
-            Difference::Central => 2 * self.q,
-        }
+        self.difference.queries(self.q)
     }
 
     fn estimate(
