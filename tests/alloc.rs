@@ -1,36 +1,16 @@
 //! After warm-up, an optimizer step performs no heap allocation.
 //!
-//! A counting global allocator wraps the system one; this binary runs without
-//! the libtest harness (`harness = false`) so that no other test thread can
-//! allocate while a measurement is in progress.
+//! The shared per-thread counting allocator (`tests/common/counting_alloc.rs`)
+//! wraps the system one; this binary runs without the libtest harness
+//! (`harness = false`) and prints the plain `N passed, N failed` line.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
 
+use counting_alloc::allocations;
 use ndarray::Array1;
 use zoptim::problems::Sphere;
 use zoptim::{Coordinate, Direction, GradientEstimator, Optimizer, Storage, TwoPoint};
-
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
 
 /// Allocations made by `steps` steps after two warm-up steps.
 fn allocations_per_run<E: GradientEstimator<f64>>(estimator: E, d: usize, steps: usize) -> usize {
@@ -43,22 +23,16 @@ fn allocations_per_run<E: GradientEstimator<f64>>(estimator: E, d: usize, steps:
     for _ in 0..2 {
         opt.step(&mut x, &mut f).expect("warm-up step");
     }
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    let before = allocations();
     for _ in 0..steps {
         opt.step(&mut x, &mut f).expect("step");
     }
-    ALLOCATIONS.load(Ordering::SeqCst) - before
+    allocations() - before
 }
 
 fn main() {
     // The counter must see an allocation, or a zero below would prove nothing.
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
-    let probe = std::hint::black_box(vec![0u8; 64]);
-    assert!(
-        ALLOCATIONS.load(Ordering::SeqCst) > before,
-        "the counting allocator is not in use"
-    );
-    drop(probe);
+    counting_alloc::assert_counting();
 
     let d = 1000;
     let mut cases: Vec<(String, usize)> = Vec::new();

@@ -766,10 +766,7 @@ fn allocations_in_steps<U: UpdateRule<f64>>(estimator: Relizo<f64>, rule: U) -> 
 /// update rule ReLIZO comes with.
 #[test]
 fn steps_allocate_nothing_after_warm_up() {
-    let probe_before = allocations();
-    let probe = std::hint::black_box(vec![0u8; 64]);
-    assert!(allocations() > probe_before, "the counting allocator is not in use");
-    drop(probe);
+    counting_alloc::assert_counting();
     let readme = || Relizo::readme(0.1);
     let cases = [
         ("readme + sgd", allocations_in_steps(readme(), Sgd::new())),

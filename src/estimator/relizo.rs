@@ -898,6 +898,23 @@ fn is_new(r: Role) -> bool {
 /// orthonormal to rounding (CholQR2; Fukaya et al. 2014). The Gram matrix of
 /// the new rows is recomputed exactly afterwards, so nothing relies on the
 /// orthogonality being exact.
+/// Writes the offsets pᵢ − x of the points in `order` (rows of `pts`, each of
+/// length `dd`) over coordinates `start..end` into `stage`, row i at i·CHUNK.
+/// Recomputed per chunk rather than stored, so no k×d buffer is needed.
+fn stage_offsets<F: Real>(stage: &mut [F], pts: &[F], x: &[F], order: &[usize], dd: usize, start: usize, end: usize) {
+    let len = end - start;
+    for (i, &sl) in order.iter().enumerate() {
+        let off = &mut stage[i * CHUNK..i * CHUNK + len];
+        for ((o, &pv), &xv) in off
+            .iter_mut()
+            .zip(&pts[sl * dd + start..sl * dd + end])
+            .zip(&x[start..end])
+        {
+            *o = pv - xv;
+        }
+    }
+}
+
 fn orthogonal_draws<F: Real>(
     s: &mut State<F>,
     x: &[F],
@@ -955,16 +972,9 @@ fn orthogonal_draws<F: Real>(
             while start < dd {
                 let end = (start + CHUNK).min(dd);
                 let len = end - start;
+                stage_offsets(&mut s.stage, &s.pts, x, &s.new_order[..k], dd, start, end);
                 for i in 0..k {
-                    let sl = s.new_order[i];
-                    let off = &mut s.stage[i * CHUNK..i * CHUNK + len];
-                    for ((o, &pv), &xv) in off
-                        .iter_mut()
-                        .zip(&s.pts[sl * dd + start..sl * dd + end])
-                        .zip(&x[start..end])
-                    {
-                        *o = pv - xv;
-                    }
+                    let off = &s.stage[i * CHUNK..i * CHUNK + len];
                     for j in 0..m {
                         s.ob[i * m + j] += dot(off, &s.basis[j * dd + start..j * dd + end]);
                     }
@@ -997,17 +1007,7 @@ fn orthogonal_draws<F: Real>(
             while start < dd {
                 let end = (start + CHUNK).min(dd);
                 let len = end - start;
-                for i in 0..k {
-                    let sl = s.new_order[i];
-                    let off = &mut s.stage[i * CHUNK..i * CHUNK + len];
-                    for ((o, &pv), &xv) in off
-                        .iter_mut()
-                        .zip(&s.pts[sl * dd + start..sl * dd + end])
-                        .zip(&x[start..end])
-                    {
-                        *o = pv - xv;
-                    }
-                }
+                stage_offsets(&mut s.stage, &s.pts, x, &s.new_order[..k], dd, start, end);
                 for j in 0..m {
                     let z = &mut s.basis[j * dd + start..j * dd + end];
                     for i in 0..k {

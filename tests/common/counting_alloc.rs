@@ -37,3 +37,11 @@ unsafe impl std::alloc::GlobalAlloc for CountingAllocator {
 
 #[global_allocator]
 static GLOBAL: CountingAllocator = CountingAllocator;
+
+/// Panics unless the counter sees a fresh allocation, so that a zero count
+/// measured afterwards means something.
+pub fn assert_counting() {
+    let probe = allocations();
+    std::hint::black_box(vec![1u8; 3]);
+    assert!(allocations() > probe, "the counting allocator is not in use");
+}
