@@ -14,6 +14,7 @@
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use ndarray::{Array1, ArrayView1};
 use std::hint::black_box;
+use zoptim::Smoothed;
 use zoptim::{BlockCoordinate, Optimizer, TwoPoint};
 
 fn sum_of_squares(x: ArrayView1<f32>) -> f32 {

@@ -6,6 +6,7 @@
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use ndarray::Array1;
 use std::hint::black_box;
+use zoptim::Smoothed;
 use zoptim::problems::Sphere;
 use zoptim::{Direction, Optimizer, Real, Storage, TwoPoint};
 

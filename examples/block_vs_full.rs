@@ -17,6 +17,7 @@
 //! Run: `cargo run --release --example block_vs_full`
 use ndarray::Array1;
 use std::time::Instant;
+use zoptim::Smoothed;
 use zoptim::problems::Quadratic;
 use zoptim::{BlockCoordinate, GradientEstimator, Optimizer, TwoPoint};
 

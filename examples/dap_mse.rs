@@ -43,6 +43,7 @@
 //!
 //! Run: `cargo run --release --example dap_mse [-- --trials N]`
 use ndarray::{ArrayView1, ArrayViewMut1};
+use zoptim::Smoothed;
 use zoptim::estimator::{Dap, Estimate, GradientEstimator, estimate_once};
 use zoptim::{Direction, Objective, TwoPoint, ZoRng};
 

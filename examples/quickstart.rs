@@ -9,6 +9,7 @@
 
 use ndarray::Array1;
 use std::time::Instant;
+use zoptim::Smoothed;
 use zoptim::estimator::{BlockCoordinate, Dap, Relizo};
 use zoptim::problems::Quadratic;
 use zoptim::{Coordinate, Direction, GradientEstimator, Optimizer, Report, Storage, TwoPoint};

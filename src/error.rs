@@ -131,6 +131,15 @@ pub enum Error {
         /// The iteration (0-based) of the failed step.
         iteration: usize,
     },
+    /// [`Run::tell`](crate::Run::tell) was called with no batch waiting for
+    /// values (before the first [`ask`](crate::Run::ask), twice for one batch,
+    /// or after the run ended).
+    #[error("no batch is waiting for values: call ask() first (the run may have ended)")]
+    NoPendingBatch,
+    /// A stochastic run was asked for its next batch without its objective, or a
+    /// deterministic one with it.
+    #[error("this run {0}")]
+    WrongDriver(&'static str),
 }
 
 /// `Result` with the crate's [`Error`].

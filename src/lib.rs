@@ -19,8 +19,11 @@
 //! | minibatches | [`StochasticObjective`] | [`BatchIndices`] |
 //!
 //! An [`Optimizer`] owns the estimator, the rule, a seeded [`ZoRng`], the budget
-//! and the stop criteria. Every query goes through one [`Oracle`], so evaluation
-//! counts are exact and a budget is never exceeded.
+//! and the stop criteria. Estimators and rules never call the objective: a step
+//! is a short sequence of *rounds* of independent query points ([`run`]), which
+//! [`Optimizer::minimize`] evaluates in this thread, `minimize_parallel` on a
+//! thread pool (feature `rayon`), and an ask/tell [`Run`] wherever you like — all
+//! with the same bits, exact evaluation counts and a budget that is never exceeded.
 //!
 //! ```
 //! use ndarray::{Array1, ArrayView1};
@@ -61,23 +64,26 @@ pub mod projection;
 pub mod real;
 pub mod report;
 pub mod rng;
+pub mod run;
 pub mod schedule;
 pub mod stochastic;
 pub mod update;
 
 pub use direction::{Direction, SeededDirection};
 pub use error::{Error, Query, Result};
+pub use estimator::Relizo;
 pub use estimator::{
-    BlockCoordinate, BlockOrder, Coordinate, Dap, Difference, Estimate, EstimateInfo, GradientEstimator, Relizo,
-    Storage, TwoPoint,
+    BlockCoordinate, BlockOrder, Coordinate, Dap, Difference, Estimate, EstimateInfo, GradientEstimator, Smoothed,
+    Smoothing, Storage, TwoPoint,
 };
-pub use objective::{Objective, Oracle};
+pub use objective::Objective;
 pub use observer::Observer;
 pub use optimizer::{Optimizer, OptimizerBuilder};
 pub use projection::{Ball, Bounds, Projection};
 pub use real::Real;
 pub use report::{Report, StepRecord, StopReason};
 pub use rng::ZoRng;
+pub use run::{Batch, Flow, Round, Run};
 pub use schedule::{Constant, Cosine, InverseSqrt, PowerDecay, Schedule, StepDecay};
 pub use stochastic::{BatchIndices, StochasticObjective};
 pub use update::{Adam, Conservative, LineSearch, Momentum, Normalized, Sgd, SignSgd, UpdateRule};
@@ -90,8 +96,9 @@ pub struct ReadmeDoctests;
 /// The names most programs need: `use zoptim::prelude::*;`.
 pub mod prelude {
     pub use crate::direction::Direction;
+    pub use crate::estimator::Relizo;
     pub use crate::estimator::{
-        BlockCoordinate, BlockOrder, Coordinate, Dap, Difference, GradientEstimator, Relizo, Storage, TwoPoint,
+        BlockCoordinate, BlockOrder, Coordinate, Dap, Difference, GradientEstimator, Smoothed, Storage, TwoPoint,
     };
     pub use crate::objective::Objective;
     pub use crate::optimizer::Optimizer;

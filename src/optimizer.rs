@@ -1,19 +1,91 @@
-//! The generic step loop: [`Optimizer`], its builder, and `minimize`.
+//! The optimizer: its configuration, its builder, and the drivers that run it.
+//!
+//! An [`Optimizer`] is configuration (schedules, stop criteria, projection,
+//! observers) plus its two components (a [`GradientEstimator`] and
+//! an [`UpdateRule`]) plus the engine's run-time state (generator, counters,
+//! buffers). A run ([`Run`]) borrows it and holds the iterate; every driver —
+//! [`minimize`](Optimizer::minimize), [`minimize_stochastic`](Optimizer::minimize_stochastic),
+//! [`minimize_parallel`](Optimizer::minimize_parallel), ask/tell and
+//! [`step`](Optimizer::step) — runs the same step machine in `crate::run`.
 
-use crate::error::{Error, Query, Result, check_count};
-use crate::estimator::{Estimate, EstimateContext, EstimateInfo, GradientEstimator};
-use crate::objective::{BestPoint, Objective, Oracle};
+use crate::error::{Error, Result, check_count};
+use crate::estimator::{Estimate, GradientEstimator};
+use crate::objective::Objective;
 use crate::observer::Observer;
 use crate::projection::Projection;
 use crate::real::Real;
-use crate::report::{Report, StepRecord, StopReason};
+use crate::report::{Report, StepRecord};
 use crate::rng::ZoRng;
+use crate::run::{Engine, Run, StepOutcome, check_values};
 use crate::schedule::Schedule;
 use crate::stochastic::StochasticObjective;
-use crate::update::{Sgd, UpdateContext, UpdateInfo, UpdateRule};
-use ndarray::{Array1, ArrayView1, ArrayViewMut1};
-use std::collections::VecDeque;
+use crate::update::{Sgd, UpdateRule};
+use ndarray::{ArrayView1, ArrayViewMut1};
 use std::fmt;
+
+/// The stop criteria of a run.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct StopCriteria {
+    pub(crate) max_evaluations: Option<usize>,
+    pub(crate) max_iterations: Option<usize>,
+    pub(crate) target: Option<f64>,
+    pub(crate) stagnation: Option<(usize, f64)>,
+}
+
+/// Everything about an optimizer that is configuration rather than state.
+pub(crate) struct Config<F: Real> {
+    pub(crate) learning_rate: Box<dyn Schedule + Send>,
+    pub(crate) smoothing: Option<Box<dyn Schedule + Send>>,
+    pub(crate) seed: u64,
+    pub(crate) stop: StopCriteria,
+    pub(crate) history: bool,
+    pub(crate) keep_best: bool,
+    pub(crate) observers: Vec<Box<dyn Observer<F> + Send>>,
+    pub(crate) projection: Option<Box<dyn Projection<F> + Send>>,
+}
+
+impl<F: Real> Config<F> {
+    fn new() -> Self {
+        Config {
+            learning_rate: Box::new(1e-3),
+            smoothing: None,
+            seed: 0,
+            stop: StopCriteria::default(),
+            history: false,
+            keep_best: true,
+            observers: Vec::new(),
+            projection: None,
+        }
+    }
+
+    /// Checks everything that does not depend on the components.
+    fn validate(&self) -> Result<()> {
+        if let Some(p) = &self.projection {
+            p.validate()?;
+        }
+        self.learning_rate.validate("learning_rate")?;
+        if let Some(s) = &self.smoothing {
+            s.validate("smoothing")?;
+        }
+        if self.stop.max_evaluations == Some(0) {
+            return Err(Error::EmptyBudget);
+        }
+        if let Some(t) = self.stop.target
+            && t.is_nan()
+        {
+            return Err(Error::InvalidParameter {
+                name: "target",
+                value: format!("{t}"),
+                requirement: "a number (not NaN)",
+            });
+        }
+        if let Some((window, tol)) = self.stop.stagnation {
+            check_count("stagnation window", window)?;
+            crate::error::check_non_negative("stagnation tol", tol)?;
+        }
+        Ok(())
+    }
+}
 
 /// Builds an [`Optimizer`]; [`build`](OptimizerBuilder::build) checks the whole
 /// configuration once, so a built optimizer never fails on its configuration mid-run.
@@ -25,17 +97,7 @@ use std::fmt;
 pub struct OptimizerBuilder<F: Real, E, U> {
     estimator: E,
     update: U,
-    learning_rate: Box<dyn Schedule>,
-    smoothing: Option<Box<dyn Schedule>>,
-    seed: u64,
-    max_evaluations: Option<usize>,
-    max_iterations: Option<usize>,
-    target: Option<f64>,
-    stagnation: Option<(usize, f64)>,
-    history: bool,
-    keep_best: bool,
-    observers: Vec<Box<dyn Observer<F>>>,
-    projection: Option<Box<dyn Projection<F>>>,
+    config: Config<F>,
 }
 
 impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, U> {
@@ -44,36 +106,26 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
         OptimizerBuilder {
             estimator: self.estimator,
             update: rule,
-            learning_rate: self.learning_rate,
-            smoothing: self.smoothing,
-            seed: self.seed,
-            max_evaluations: self.max_evaluations,
-            max_iterations: self.max_iterations,
-            target: self.target,
-            stagnation: self.stagnation,
-            history: self.history,
-            keep_best: self.keep_best,
-            observers: self.observers,
-            projection: self.projection,
+            config: self.config,
         }
     }
 
     /// The learning rate: an `f64` constant or any [`Schedule`] (must be finite and > 0).
-    pub fn learning_rate(mut self, schedule: impl Schedule + 'static) -> Self {
-        self.learning_rate = Box::new(schedule);
+    pub fn learning_rate(mut self, schedule: impl Schedule + Send + 'static) -> Self {
+        self.config.learning_rate = Box::new(schedule);
         self
     }
 
     /// A schedule for the smoothing parameter μ; it overrides the estimator's own μ
     /// at every step (for estimators that have one).
-    pub fn smoothing(mut self, schedule: impl Schedule + 'static) -> Self {
-        self.smoothing = Some(Box::new(schedule));
+    pub fn smoothing(mut self, schedule: impl Schedule + Send + 'static) -> Self {
+        self.config.smoothing = Some(Box::new(schedule));
         self
     }
 
     /// The seed of the optimizer's [`ZoRng`]: same seed, same run, bit for bit.
     pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
+        self.config.seed = seed;
         self
     }
 
@@ -81,13 +133,13 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
     /// query count fits; `minimize` also keeps one evaluation for f at the last
     /// iterate, so it never exceeds the budget.
     pub fn max_evaluations(mut self, n: usize) -> Self {
-        self.max_evaluations = Some(n);
+        self.config.stop.max_evaluations = Some(n);
         self
     }
 
     /// The most steps `minimize` takes.
     pub fn max_iterations(mut self, n: usize) -> Self {
-        self.max_iterations = Some(n);
+        self.config.stop.max_iterations = Some(n);
         self
     }
 
@@ -99,20 +151,20 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
     /// changes f is seen only by the final evaluation (and the run then stops
     /// on another criterion).
     pub fn target(mut self, target: f64) -> Self {
-        self.target = Some(target);
+        self.config.stop.target = Some(target);
         self
     }
 
     /// Stop `minimize` when, over the last `window` steps, the best value improved by
     /// at most `tol·(1 + |best|)`.
     pub fn stagnation(mut self, window: usize, tol: f64) -> Self {
-        self.stagnation = Some((window, tol));
+        self.config.stop.stagnation = Some((window, tol));
         self
     }
 
     /// Keep one [`StepRecord`] per step in the report.
     pub fn history(mut self, on: bool) -> Self {
-        self.history = on;
+        self.config.history = on;
         self
     }
 
@@ -126,70 +178,36 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
     /// value, while the target and stagnation criteria still see the smallest
     /// value evaluated.
     pub fn keep_best_point(mut self, on: bool) -> Self {
-        self.keep_best = on;
+        self.config.keep_best = on;
         self
     }
 
-    /// Adds an observer, called after every step of `minimize`.
-    pub fn observer(mut self, observer: impl Observer<F> + 'static) -> Self {
-        self.observers.push(Box::new(observer));
+    /// Adds an observer, called after every step of a run. To watch one run with
+    /// an observer that borrows local state, pass it to
+    /// [`Optimizer::minimize_with`] instead.
+    pub fn observer(mut self, observer: impl Observer<F> + Send + 'static) -> Self {
+        self.config.observers.push(Box::new(observer));
         self
     }
 
     /// Constrains the iterates to a closed convex set: after every step x is
     /// projected onto it (projected ZO-SGD; see [`crate::projection`]). The start
     /// must be feasible, else [`Error::Infeasible`].
-    pub fn projection(mut self, set: impl Projection<F> + 'static) -> Self {
-        self.projection = Some(Box::new(set));
+    pub fn projection(mut self, set: impl Projection<F> + Send + 'static) -> Self {
+        self.config.projection = Some(Box::new(set));
         self
     }
 
     /// Checks the whole configuration and builds the optimizer.
     pub fn build(self) -> Result<Optimizer<F, E, U>> {
         self.estimator.validate()?;
-        if let Some(p) = &self.projection {
-            p.validate()?;
-        }
         self.update.validate()?;
-        self.learning_rate.validate("learning_rate")?;
-        if let Some(s) = &self.smoothing {
-            s.validate("smoothing")?;
-        }
-        if self.max_evaluations == Some(0) {
-            return Err(Error::EmptyBudget);
-        }
-        if let Some(t) = self.target
-            && t.is_nan()
-        {
-            return Err(Error::InvalidParameter {
-                name: "target",
-                value: format!("{t}"),
-                requirement: "a number (not NaN)",
-            });
-        }
-        if let Some((window, tol)) = self.stagnation {
-            check_count("stagnation window", window)?;
-            crate::error::check_non_negative("stagnation tol", tol)?;
-        }
+        self.config.validate()?;
         Ok(Optimizer {
             estimator: self.estimator,
             update: self.update,
-            learning_rate: self.learning_rate,
-            smoothing: self.smoothing,
-            seed: self.seed,
-            rng: ZoRng::seed_from_u64(self.seed),
-            max_evaluations: self.max_evaluations,
-            max_iterations: self.max_iterations,
-            target: self.target,
-            stagnation: self.stagnation,
-            history: self.history,
-            keep_best: self.keep_best,
-            observers: self.observers,
-            projection: self.projection,
-            estimate: Estimate::new(),
-            evaluations: 0,
-            iterations: 0,
-            dim: None,
+            engine: Engine::new(self.config.seed),
+            config: self.config,
             contiguous: Vec::new(),
         })
     }
@@ -223,24 +241,10 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
 /// # Ok::<(), zoptim::Error>(())
 /// ```
 pub struct Optimizer<F: Real, E, U> {
-    estimator: E,
-    update: U,
-    learning_rate: Box<dyn Schedule>,
-    smoothing: Option<Box<dyn Schedule>>,
-    seed: u64,
-    rng: ZoRng,
-    max_evaluations: Option<usize>,
-    max_iterations: Option<usize>,
-    target: Option<f64>,
-    stagnation: Option<(usize, f64)>,
-    history: bool,
-    keep_best: bool,
-    observers: Vec<Box<dyn Observer<F>>>,
-    projection: Option<Box<dyn Projection<F>>>,
-    estimate: Estimate<F>,
-    evaluations: usize,
-    iterations: usize,
-    dim: Option<usize>,
+    pub(crate) estimator: E,
+    pub(crate) update: U,
+    pub(crate) config: Config<F>,
+    pub(crate) engine: Engine<F>,
     contiguous: Vec<F>,
 }
 
@@ -249,11 +253,11 @@ impl<F: Real, E: fmt::Debug, U: fmt::Debug> fmt::Debug for Optimizer<F, E, U> {
         f.debug_struct("Optimizer")
             .field("estimator", &self.estimator)
             .field("update", &self.update)
-            .field("seed", &self.seed)
-            .field("max_evaluations", &self.max_evaluations)
-            .field("max_iterations", &self.max_iterations)
-            .field("evaluations", &self.evaluations)
-            .field("iterations", &self.iterations)
+            .field("seed", &self.config.seed)
+            .field("max_evaluations", &self.config.stop.max_evaluations)
+            .field("max_iterations", &self.config.stop.max_iterations)
+            .field("evaluations", &self.engine.evaluations)
+            .field("iterations", &self.engine.iterations)
             .finish_non_exhaustive()
     }
 }
@@ -264,17 +268,7 @@ impl<F: Real, E: GradientEstimator<F>> Optimizer<F, E, Sgd> {
         OptimizerBuilder {
             estimator,
             update: Sgd::new(),
-            learning_rate: Box::new(1e-3),
-            smoothing: None,
-            seed: 0,
-            max_evaluations: None,
-            max_iterations: None,
-            target: None,
-            stagnation: None,
-            history: false,
-            keep_best: true,
-            observers: Vec::new(),
-            projection: None,
+            config: Config::new(),
         }
     }
 }
@@ -282,17 +276,17 @@ impl<F: Real, E: GradientEstimator<F>> Optimizer<F, E, Sgd> {
 impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
     /// Evaluations made since the optimizer was built or last reset.
     pub fn evaluations(&self) -> usize {
-        self.evaluations
+        self.engine.evaluations
     }
 
     /// Steps taken since the optimizer was built or last reset.
     pub fn iterations(&self) -> usize {
-        self.iterations
+        self.engine.iterations
     }
 
     /// The seed the generator restarts from on [`reset`](Optimizer::reset).
     pub fn seed(&self) -> u64 {
-        self.seed
+        self.config.seed
     }
 
     /// The estimator (for its statistics or configuration).
@@ -307,18 +301,19 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
 
     /// The last estimate (valid after a successful step).
     pub fn last_estimate(&mut self) -> &mut Estimate<F> {
-        &mut self.estimate
+        &mut self.engine.estimate
     }
 
     /// Restarts: estimator and rule state forgotten, counters zeroed, generator
     /// reseeded, dimension forgotten. A run after `reset` repeats the first one.
     pub fn reset(&mut self) {
+        self.abandon_step();
         self.estimator.reset();
         self.update.reset();
-        self.rng = ZoRng::seed_from_u64(self.seed);
-        self.evaluations = 0;
-        self.iterations = 0;
-        self.dim = None;
+        self.engine.rng = ZoRng::seed_from_u64(self.config.seed);
+        self.engine.evaluations = 0;
+        self.engine.iterations = 0;
+        self.engine.dim = None;
     }
 
     /// Takes one step on `x`, querying `objective`.
@@ -326,8 +321,9 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
     /// Accepts `&mut Array1<F>` or any `ArrayViewMut1<F>` (a non-contiguous view is
     /// copied to an internal buffer and back). On error, x is exactly as before
     /// (for [`Storage::Seeded`](crate::estimator::Storage::Seeded), up to the
-    /// rounding documented there) and the evaluations the failed step made are
-    /// still counted. Errors: [`Error::EmptyParameters`],
+    /// rounding documented there), the estimator, rule and generator are as
+    /// before the step, and the evaluations the failed step made are still
+    /// counted. Errors: [`Error::EmptyParameters`],
     /// [`Error::DimensionMismatch`] when d changes between steps (call
     /// [`reset`](Optimizer::reset) first), [`Error::NonFiniteStart`] for a
     /// non-finite x on the first step, [`Error::BudgetExhausted`],
@@ -336,28 +332,45 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
     /// step (after building or [`reset`](Optimizer::reset); later steps project
     /// whatever x they are given).
     ///
+    /// Every round of the step is evaluated in this thread: materialised rounds
+    /// in one [`Objective::eval_batch`] call, seeded rounds by moving x in place.
     /// With a [`projection`](OptimizerBuilder::projection), x is projected after
     /// the update.
     ///
     /// After the first step nothing is allocated (for the built-in estimators and
     /// rules, with a contiguous x).
+    ///
+    /// ```
+    /// use ndarray::{ArrayView1, array};
+    /// use zoptim::prelude::*;
+    ///
+    /// let mut opt = Optimizer::builder(TwoPoint::spsa().mu(1e-6)).learning_rate(0.1).build()?;
+    /// let mut x = array![1.0, -2.0];
+    /// for _ in 0..100 {
+    ///     // A fresh closure per step, e.g. over this step's minibatch.
+    ///     opt.step(&mut x, &mut |p: ArrayView1<f64>| p.dot(&p))?;
+    /// }
+    /// assert!(x.dot(&x) < 1e-8);
+    /// assert_eq!(opt.evaluations(), 200); // 2 per central SPSA step
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn step<'x, O: Objective<F>>(
         &mut self,
         x: impl Into<ArrayViewMut1<'x, F>>,
         objective: &mut O,
     ) -> Result<StepRecord<F>> {
         let mut x = x.into();
-        if self.dim.is_none() {
+        if self.engine.dim.is_none() {
             check_finite(x.view())?;
             self.check_feasible(x.view())?;
         }
         match x.as_slice_mut() {
-            Some(xs) => self.step_slice(xs, objective, None, None, 0),
+            Some(xs) => self.step_slice(xs, objective),
             None => {
                 let mut buf = std::mem::take(&mut self.contiguous);
                 buf.clear();
                 buf.extend(x.iter().copied());
-                let res = self.step_slice(&mut buf, objective, None, None, 0);
+                let res = self.step_slice(&mut buf, objective);
                 if res.is_ok() {
                     x.iter_mut().zip(&buf).for_each(|(xi, &bi)| *xi = bi);
                 }
@@ -367,100 +380,106 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
         }
     }
 
+    fn step_slice(&mut self, x: &mut [F], objective: &mut dyn Objective<F>) -> Result<StepRecord<F>> {
+        let mut values = std::mem::take(&mut self.engine.values);
+        let res = self.step_rounds(x, objective, &mut values);
+        self.engine.values = values;
+        res
+    }
+
+    fn step_rounds(
+        &mut self,
+        x: &mut [F],
+        objective: &mut dyn Objective<F>,
+        values: &mut Vec<F>,
+    ) -> Result<StepRecord<F>> {
+        let mut outcome = self.begin_step(x, None, 0)?;
+        let mut staged = crate::run::Staged::default();
+        loop {
+            match outcome {
+                StepOutcome::Done(rec) => return Ok(rec),
+                StepOutcome::Pending => {
+                    let offset = self.engine.evaluations;
+                    let n = self.eval_pending(objective, x, values, None, &mut staged);
+                    let round = &self.engine.rounds.next;
+                    if let Err(e) = check_values(round, &values[..n], offset) {
+                        self.abandon_step();
+                        return Err(e);
+                    }
+                    outcome = self.answer(x, &values[..n])?;
+                }
+            }
+        }
+    }
+
+    /// Starts an ask/tell run at `x0`: validates x0 (finite, feasible, non-empty),
+    /// prepares the components for its dimension and resets the optimizer, as
+    /// [`minimize`](Optimizer::minimize) does. The first batch asks for f(x0).
+    ///
+    /// See [`Run`] and the example in [`crate::run`].
+    pub fn start<'o, 'x>(&'o mut self, x0: impl Into<ArrayView1<'x, F>>) -> Result<Run<'o, F, E, U>> {
+        Run::new(self, x0.into(), false, None)
+    }
+
+    /// Starts an ask/tell run on a stochastic objective (see
+    /// [`minimize_stochastic`](Optimizer::minimize_stochastic)); drive it with
+    /// [`Run::ask_resampled`].
+    pub fn start_stochastic<'o, 'x>(&'o mut self, x0: impl Into<ArrayView1<'x, F>>) -> Result<Run<'o, F, E, U>> {
+        Run::new(self, x0.into(), true, None)
+    }
+
     /// Runs from `x0` until a stop criterion holds and returns a [`Report`].
     ///
     /// Each call is a fresh run: the optimizer is [`reset`](Optimizer::reset)
     /// first, so the same call gives the same report bit for bit. The run
     /// evaluates f(x0) first (reused by estimators that need f at the first
     /// iterate) and f at the last iterate at the end, both counted in the budget.
-    /// A step that fails ends the run with [`StopReason::Failed`] and keeps the
+    /// A step that fails ends the run with [`StopReason::Failed`](crate::StopReason::Failed) and keeps the
     /// progress made so far. Errors (before anything is evaluated, or when f(x0)
-    /// is not finite): an empty or non-finite x0, no stop criterion.
+    /// is not finite): an empty or non-finite x0, no stop criterion, a budget too
+    /// small for f(x0), one step and the final evaluation
+    /// ([`Error::BudgetExhausted`]).
+    ///
+    /// Rounds are evaluated in this thread (see [`crate::run`]); the report is
+    /// bit-identical to an ask/tell run and to
+    /// [`minimize_parallel`](Optimizer::minimize_parallel).
     pub fn minimize<'x, O: Objective<F>>(
         &mut self,
         objective: &mut O,
         x0: impl Into<ArrayView1<'x, F>>,
     ) -> Result<Report<F>> {
-        let x0 = x0.into();
-        let d = self.start_run(x0)?;
-        let obj: &mut dyn Objective<F> = objective;
-        let mut x: Vec<F> = x0.to_vec();
-        let mut best = BestPoint::new(self.keep_best);
-        let f0 = Oracle::new(obj, 1, 0)
-            .with_best(&mut best)
-            .with_feasibility(self.projection.as_deref())
-            .eval(&x, Query::Center);
-        self.evaluations = 1;
-        let f0 = f0?;
-        let mut fx = Some(f0);
-        let target = self.target.map(F::of_f64);
-        let mut history = self.history.then(Vec::new);
-        let mut window: VecDeque<F> = VecDeque::with_capacity(self.stagnation.map_or(0, |s| s.0 + 1));
-        window.push_back(f0);
-        let stop = loop {
-            let best_f = best.f.unwrap_or(f0);
-            if target.is_some_and(|t| best_f <= t) {
-                break StopReason::TargetReached;
-            }
-            if self.max_iterations.is_some_and(|m| self.iterations >= m) {
-                break StopReason::MaxIterations;
-            }
-            let needed = self.estimator.max_queries(d) + self.update.max_queries();
-            if self.max_evaluations.is_some_and(|b| self.evaluations + needed + 1 > b) {
-                break StopReason::MaxEvaluations;
-            }
-            let rec = match self.step_slice(&mut x, obj, fx, Some(&mut best), 1) {
-                Ok(rec) => rec,
-                Err(e) => break StopReason::Failed(e),
-            };
-            fx = rec.fx_new;
-            let stop_now = self.notify(&rec, &x);
-            if let Some(h) = history.as_mut() {
-                h.push(rec);
-            }
-            if stop_now {
-                break StopReason::Observer;
-            }
-            if let Some((w, tol)) = self.stagnation {
-                let now = best.f.unwrap_or(f0);
-                window.push_back(now);
-                if window.len() > w {
-                    let then = window.pop_front().unwrap_or(now);
-                    if then - now <= F::of_f64(tol) * (F::one() + now.abs()) {
-                        break StopReason::Stagnation;
-                    }
-                }
-            }
-        };
-        let mut stop = stop;
-        let last_f = match fx {
-            Some(v) => Some(v),
-            None => {
-                let r = Oracle::new(obj, 1, self.evaluations)
-                    .with_best(&mut best)
-                    .with_feasibility(self.projection.as_deref())
-                    .eval(&x, Query::Final);
-                self.count_final(r, &mut stop)
-            }
-        };
-        self.observers.iter_mut().for_each(|o| o.finish());
-        let (best_x, best_f) = if !self.keep_best {
-            (Array1::from(x.clone()), last_f.or(best.f).unwrap_or(f0))
-        } else if best.x.is_empty() {
-            (x0.to_owned(), best.f.unwrap_or(f0))
-        } else {
-            (Array1::from(std::mem::take(&mut best.x)), best.f.unwrap_or(f0))
-        };
-        Ok(Report {
-            best_x,
-            best_f,
-            last_x: Array1::from(x),
-            last_f,
-            evaluations: self.evaluations,
-            iterations: self.iterations,
-            stop,
-            history,
-        })
+        let mut run = Run::new(self, x0.into(), false, None)?;
+        while run.step_sequential(objective)? {}
+        Ok(run.finish())
+    }
+
+    /// [`minimize`](Optimizer::minimize) with one more observer that may borrow
+    /// local state for this run only (the builder's observers must be `'static`).
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use std::ops::ControlFlow;
+    /// use zoptim::prelude::*;
+    ///
+    /// let mut opt = Optimizer::builder(TwoPoint::spsa()).learning_rate(0.1).max_iterations(20).build()?;
+    /// let mut seen = Vec::new();
+    /// let mut watch = |r: &zoptim::StepRecord<f64>, _x: ArrayView1<f64>| {
+    ///     seen.push(r.evaluations);
+    ///     ControlFlow::Continue(())
+    /// };
+    /// opt.minimize_with(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::from_elem(3, 1.0), &mut watch)?;
+    /// assert_eq!(seen.len(), 20);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    pub fn minimize_with<'x, O: Objective<F>>(
+        &mut self,
+        objective: &mut O,
+        x0: impl Into<ArrayView1<'x, F>>,
+        observer: &mut dyn Observer<F>,
+    ) -> Result<Report<F>> {
+        let mut run = Run::new(self, x0.into(), false, Some(observer))?;
+        while run.step_sequential(objective)? {}
+        Ok(run.finish())
     }
 
     /// Runs on a stochastic objective, redrawing its sample before every step.
@@ -480,7 +499,7 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
     ///   plus one reserved for the final value (below).
     /// - `last_f` is [`full_value`](StochasticObjective::full_value)`(last_x)`
     ///   when the problem provides it (not counted in the budget); otherwise
-    ///   f(last_x) on one freshly drawn sample (counted, [`Query::Final`]), a
+    ///   f(last_x) on one freshly drawn sample (counted, [`Query::Final`](crate::Query::Final)), a
     ///   noisy estimate of the full objective.
     /// - No best point is tracked (a small value on a lucky sample says little):
     ///   `best_x` and `best_f` are `last_x` and `last_f` (`best_f` is NaN when
@@ -497,75 +516,53 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
         problem: &mut S,
         x0: impl Into<ArrayView1<'x, F>>,
     ) -> Result<Report<F>> {
-        let x0 = x0.into();
-        if self.target.is_some() || self.stagnation.is_some() {
+        let mut run = Run::new(self, x0.into(), true, None)?;
+        while run.step_sequential_stochastic(problem)? {}
+        Ok(run.finish())
+    }
+
+    /// Checks what every run needs (a stop criterion, a finite and feasible x0),
+    /// then resets the optimizer for a fresh run at x0's dimension.
+    pub(crate) fn check_run_start(&mut self, x0: ArrayView1<'_, F>, stochastic: bool) -> Result<()> {
+        let stop = &self.config.stop;
+        if stop.max_evaluations.is_none() && stop.max_iterations.is_none() {
+            return Err(Error::InvalidParameter {
+                name: "max_evaluations / max_iterations",
+                value: "unset".into(),
+                requirement: "set (a run needs a budget or an iteration limit)",
+            });
+        }
+        if stochastic && (stop.target.is_some() || stop.stagnation.is_some()) {
             return Err(Error::InvalidParameter {
                 name: "target / stagnation",
                 value: "set".into(),
-                requirement: "unset for minimize_stochastic (values on different samples are not comparable)",
+                requirement: "unset for stochastic runs (values on different samples are not comparable)",
             });
         }
-        let d = self.start_run(x0)?;
-        let mut x: Vec<F> = x0.to_vec();
-        let mut history = self.history.then(Vec::new);
-        let mut stop = loop {
-            if self.max_iterations.is_some_and(|m| self.iterations >= m) {
-                break StopReason::MaxIterations;
-            }
-            let needed = self.estimator.max_queries(d) + self.update.max_queries();
-            if self.max_evaluations.is_some_and(|b| self.evaluations + needed + 1 > b) {
-                break StopReason::MaxEvaluations;
-            }
-            problem.resample(&mut self.rng);
-            let rec = match self.step_slice(&mut x, problem, None, None, 1) {
-                Ok(rec) => rec,
-                Err(e) => break StopReason::Failed(e),
-            };
-            let stop_now = self.notify(&rec, &x);
-            if let Some(h) = history.as_mut() {
-                h.push(rec);
-            }
-            if stop_now {
-                break StopReason::Observer;
-            }
-        };
-        let last_f = match problem.full_value(ArrayView1::from(&x[..])) {
-            Some(v) => Some(v),
-            None => {
-                problem.resample(&mut self.rng);
-                let obj: &mut dyn Objective<F> = problem;
-                let r = Oracle::new(obj, 1, self.evaluations).eval(&x, Query::Final);
-                self.count_final(r, &mut stop)
-            }
-        };
-        self.observers.iter_mut().for_each(|o| o.finish());
-        let last_x = Array1::from(x);
-        Ok(Report {
-            best_x: last_x.clone(),
-            best_f: last_f.unwrap_or(F::nan()),
-            last_x,
-            last_f,
-            evaluations: self.evaluations,
-            iterations: self.iterations,
-            stop,
-            history,
-        })
-    }
-
-    /// Calls every observer with the step's record; true when one asked to stop.
-    fn notify(&mut self, rec: &StepRecord<F>, x: &[F]) -> bool {
-        let mut stop = false;
-        for o in &mut self.observers {
-            if o.observe(rec, ArrayView1::from(x)).is_break() {
-                stop = true;
-            }
+        check_finite(x0)?;
+        self.reset();
+        // A run that cannot take one step within its budget is a configuration
+        // error, found before anything is evaluated or allocated: f(x0), one
+        // step and the final evaluation must fit.
+        let d = x0.len();
+        let cost = self.step_cost(d)?;
+        let reserve = if stochastic { 1 } else { 2 };
+        if let Some(budget) = self.config.stop.max_evaluations
+            && !self.fits_budget(cost, reserve)
+        {
+            return Err(Error::BudgetExhausted {
+                used: 0,
+                budget,
+                needed: cost.saturating_add(reserve),
+            });
         }
-        stop
+        self.ensure_dim(d)?;
+        self.check_feasible(x0)
     }
 
     /// [`Error::Infeasible`] when a projection is set and `x` is outside its set.
     fn check_feasible(&mut self, x: ArrayView1<'_, F>) -> Result<()> {
-        let Some(p) = self.projection.as_deref_mut() else {
+        let Some(p) = self.config.projection.as_deref_mut() else {
             return Ok(());
         };
         p.prepare(x.len())?;
@@ -579,179 +576,11 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
                 let constraint = p.name();
                 // The next `step` checks its x again (the check runs while the
                 // dimension is unset).
-                self.dim = None;
+                self.engine.dim = None;
                 Err(Error::Infeasible { constraint, violation })
             }
         }
     }
-
-    /// Checks what every run needs (a stop criterion, a finite and feasible x0),
-    /// then resets the optimizer for a fresh run at x0's dimension.
-    fn start_run(&mut self, x0: ArrayView1<'_, F>) -> Result<usize> {
-        if self.max_evaluations.is_none() && self.max_iterations.is_none() {
-            return Err(Error::InvalidParameter {
-                name: "max_evaluations / max_iterations",
-                value: "unset".into(),
-                requirement: "set (minimize needs a budget or an iteration limit)",
-            });
-        }
-        check_finite(x0)?;
-        self.reset();
-        let d = x0.len();
-        self.ensure_dim(d)?;
-        self.check_feasible(x0)?;
-        Ok(d)
-    }
-
-    /// Counts the final evaluation of a run; its failure becomes the stop reason
-    /// unless the run had already failed.
-    fn count_final(&mut self, value: Result<F>, stop: &mut StopReason) -> Option<F> {
-        self.evaluations += 1;
-        match value {
-            Ok(v) => Some(v),
-            Err(e) => {
-                if !matches!(stop, StopReason::Failed(_)) {
-                    *stop = StopReason::Failed(e);
-                }
-                None
-            }
-        }
-    }
-
-    fn ensure_dim(&mut self, d: usize) -> Result<()> {
-        match self.dim {
-            Some(e) if e == d => Ok(()),
-            Some(e) => Err(Error::DimensionMismatch {
-                what: "parameter vector (call reset() to change dimension)",
-                expected: e,
-                found: d,
-            }),
-            None => {
-                if d == 0 {
-                    return Err(Error::EmptyParameters);
-                }
-                self.estimator.prepare(d)?;
-                self.update.prepare(d)?;
-                if let Some(p) = self.projection.as_deref_mut() {
-                    p.prepare(d)?;
-                }
-                self.dim = Some(d);
-                Ok(())
-            }
-        }
-    }
-
-    fn step_slice(
-        &mut self,
-        x: &mut [F],
-        objective: &mut dyn Objective<F>,
-        fx: Option<F>,
-        best: Option<&mut BestPoint<F>>,
-        reserve: usize,
-    ) -> Result<StepRecord<F>> {
-        let d = x.len();
-        self.ensure_dim(d)?;
-        let needed = self.estimator.max_queries(d) + self.update.max_queries();
-        if let Some(budget) = self.max_evaluations
-            && self.evaluations + needed + reserve > budget
-        {
-            return Err(Error::BudgetExhausted {
-                used: self.evaluations,
-                budget,
-                needed,
-            });
-        }
-        let k = self.iterations;
-        let lr_f64 = self.learning_rate.value(k);
-        crate::error::check_positive("learning_rate", lr_f64)?;
-        let lr = F::of_f64(lr_f64);
-        let smoothing = match &self.smoothing {
-            Some(s) => {
-                let mu = s.value(k);
-                crate::error::check_positive("smoothing", mu)?;
-                Some(F::of_f64(mu))
-            }
-            None => None,
-        };
-        let mut oracle = Oracle::new(objective, needed, self.evaluations).with_feasibility(self.projection.as_deref());
-        if let Some(b) = best {
-            oracle = oracle.with_best(b);
-        }
-        let outcome = run_step(
-            &mut self.estimator,
-            &mut self.update,
-            &mut oracle,
-            &mut self.rng,
-            &mut self.estimate,
-            x,
-            fx,
-            k,
-            lr,
-            smoothing,
-        );
-        let queries = oracle.used();
-        let min_value = oracle.min_value();
-        self.evaluations += queries;
-        let (info, mut uinfo) = outcome?;
-        if let Some(p) = self.projection.as_deref()
-            && p.project(x, self.estimate.support())
-        {
-            // f was known at the unprojected point only.
-            uinfo.fx_new = None;
-        }
-        self.iterations += 1;
-        Ok(StepRecord {
-            iteration: k,
-            evaluations: self.evaluations,
-            queries,
-            fx: info.fx.or(fx),
-            min_value,
-            fx_new: uinfo.fx_new,
-            lr,
-            reused: info.reused,
-            rank: info.rank,
-            trials: uinfo.trials,
-        })
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn run_step<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>>(
-    estimator: &mut E,
-    update: &mut U,
-    oracle: &mut Oracle<'_, F>,
-    rng: &mut ZoRng,
-    estimate: &mut Estimate<F>,
-    x: &mut [F],
-    fx: Option<F>,
-    iteration: usize,
-    lr: F,
-    smoothing: Option<F>,
-) -> Result<(EstimateInfo<F>, UpdateInfo<F>)> {
-    oracle.set_component(estimator.name());
-    let mut ectx = EstimateContext {
-        oracle: &mut *oracle,
-        rng,
-        fx,
-        iteration,
-        smoothing,
-    };
-    let info = estimator.estimate(x, &mut ectx, estimate)?;
-    if !estimate.is_finite() {
-        return Err(Error::NonFiniteEstimate {
-            estimator: estimator.name(),
-            iteration,
-        });
-    }
-    oracle.set_component(update.name());
-    let mut uctx = UpdateContext {
-        oracle,
-        lr,
-        iteration,
-        fx: info.fx.or(fx),
-    };
-    let uinfo = update.apply(x, estimate, &mut uctx)?;
-    Ok((info, uinfo))
 }
 
 fn check_finite<F: Real>(x: ArrayView1<'_, F>) -> Result<()> {

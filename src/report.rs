@@ -27,6 +27,9 @@ pub struct StepRecord<F> {
     pub rank: Option<usize>,
     /// Trial points the update rule evaluated (line search, conservative step).
     pub trials: usize,
+    /// True when the step made no query and left x exactly as it was (every
+    /// sample reused and a zero step, for example): the next steps would repeat it.
+    pub stalled: bool,
 }
 
 /// Why `minimize` stopped.
@@ -45,6 +48,13 @@ pub enum StopReason {
     Observer,
     /// A step failed; x is the last iterate before the failed step.
     Failed(Error),
+    /// A step made no evaluation and left x unchanged, so every later step would
+    /// repeat it (for example ReLIZO reusing all its samples on a plateau, where
+    /// the estimate and the step are zero).
+    Stalled,
+    /// The caller ended an ask/tell run ([`Run::finish`](crate::Run::finish))
+    /// before a stop criterion held.
+    Interrupted,
 }
 
 /// The result of [`Optimizer::minimize`](crate::Optimizer::minimize).

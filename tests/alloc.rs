@@ -8,9 +8,14 @@
 mod counting_alloc;
 
 use counting_alloc::allocations;
-use ndarray::Array1;
+use ndarray::{Array1, ArrayView1};
+use std::ops::ControlFlow;
+use zoptim::Smoothed;
 use zoptim::problems::Sphere;
-use zoptim::{Coordinate, Direction, GradientEstimator, Optimizer, Storage, TwoPoint};
+use zoptim::{
+    BlockCoordinate, Conservative, Coordinate, Dap, Direction, GradientEstimator, LineSearch, Optimizer, StepRecord,
+    Storage, TwoPoint,
+};
 
 /// Allocations made by `steps` steps after two warm-up steps.
 fn allocations_per_run<E: GradientEstimator<f64>>(estimator: E, d: usize, steps: usize) -> usize {
@@ -28,6 +33,79 @@ fn allocations_per_run<E: GradientEstimator<f64>>(estimator: E, d: usize, steps:
         opt.step(&mut x, &mut f).expect("step");
     }
     allocations() - before
+}
+
+/// Allocations of `steps` steps of cyclic block-coordinate steps over blocks of
+/// sizes 1, 1 and d − 2 with `rule`: the two warm-up steps visit only the small
+/// blocks, so the measured ones meet the large block for the first time.
+fn allocations_block_rule<U: zoptim::UpdateRule<f64>>(rule: U, d: usize) -> usize {
+    let est = BlockCoordinate::with_ranges(vec![0..1, 1..2, 2..d]).order(zoptim::BlockOrder::Cyclic);
+    let mut opt = Optimizer::builder(est)
+        .update(rule)
+        .learning_rate(1e-4)
+        .build()
+        .expect("valid");
+    let mut x = Array1::from_elem(d, 0.5);
+    let mut f = Sphere;
+    for _ in 0..2 {
+        opt.step(&mut x, &mut f).expect("warm-up step");
+    }
+    let before = allocations();
+    for _ in 0..6 {
+        opt.step(&mut x, &mut f).expect("step");
+    }
+    allocations() - before
+}
+
+/// Allocations per step of a `minimize` run after `warm` steps, read by an
+/// observer at every step boundary (the observer itself does not allocate).
+fn allocations_under_minimize<E: GradientEstimator<f64>>(estimator: E, d: usize, steps: usize) -> usize {
+    let mut opt = Optimizer::builder(estimator)
+        .update(Conservative::new())
+        .learning_rate(1e-4)
+        .max_iterations(steps)
+        .build()
+        .expect("valid");
+    let warm = 3;
+    let mut counts = Vec::with_capacity(steps);
+    let mut watch = |_: &StepRecord<f64>, _: ArrayView1<f64>| {
+        if counts.len() < counts.capacity() {
+            counts.push(allocations());
+        }
+        ControlFlow::Continue(())
+    };
+    opt.minimize_with(&mut Sphere, &Array1::from_elem(d, 0.5), &mut watch)
+        .expect("run");
+    counts[counts.len() - 1] - counts[warm]
+}
+
+/// Allocations of `steps` steps of an ask/tell run after three warm-up steps,
+/// with the values written into a buffer the caller keeps.
+fn allocations_under_ask_tell<E: GradientEstimator<f64>>(estimator: E, d: usize, steps: usize) -> usize {
+    let mut opt = Optimizer::builder(estimator)
+        .update(LineSearch::armijo())
+        .learning_rate(1e-4)
+        .max_iterations(steps + 3)
+        .build()
+        .expect("valid");
+    let x0 = Array1::from_elem(d, 0.5);
+    let mut run = opt.start(&x0).expect("start");
+    let mut values = Vec::with_capacity(4 * d + 64);
+    let mut before = None;
+    loop {
+        if before.is_none() && run.iteration() >= 3 {
+            before = Some(allocations());
+        }
+        let Some(batch) = run.ask().expect("ask") else {
+            break;
+        };
+        values.clear();
+        values.extend(batch.points().rows().into_iter().map(|p| p.dot(&p)));
+        run.tell(&values).expect("tell");
+    }
+    let after = allocations();
+    drop(run);
+    after - before.unwrap_or(after)
 }
 
 fn main() {
@@ -52,6 +130,73 @@ fn main() {
         "coordinate forward subset".into(),
         allocations_per_run(Coordinate::forward().subset(7), d, 20),
     ));
+
+    for (name, n) in [
+        (
+            "minimize: central rademacher + conservative",
+            allocations_under_minimize(TwoPoint::spsa().directions(2), d, 12),
+        ),
+        (
+            "minimize: mezo seeded + conservative",
+            allocations_under_minimize(TwoPoint::mezo().directions(2), d, 12),
+        ),
+        (
+            "minimize: dap two-stage + conservative",
+            allocations_under_minimize(Dap::two_stage(3), 50, 12),
+        ),
+        (
+            "minimize: block coordinate + conservative",
+            allocations_under_minimize(BlockCoordinate::new(4), d, 12),
+        ),
+        (
+            "ask/tell: central gaussian + armijo",
+            allocations_under_ask_tell(TwoPoint::central(Direction::Gaussian).directions(2), d, 10),
+        ),
+        (
+            "ask/tell: mezo seeded + armijo",
+            allocations_under_ask_tell(TwoPoint::mezo(), d, 10),
+        ),
+        (
+            "ask/tell: cge + armijo",
+            allocations_under_ask_tell(Coordinate::central(), 40, 10),
+        ),
+    ] {
+        cases.push((name.into(), n));
+    }
+    for (name, n) in [
+        (
+            "blocks of unequal size + momentum",
+            allocations_block_rule(zoptim::Momentum::new(0.9), 300),
+        ),
+        (
+            "blocks of unequal size + adam",
+            allocations_block_rule(zoptim::Adam::new(), 300),
+        ),
+        (
+            "blocks of unequal size + sign",
+            allocations_block_rule(zoptim::SignSgd::new(), 300),
+        ),
+        (
+            "blocks of unequal size + normalized",
+            allocations_block_rule(zoptim::Normalized::new(), 300),
+        ),
+        (
+            "blocks of unequal size + armijo",
+            allocations_block_rule(LineSearch::armijo(), 300),
+        ),
+    ] {
+        cases.push((name.into(), n));
+    }
+    {
+        cases.push((
+            "minimize: relizo + conservative".into(),
+            allocations_under_minimize(zoptim::Relizo::readme(1e-3), d, 12),
+        ));
+        cases.push((
+            "ask/tell: relizo + armijo".into(),
+            allocations_under_ask_tell(zoptim::Relizo::readme(1e-3), d, 10),
+        ));
+    }
 
     let failed: Vec<_> = cases.iter().filter(|(_, n)| *n != 0).collect();
     for (name, n) in &cases {

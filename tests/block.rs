@@ -5,6 +5,7 @@
 mod counting_alloc;
 use counting_alloc::allocations;
 use ndarray::{Array1, ArrayView1};
+use zoptim::Smoothed;
 use zoptim::estimator::{BlockCoordinate, BlockOrder, Estimate, GradientEstimator, estimate_once};
 use zoptim::problems::{Quadratic, TestFunction};
 use zoptim::{Difference, Direction, Error, Optimizer, Sgd, ZoRng};
@@ -62,6 +63,7 @@ fn estimate_restores_x_exactly_on_success_and_on_failure() {
     for difference in [Difference::Central, Difference::Forward] {
         // Success: x after the estimate is bitwise x before, for every block.
         let mut est = BlockCoordinate::<f64>::new(4).difference(difference).mu(0.37);
+        GradientEstimator::<f64>::prepare(&mut est, d).unwrap();
         let mut f = Quadratic::<f64>::ill_conditioned(d, 10.0);
         let mut rng = ZoRng::seed_from_u64(1);
         let mut out = Estimate::new();
@@ -110,6 +112,7 @@ fn block_estimate_is_unbiased_for_the_block_gradient_and_k_scaled_for_the_full_g
         (BlockOrder::Permutation, true),
     ] {
         let mut est = BlockCoordinate::<f64>::new(k).order(order).unbiased(unbiased).mu(1e-3);
+        GradientEstimator::<f64>::prepare(&mut est, d).unwrap();
         let mut rng = ZoRng::seed_from_u64(77);
         let mut out = Estimate::new();
         let mut x = x0.to_vec();
@@ -149,6 +152,7 @@ fn block_estimate_is_unbiased_for_the_block_gradient_and_k_scaled_for_the_full_g
 fn permutation_order_visits_every_block_once_per_cycle_in_varying_orders() {
     let k = 6;
     let mut est = BlockCoordinate::<f64>::new(k);
+    GradientEstimator::<f64>::prepare(&mut est, 20).unwrap();
     let mut f = |x: ArrayView1<f64>| x.dot(&x);
     let mut rng = ZoRng::seed_from_u64(5);
     let mut out = Estimate::new();
@@ -176,6 +180,7 @@ fn permutation_order_visits_every_block_once_per_cycle_in_varying_orders() {
 
     // Cyclic order is 0, 1, …, K−1 repeatedly; reset restarts it.
     let mut est = BlockCoordinate::<f64>::new(4).order(BlockOrder::Cyclic);
+    GradientEstimator::<f64>::prepare(&mut est, 20).unwrap();
     let mut seen = Vec::new();
     for _ in 0..9 {
         estimate_once(&mut est, &mut f, &mut x, &mut rng, &mut out).unwrap();

@@ -7,6 +7,7 @@ mod counting_alloc;
 use counting_alloc::allocations;
 use ndarray::{Array1, ArrayView1, ArrayViewMut1};
 use std::cell::RefCell;
+use zoptim::Smoothed;
 use zoptim::estimator::{Dap, Estimate, ExactGradient, GradientEstimator, ProxyKind, estimate_once};
 use zoptim::problems::{Linear, Quadratic, Rosenbrock, TestFunction};
 use zoptim::{Difference, Direction, Error, Optimizer, TwoPoint, ZoRng};
@@ -42,6 +43,7 @@ fn every_direction_has_squared_norm_d_and_unit_alignment() {
         let mut x = vec![0.0; d];
         // Given proxy: ‖v‖² = d and âᵀv = ±1 (to rounding).
         let mut dap = Dap::with_proxy(constant_proxy(a.clone())).mu(1.0).directions(3);
+        GradientEstimator::<f64>::prepare(&mut dap, d).unwrap();
         for _ in 0..draws {
             estimate_once(&mut dap, &mut f, &mut x, &mut rng, &mut out).unwrap();
         }
@@ -63,6 +65,7 @@ fn every_direction_has_squared_norm_d_and_unit_alignment() {
         }
         // Zero proxy: the uniform-sphere fall-back, also ‖v‖² = d.
         let mut dap = Dap::with_proxy(constant_proxy(vec![0.0; d])).mu(1.0);
+        GradientEstimator::<f64>::prepare(&mut dap, d).unwrap();
         for _ in 0..10 {
             estimate_once(&mut dap, &mut f, &mut x, &mut rng, &mut out).unwrap();
         }
@@ -92,6 +95,7 @@ fn tiny_proxies_are_aligned_unless_a_threshold_is_set() {
     let mut out = Estimate::new();
     let mut x = vec![0.0; d];
     let mut dap = Dap::with_proxy(constant_proxy(a.clone())).mu(1.0);
+    GradientEstimator::<f64>::prepare(&mut dap, d).unwrap();
     for _ in 0..20 {
         estimate_once(&mut dap, &mut f, &mut x, &mut rng, &mut out).unwrap();
     }
@@ -101,6 +105,7 @@ fn tiny_proxies_are_aligned_unless_a_threshold_is_set() {
         assert!((al.abs() - 1.0).abs() < 1e-12, "âᵀv = {al}");
     }
     let mut dap = Dap::with_proxy(constant_proxy(a)).mu(1.0).min_proxy_norm(1e-100);
+    GradientEstimator::<f64>::prepare(&mut dap, d).unwrap();
     estimate_once(&mut dap, &mut f, &mut x, &mut rng, &mut out).unwrap();
     assert_eq!(dap.fallbacks(), 1);
 }
@@ -131,6 +136,7 @@ fn second_moment_is_identity() {
         0.0
     };
     let mut dap = Dap::with_proxy(constant_proxy(vec![1.0, 2.0, 3.0, 4.0])).mu(1.0);
+    GradientEstimator::<f64>::prepare(&mut dap, d).unwrap();
     let mut rng = ZoRng::seed_from_u64(2024);
     let mut out = Estimate::new();
     let mut x = vec![0.0; d];
@@ -167,6 +173,7 @@ fn aligned_component_is_exact_with_the_true_gradient() {
     let a_hat = &a / a_norm;
     for (difference, mu, tol) in [(Difference::Central, 1e-6, 1e-6), (Difference::Forward, 1e-8, 1e-4)] {
         let mut dap = Dap::with_proxy(ExactGradient(Rosenbrock)).mu(mu).difference(difference);
+        GradientEstimator::<f64>::prepare(&mut dap, d).unwrap();
         let mut f = Rosenbrock;
         let mut rng = ZoRng::seed_from_u64(8);
         let mut out = Estimate::new();
@@ -209,6 +216,7 @@ fn two_stage_counts_2b_plus_1_queries_and_is_unbiased() {
     let c = Array1::from(vec![1.0, -2.0, 0.5, 3.0, 0.0, -1.0]);
     let mut f = Linear::new(c.clone(), 2.0);
     let mut dap = Dap::<f64>::two_stage(b).mu(1e-3);
+    GradientEstimator::<f64>::prepare(&mut dap, d).unwrap();
     assert_eq!(dap.proxy_kind(), ProxyKind::TwoStage { pilot: b });
     assert_eq!(dap.max_queries(d), 2 * b + 1);
     assert_eq!(
@@ -248,6 +256,7 @@ fn previous_proxy_falls_back_on_the_first_step_only() {
     let d = 10;
     let mut f = Quadratic::<f64>::ill_conditioned(d, 10.0);
     let mut dap = Dap::<f64>::previous().mu(1e-6);
+    GradientEstimator::<f64>::prepare(&mut dap, d).unwrap();
     assert_eq!(dap.max_queries(d), 2);
     let mut rng = ZoRng::seed_from_u64(4);
     let mut out = Estimate::new();
@@ -361,4 +370,23 @@ fn steps_allocate_nothing_after_warm_up() {
             assert_eq!(allocations() - before, 0, "{:?} {difference:?}", make().proxy_kind());
         }
     }
+}
+
+/// An overflowing pilot difference (finite values, 1e308 then ordinary ones)
+/// is a non-finite estimate, not an `Ok` step to x = ±∞; x is unchanged.
+#[test]
+fn an_overflowing_pilot_is_an_error_not_an_infinite_step() {
+    let mut n = 0;
+    let mut f = |x: ArrayView1<f64>| {
+        n += 1;
+        if n == 1 { 1e308 } else { x.dot(&x) }
+    };
+    let mut opt = Optimizer::builder(Dap::two_stage(2).difference(Difference::Central).mu(1e-4))
+        .learning_rate(0.01)
+        .build()
+        .unwrap();
+    let mut x = ndarray::array![0.3, 0.4, 0.5, 0.6];
+    let err = opt.step(&mut x, &mut f).unwrap_err();
+    assert!(matches!(err, zoptim::Error::NonFiniteEstimate { .. }), "{err:?}");
+    assert_eq!(x, ndarray::array![0.3, 0.4, 0.5, 0.6]);
 }

@@ -2,10 +2,11 @@
 //! second moments predicted by theory (statistical, seeded, with stated tolerances).
 
 use ndarray::{Array1, array};
-use zoptim::estimator::{EstimateContext, estimate_once};
+use zoptim::Smoothed;
+use zoptim::estimator::estimate_once;
 use zoptim::problems::{Linear, Quadratic, Rosenbrock, TestFunction};
 use zoptim::{
-    Coordinate, Direction, Estimate, EstimateInfo, GradientEstimator, Objective, Oracle, Storage, TwoPoint, ZoRng,
+    Coordinate, Direction, Estimate, EstimateInfo, GradientEstimator, Objective, Optimizer, Storage, TwoPoint, ZoRng,
 };
 
 /// One estimate of ∇f(x), returned as a full vector with its info.
@@ -83,25 +84,22 @@ fn central_coordinate_on_linear_returns_a() {
 
 #[test]
 fn forward_coordinate_reuses_known_fx_and_subset_is_k_sparse() {
-    let a = array![1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+    let a: Array1<f64> = array![1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
     let d = a.len();
     let mut f = Linear::new(a.clone(), 0.0);
-    let mut est = prepared(Coordinate::forward().subset(2).mu(1e-6), d);
-    let mut rng = ZoRng::seed_from_u64(1);
-    let mut out = Estimate::new();
-    let mut x = vec![0.5; d];
-    let fx = f.value(Array1::from(x.clone()).view());
-    let mut oracle = Oracle::new(&mut f, est.max_queries(d), 0);
-    let mut ctx = EstimateContext {
-        oracle: &mut oracle,
-        rng: &mut rng,
-        fx: Some(fx),
-        iteration: 0,
-        smoothing: None,
-    };
-    let info = est.estimate(&mut x, &mut ctx, &mut out).unwrap();
-    assert_eq!(info.queries, 2, "f(x) was given, so only the 2 coordinates are queried");
-    let g = out.to_vec();
+    // `minimize` evaluates f(x0) first and hands it to the first step.
+    let mut opt = Optimizer::builder(Coordinate::forward().subset(2).mu(1e-6))
+        .max_iterations(1)
+        .history(true)
+        .build()
+        .unwrap();
+    let report = opt.minimize(&mut f, &Array1::from_elem(d, 0.5)).unwrap();
+    let history = report.history.unwrap();
+    assert_eq!(
+        history[0].queries, 2,
+        "f(x) was given, so only the 2 coordinates are queried"
+    );
+    let g = opt.last_estimate().to_vec();
     let nz: Vec<usize> = (0..d).filter(|&i| g[i] != 0.0).collect();
     assert_eq!(nz.len(), 2);
     for i in nz {

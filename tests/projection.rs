@@ -41,7 +41,7 @@ fn ball_projection_lands_on_the_sphere() {
     assert!(!ball.project(&mut [1.5, 1.0, 1.0], 0..3));
 }
 
-type MakeSet = fn() -> Box<dyn Projection<f64>>;
+type MakeSet = fn() -> Box<dyn Projection<f64> + Send>;
 
 #[test]
 fn every_iterate_stays_feasible() {
@@ -93,7 +93,7 @@ fn every_iterate_stays_feasible() {
 }
 
 /// Lets the test hand a boxed set to the builder.
-struct BoxedSet(Box<dyn Projection<f64>>);
+struct BoxedSet(Box<dyn Projection<f64> + Send>);
 impl Projection<f64> for BoxedSet {
     fn name(&self) -> &'static str {
         self.0.name()

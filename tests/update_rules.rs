@@ -7,8 +7,8 @@ use std::ops::Range;
 use zoptim::direction::{Direction, SeededDirection};
 use zoptim::estimator::Estimate;
 use zoptim::prelude::*;
-use zoptim::update::{UpdateContext, UpdateInfo};
-use zoptim::{Error, Oracle, Query, ZoRng};
+use zoptim::update::{UpdateInfo, update_once};
+use zoptim::{Error, Query, ZoRng};
 
 /// Applies `rule` once to `x` with the dense estimate `g` on `support`, with a
 /// zero objective (rules that query get `max_queries` of them).
@@ -22,14 +22,7 @@ fn apply<U: UpdateRule<f64>>(
     let mut est = Estimate::new();
     est.dense_mut(x.len(), support).copy_from_slice(g);
     let mut f = |_: ArrayView1<f64>| 0.0;
-    let mut oracle = Oracle::new(&mut f, rule.max_queries(), 0);
-    let mut ctx = UpdateContext {
-        oracle: &mut oracle,
-        lr,
-        iteration: 0,
-        fx: None,
-    };
-    rule.apply(x, &mut est, &mut ctx)
+    update_once(rule, &mut f, x, &mut est, lr, None)
 }
 
 fn close(a: &[f64], b: &[f64], tol: f64) {
@@ -122,14 +115,7 @@ fn scalar_sign_follows_the_direction_with_the_sign_of_the_scalar() {
         }
         let mut x = vec![1.0; d];
         let mut f = |_: ArrayView1<f64>| 0.0;
-        let mut oracle = Oracle::new(&mut f, 0, 0);
-        let mut ctx = UpdateContext {
-            oracle: &mut oracle,
-            lr: 0.01,
-            iteration: 0,
-            fx: None,
-        };
-        SignSgd::scalar().apply(&mut x, &mut est, &mut ctx).unwrap();
+        update_once(&mut SignSgd::scalar(), &mut f, &mut x, &mut est, 0.01, None).unwrap();
         // x − η·sign(c)·u; the coefficient (−η/|c|)·c is ±η up to one rounding.
         let want: Vec<f64> = u.iter().map(|ui| 1.0 - 0.01 * c.signum() * ui).collect();
         close(&x, &want, 1e-15);
@@ -152,14 +138,7 @@ fn scalar_sign_rejects_dense_and_multi_direction_estimates_leaving_x_unchanged()
     rows.copy_from_slice(&[1.0, 0.0, 0.0, 1.0]);
     coefs.copy_from_slice(&[1.0, -1.0]);
     let mut f = |_: ArrayView1<f64>| 0.0;
-    let mut oracle = Oracle::new(&mut f, 0, 0);
-    let mut ctx = UpdateContext {
-        oracle: &mut oracle,
-        lr: 0.1,
-        iteration: 0,
-        fx: None,
-    };
-    assert!(r.apply(&mut x, &mut est, &mut ctx).is_err());
+    assert!(update_once(&mut r, &mut f, &mut x, &mut est, 0.1, None).is_err());
     assert_eq!(x, [1.0, 2.0]);
 }
 
@@ -322,16 +301,7 @@ fn cons_step(f: impl Fn(f64) -> f64, fx_known: bool) -> (f64, UpdateInfo<f64>, u
     let mut est = Estimate::new();
     est.dense_mut(1, 0..1)[0] = 1.0;
     let mut x = [0.0];
-    let info = {
-        let mut oracle = Oracle::new(&mut obj, r.max_queries(), 0);
-        let mut ctx = UpdateContext {
-            oracle: &mut oracle,
-            lr: 1.0,
-            iteration: 0,
-            fx: fx_known.then(|| f(0.0)),
-        };
-        r.apply(&mut x, &mut est, &mut ctx).unwrap()
-    };
+    let info = { update_once(&mut r, &mut obj, &mut x, &mut est, 1.0, fx_known.then(|| f(0.0))).unwrap() };
     (x[0], info, calls)
 }
 
@@ -366,14 +336,7 @@ fn conservative_failure_leaves_x_unchanged() {
     let mut est = Estimate::new();
     est.dense_mut(1, 0..1)[0] = -1.0;
     let mut x = [0.0];
-    let mut oracle = Oracle::new(&mut obj, 3, 0);
-    let mut ctx = UpdateContext {
-        oracle: &mut oracle,
-        lr: 1.0,
-        iteration: 0,
-        fx: None,
-    };
-    let err = r.apply(&mut x, &mut est, &mut ctx).unwrap_err();
+    let err = update_once(&mut r, &mut obj, &mut x, &mut est, 1.0, None).unwrap_err();
     assert!(
         matches!(
             err,

@@ -1,9 +1,11 @@
 //! Block-coordinate two-point estimation (MeZO-BCD).
 
-use super::{Difference, Estimate, EstimateContext, EstimateInfo, GradientEstimator};
+use super::difference::{self, Difference, Smoothed, Smoothing};
+use super::{Estimate, EstimateContext, EstimateInfo, GradientEstimator};
 use crate::direction::{Direction, SeededDirection};
-use crate::error::{Error, Query, Result, check_count, check_positive};
+use crate::error::{Error, Query, Result, check_count};
 use crate::real::Real;
+use crate::run::{Flow, Perturb, Round};
 use std::ops::Range;
 
 /// How [`BlockCoordinate`] picks the block of each step.
@@ -44,7 +46,7 @@ enum Partition {
 /// - central (default): g_B = (s/q) Σⱼ (f(x + μzⱼ) − f(x − μzⱼ))/(2μ) · zⱼ — **2q queries**;
 /// - forward: g_B = (s/q) Σⱼ (f(x + μzⱼ) − f(x))/μ · zⱼ — **q + 1 queries** (q when f(x) is known);
 ///
-/// with g = 0 outside B (the estimate's [`support`](Estimate::support) is B, so
+/// all in **one round** per step, with g = 0 outside B (the estimate's [`support`](Estimate::support) is B, so
 /// the update touches only B) and s = 1, or s = K with
 /// [`unbiased`](BlockCoordinate::unbiased). As μ → 0, E\[g_B | B\] = ∇_B f; with
 /// s = K and a uniformly chosen block (uniform or permutation order),
@@ -52,9 +54,10 @@ enum Partition {
 /// about (|B| + 2)·‖∇_B f‖²/q for Gaussian directions.
 ///
 /// **Work and memory.** Directions are seed-replayed (MeZO's trick) and x is
-/// perturbed *in place*, but only on B and with an exact restore: x_B is saved
-/// into a |B|-sized buffer, then x_B ← saved + μz, query, x_B ← saved − μz,
-/// query, x_B ← saved. So a failed or successful step leaves x bitwise as it was
+/// described as seeded rows on B ([`Perturb::Exact`]): the sequential driver
+/// perturbs x in place, only on B and with an exact restore (x_B is saved into a
+/// |B|-sized buffer, then x_B ← saved + μz, query, x_B ← saved − μz, query,
+/// x_B ← saved), and other drivers materialise the same points. So a failed or successful step leaves x bitwise as it was
 /// (no rounding drift, unlike [`Storage::Seeded`](super::Storage::Seeded)), and
 /// a step costs O(|B|) work besides the objective calls: |B| random numbers per
 /// direction per pass, nothing proportional to d. Memory: the largest block's
@@ -94,16 +97,29 @@ pub struct BlockCoordinate<F> {
     partition: Partition,
     order: BlockOrder,
     direction: Direction,
-    difference: Difference,
-    mu: f64,
-    q: usize,
+    smoothing: Smoothing,
     unbiased: bool,
     dim: usize,
     ranges: Vec<Range<usize>>,
     perm: Vec<usize>,
     pos: usize,
     last: Option<usize>,
-    saved: Vec<F>,
+    /// This step's block and where the order stood before it (for rollback).
+    pending: Option<Pending>,
+    /// The permutation before this step's reshuffle (K indices).
+    perm_before: Vec<usize>,
+    /// The size of the largest block.
+    largest: usize,
+    /// f(x) for forward differences, when it was known before the round.
+    fx: Option<F>,
+}
+
+/// The block a step chose, and the order's position before the choice.
+#[derive(Clone, Copy, Debug)]
+struct Pending {
+    block: usize,
+    pos_before: usize,
+    reshuffled: bool,
 }
 
 impl<F: Real> BlockCoordinate<F> {
@@ -125,16 +141,17 @@ impl<F: Real> BlockCoordinate<F> {
             partition,
             order: BlockOrder::Permutation,
             direction: Direction::Gaussian,
-            difference: Difference::Central,
-            mu: 1e-3,
-            q: 1,
+            smoothing: Smoothing::new(Difference::Central, 1e-3, 1),
             unbiased: false,
             dim: 0,
             ranges: Vec::new(),
             perm: Vec::new(),
             pos: 0,
             last: None,
-            saved: Vec::new(),
+            pending: None,
+            perm_before: Vec::new(),
+            largest: 0,
+            fx: None,
         }
     }
 
@@ -147,24 +164,6 @@ impl<F: Real> BlockCoordinate<F> {
     /// Sets the direction sampler (applied on the block, of length |B|).
     pub fn direction(mut self, direction: Direction) -> Self {
         self.direction = direction;
-        self
-    }
-
-    /// Sets the finite difference (central by default).
-    pub fn difference(mut self, difference: Difference) -> Self {
-        self.difference = difference;
-        self
-    }
-
-    /// Sets the smoothing parameter μ > 0.
-    pub fn mu(mut self, mu: f64) -> Self {
-        self.mu = mu;
-        self
-    }
-
-    /// Sets the number of directions q ≥ 1 averaged per step (all on the same block).
-    pub fn directions(mut self, q: usize) -> Self {
-        self.q = q;
         self
     }
 
@@ -225,17 +224,25 @@ fn invalid_ranges(value: String, requirement: &'static str) -> Error {
     }
 }
 
+impl<F: Real> Smoothed for BlockCoordinate<F> {
+    fn smoothing(&self) -> &Smoothing {
+        &self.smoothing
+    }
+    fn smoothing_mut(&mut self) -> &mut Smoothing {
+        &mut self.smoothing
+    }
+}
+
 impl<F: Real> GradientEstimator<F> for BlockCoordinate<F> {
     fn name(&self) -> &'static str {
-        match self.difference {
+        match self.smoothing.difference() {
             Difference::Central => "block-coordinate central",
             Difference::Forward => "block-coordinate forward",
         }
     }
 
     fn validate(&self) -> Result<()> {
-        check_positive("mu", self.mu)?;
-        check_count("directions", self.q)?;
+        self.smoothing.validate()?;
         match &self.partition {
             Partition::Equal(k) => check_count("blocks", *k),
             Partition::Ranges(r) => {
@@ -289,11 +296,12 @@ impl<F: Real> GradientEstimator<F> for BlockCoordinate<F> {
                 self.ranges.extend(r.iter().cloned());
             }
         }
-        let largest = self.ranges.iter().map(|r| r.len()).max().unwrap_or(0);
-        self.saved.clear();
-        self.saved.resize(largest, F::zero());
+        self.largest = self.ranges.iter().map(|r| r.len()).max().unwrap_or(0);
         self.perm.clear();
         self.perm.extend(0..self.ranges.len());
+        self.perm_before.clear();
+        self.perm_before.extend(0..self.ranges.len());
+        self.pending = None;
         self.pos = 0;
         self.last = None;
         self.dim = dim;
@@ -301,55 +309,89 @@ impl<F: Real> GradientEstimator<F> for BlockCoordinate<F> {
     }
 
     fn max_queries(&self, _dim: usize) -> usize {
-        self.difference.queries(self.q)
+        self.smoothing.difference().queries(self.smoothing.directions())
     }
 
     fn estimate(
         &mut self,
-        x: &mut [F],
-        ctx: &mut EstimateContext<'_, '_, F>,
+        x: &[F],
+        ctx: &mut EstimateContext<'_, F>,
+        round: &mut Round<F>,
         out: &mut Estimate<F>,
-    ) -> Result<EstimateInfo<F>> {
+    ) -> Result<Flow<EstimateInfo<F>>> {
         let d = x.len();
         if self.ranges.is_empty() || self.dim != d {
-            self.prepare(d)?;
+            return Err(Error::DimensionMismatch {
+                what: "parameter vector (the estimator was prepared for another dimension)",
+                expected: self.dim,
+                found: d,
+            });
         }
-        let mu = ctx.smoothing.unwrap_or(F::of_f64(self.mu));
-        let central = self.difference == Difference::Central;
-        let fx = if central { None } else { Some(ctx.fx_or_query(x)?) };
-        let b = self.next_block(ctx.rng);
-        let range = self.ranges[b].clone();
-        let n = range.len();
-        let saved = &mut self.saved[..n];
-        saved.copy_from_slice(&x[range.clone()]);
+        let mu = ctx.smoothing_or(self.smoothing.mu());
+        let central = self.smoothing.central();
+        let Some(answered) = ctx.answered() else {
+            // One round: the block's q directions (and f(x) first for a forward
+            // difference that does not know it), as seeded rows on the block.
+            let pos_before = self.pos;
+            let reshuffled = self.order == BlockOrder::Permutation && self.pos == 0;
+            if reshuffled {
+                self.perm_before.clear();
+                self.perm_before.extend_from_slice(&self.perm);
+            }
+            let block = self.next_block(ctx.rng());
+            self.pending = Some(Pending {
+                block,
+                pos_before,
+                reshuffled,
+            });
+            let range = self.ranges[block].clone();
+            let n = range.len();
+            // Rules that materialise g do so on the block, and the in-place
+            // driver saves the block: room for the largest, once.
+            out.reserve(self.largest);
+            round.reserve_support(self.largest);
+            self.fx = ctx.fx();
+            let (dirs, _) = out.seeded_mut(d, range.clone());
+            for _ in 0..self.smoothing.directions() {
+                dirs.push(SeededDirection::draw(self.direction, ctx.rng(), n));
+            }
+            if !central
+                && self.fx.is_none()
+                && let Some(&first) = dirs.first()
+            {
+                round.push_seeded(Query::Center, first, F::zero(), range.clone(), Perturb::Exact);
+            }
+            for (j, &dir) in dirs.iter().enumerate() {
+                difference::push_seeded(round, dir, j, mu, range.clone(), Perturb::Exact, central);
+            }
+            return Ok(Flow::Query);
+        };
+        let (fx, v) = difference::split_center(answered.values(), self.fx, self.smoothing.difference());
         let scale = if self.unbiased {
             F::of_f64(self.ranges.len() as f64)
         } else {
             F::one()
         };
-        let qf = F::of_f64(self.q as f64);
-        let (dirs, coefs) = out.seeded_mut(d, range.clone());
-        for j in 0..self.q {
-            let dir = SeededDirection::draw(self.direction, ctx.rng, n);
-            // x_B = saved + μz (x_B equals saved here).
-            dir.axpy(mu, &mut x[range.clone()]);
-            let plus = ctx.oracle.eval(x, Query::Plus(j));
-            x[range.clone()].copy_from_slice(saved);
-            let plus = plus?;
-            let c = match fx {
-                Some(f0) => (plus - f0) / (mu * qf),
-                None => {
-                    dir.axpy(-mu, &mut x[range.clone()]);
-                    let minus = ctx.oracle.eval(x, Query::Minus(j));
-                    x[range.clone()].copy_from_slice(saved);
-                    (plus - minus?) / ((mu + mu) * qf)
-                }
-            };
-            dirs.push(dir);
-            coefs.push(c * scale);
+        let coefs = out.coefficients_mut();
+        coefs.clear();
+        coefs.resize(self.smoothing.directions(), F::zero());
+        difference::coefficients(v, fx, mu, scale, coefs);
+        Ok(Flow::Done(EstimateInfo::new(ctx.queries(), fx)))
+    }
+
+    fn commit(&mut self) {
+        if let Some(p) = self.pending.take() {
+            self.last = Some(p.block);
         }
-        self.last = Some(b);
-        Ok(EstimateInfo::new(ctx.oracle.used(), fx))
+    }
+
+    fn rollback(&mut self) {
+        if let Some(p) = self.pending.take() {
+            self.pos = p.pos_before;
+            if p.reshuffled {
+                self.perm.copy_from_slice(&self.perm_before);
+            }
+        }
     }
 
     fn reset(&mut self) {
@@ -357,5 +399,6 @@ impl<F: Real> GradientEstimator<F> for BlockCoordinate<F> {
         self.perm.extend(0..self.ranges.len());
         self.pos = 0;
         self.last = None;
+        self.pending = None;
     }
 }

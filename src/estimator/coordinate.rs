@@ -3,7 +3,7 @@
 use super::{Difference, Estimate, EstimateContext, EstimateInfo, GradientEstimator};
 use crate::error::{Error, Query, Result, check_count, check_positive};
 use crate::real::Real;
-use ndarray::ArrayView2;
+use crate::run::{Flow, Round};
 
 /// The coordinate-wise gradient estimator (CGE; Chen et al., DeepZero, ICLR 2024).
 ///
@@ -20,21 +20,26 @@ use ndarray::ArrayView2;
 /// floating point, (xᵢ + μ) − xᵢ, not μ itself; this removes the rounding of
 /// xᵢ + μ from the quotient. The reference divides by μ.
 ///
-/// Query points are built in a small batch buffer (default 8 rows × d) and passed
-/// to [`Objective::eval_batch`](crate::Objective::eval_batch); each row is a copy
-/// of x with one coordinate changed, and is restored exactly after use.
-/// Memory: (batch + 1)·d values and d indices. Default μ = 5e-3 (DeepZero's).
+/// **Rounds.** All 2k (or k + 1) query points are independent, so a step is one
+/// round of 2k (k + 1) points when they fit in 2²² values (32 MiB in f64),
+/// otherwise consecutive rounds of at most max(1, 2²²/d) points;
+/// [`Coordinate::batch`] sets another cap. Each row is a copy of x with one
+/// coordinate changed. Memory: rows per round × d values, and d indices.
+/// Default μ = 5e-3 (DeepZero's).
 #[derive(Clone, Debug)]
 pub struct Coordinate<F> {
     difference: Difference,
     mu: f64,
     subset: Option<usize>,
     unbiased: bool,
-    batch: usize,
+    batch: Option<usize>,
     perm: Vec<usize>,
-    points: Vec<F>,
-    values: Vec<F>,
+    /// The swaps of this step's partial shuffle, undone by `rollback`.
+    swaps: Vec<usize>,
+    /// The values of this step's queries, in item order.
     grad: Vec<F>,
+    /// f(x) for forward differences, once known.
+    fx: Option<F>,
 }
 
 impl<F: Real> Coordinate<F> {
@@ -45,11 +50,11 @@ impl<F: Real> Coordinate<F> {
             mu: 5e-3,
             subset: None,
             unbiased: false,
-            batch: 8,
+            batch: None,
             perm: Vec::new(),
-            points: Vec::new(),
-            values: Vec::new(),
+            swaps: Vec::new(),
             grad: Vec::new(),
+            fx: None,
         }
     }
 
@@ -81,9 +86,11 @@ impl<F: Real> Coordinate<F> {
         self
     }
 
-    /// Rows per [`Objective::eval_batch`](crate::Objective::eval_batch) call (≥ 1; default 8).
+    /// The most query points per round (≥ 1; default: all of them when they fit
+    /// in 2²² values, see the rounds above). Lower it to bound memory: a round
+    /// holds rows × d values.
     pub fn batch(mut self, rows: usize) -> Self {
-        self.batch = rows;
+        self.batch = Some(rows);
         self
     }
 
@@ -102,7 +109,9 @@ impl<F: Real> GradientEstimator<F> for Coordinate<F> {
 
     fn validate(&self) -> Result<()> {
         check_positive("mu", self.mu)?;
-        check_count("batch", self.batch)?;
+        if let Some(b) = self.batch {
+            check_count("batch", b)?;
+        }
         if let Some(k) = self.subset {
             check_count("subset", k)?;
         }
@@ -120,6 +129,10 @@ impl<F: Real> GradientEstimator<F> for Coordinate<F> {
             });
         }
         self.perm = (0..dim).collect();
+        self.swaps.clear();
+        self.swaps.reserve(self.k(dim));
+        self.grad.clear();
+        self.grad.reserve(self.difference.queries(self.k(dim)));
         Ok(())
     }
 
@@ -129,64 +142,65 @@ impl<F: Real> GradientEstimator<F> for Coordinate<F> {
 
     fn estimate(
         &mut self,
-        x: &mut [F],
-        ctx: &mut EstimateContext<'_, '_, F>,
+        x: &[F],
+        ctx: &mut EstimateContext<'_, F>,
+        round: &mut Round<F>,
         out: &mut Estimate<F>,
-    ) -> Result<EstimateInfo<F>> {
+    ) -> Result<Flow<EstimateInfo<F>>> {
         let d = x.len();
         if self.perm.len() != d {
-            self.prepare(d)?;
+            return Err(Error::DimensionMismatch {
+                what: "parameter vector (the estimator was prepared for another dimension)",
+                expected: self.perm.len(),
+                found: d,
+            });
         }
         let k = self.k(d);
-        let mu = ctx.smoothing.unwrap_or(F::of_f64(self.mu));
+        let mu = ctx.smoothing_or(self.mu);
         let central = self.difference == Difference::Central;
-        let fx = if central { None } else { Some(ctx.fx_or_query(x)?) };
-        // Choose the coordinates: a partial Fisher–Yates shuffle of the persistent
-        // permutation gives a uniform k-subset in perm[..k].
-        if k < d {
-            for i in 0..k {
-                let j = i + ctx.rng.below(d - i);
-                self.perm.swap(i, j);
-            }
-        }
         let per_coord = if central { 2 } else { 1 };
-        let rows = self.batch.min(per_coord * k).max(1);
-        self.points.resize(rows * d, F::zero());
-        for row in self.points.chunks_exact_mut(d.max(1)) {
-            row.copy_from_slice(x);
-        }
-        self.values.resize(rows, F::zero());
-        self.grad.resize(per_coord * k, F::zero());
         let total = per_coord * k;
-        let mut done = 0;
-        while done < total {
-            let n = rows.min(total - done);
-            for r in 0..n {
-                let item = done + r;
-                let i = self.perm[item / per_coord];
-                let sign = if central && item % 2 == 1 { -mu } else { mu };
-                self.points[r * d + i] = x[i] + sign;
-            }
-            let view = ArrayView2::from_shape((n, d), &self.points[..n * d]).expect("batch buffer has n × d entries");
-            let label = |r: usize| {
-                let item = done + r;
-                let j = self.perm[item / per_coord];
-                if central && item % 2 == 1 {
-                    Query::Minus(j)
-                } else {
-                    Query::Plus(j)
+        match ctx.answered() {
+            None => {
+                // Choose the coordinates: a partial Fisher–Yates shuffle of the
+                // persistent permutation gives a uniform k-subset in perm[..k].
+                self.swaps.clear();
+                if k < d {
+                    for i in 0..k {
+                        let j = i + ctx.rng().below(d - i);
+                        self.perm.swap(i, j);
+                        self.swaps.push(j);
+                    }
                 }
-            };
-            let res = ctx.oracle.eval_batch(view, &mut self.values[..n], label);
-            for r in 0..n {
-                let item = done + r;
-                let i = self.perm[item / per_coord];
-                self.points[r * d + i] = x[i];
+                self.grad.clear();
+                self.fx = ctx.fx();
+                if !central && self.fx.is_none() {
+                    round.push_copy(Query::Center, x);
+                }
             }
-            res?;
-            self.grad[done..done + n].copy_from_slice(&self.values[..n]);
-            done += n;
+            Some(answered) => {
+                let mut v = answered.values();
+                if !central && self.fx.is_none() {
+                    self.fx = v.first().copied();
+                    v = &v[1..];
+                }
+                self.grad.extend_from_slice(v);
+            }
         }
+        let done = self.grad.len();
+        if done < total {
+            let cap = self.batch.unwrap_or_else(|| (DEFAULT_ROUND_VALUES / d.max(1)).max(1));
+            let n = cap.min(total - done);
+            for item in done..done + n {
+                let i = self.perm[item / per_coord];
+                let minus = central && item % 2 == 1;
+                let row = round.push(if minus { Query::Minus(i) } else { Query::Plus(i) });
+                row.copy_from_slice(x);
+                row[i] = if minus { x[i] - mu } else { x[i] + mu };
+            }
+            return Ok(Flow::Query);
+        }
+        let fx = if central { None } else { self.fx };
         let scale = if self.unbiased && k < d {
             F::of_f64(d as f64 / k as f64)
         } else {
@@ -205,6 +219,21 @@ impl<F: Real> GradientEstimator<F> for Coordinate<F> {
                     }
                 };
         }
-        Ok(EstimateInfo::new(ctx.oracle.used(), fx))
+        Ok(Flow::Done(EstimateInfo::new(ctx.queries(), fx)))
+    }
+
+    fn commit(&mut self) {
+        self.swaps.clear();
+    }
+
+    fn rollback(&mut self) {
+        // Undo this step's shuffle, last swap first.
+        for (i, &j) in self.swaps.iter().enumerate().rev() {
+            self.perm.swap(i, j);
+        }
+        self.swaps.clear();
     }
 }
+
+/// Values per round when [`Coordinate::batch`] is not set: 2²² (32 MiB in f64).
+const DEFAULT_ROUND_VALUES: usize = 1 << 22;

@@ -1,11 +1,13 @@
 //! Directionally aligned perturbations (DAP).
 
-use super::{Difference, Estimate, EstimateContext, EstimateInfo, GradientEstimator};
-use crate::error::{Error, Query, Result, check_count, check_non_negative, check_positive};
+use super::difference::{self, Difference, Smoothed, Smoothing};
+use super::{Estimate, EstimateContext, EstimateInfo, GradientEstimator};
+use crate::error::{Error, Query, Result, check_count, check_non_negative};
 use crate::problems::TestFunction;
 use crate::real::Real;
 use crate::rng::ZoRng;
-use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1};
+use crate::run::{Flow, Round};
+use ndarray::{ArrayView1, ArrayViewMut1};
 use std::fmt;
 
 /// A proxy of the gradient that [`Dap`] aligns its directions with.
@@ -13,7 +15,7 @@ use std::fmt;
 /// Implemented for every closure `FnMut(ArrayView1<F>, ArrayViewMut1<F>)` that
 /// writes the proxy a(x) into its second argument (length d, contents on entry
 /// unspecified), and for [`ExactGradient`]. Calls to a proxy are *not* objective
-/// queries: they are neither counted nor checked by the oracle. A proxy that
+/// queries: they are neither counted nor checked by the engine. A proxy that
 /// writes a non-finite value makes the step fail with [`Error::InvalidParameter`].
 ///
 /// ```
@@ -161,26 +163,38 @@ pub enum ProxyKind {
 /// ```
 pub struct Dap<F: Real> {
     source: Source<F>,
-    difference: Difference,
-    mu: f64,
-    q: usize,
+    smoothing: Smoothing,
     min_proxy_norm: f64,
     fallbacks: usize,
     has_prev: bool,
+    /// The proxy a (for [`Dap::previous`]: the previous step's estimate).
     a: Vec<F>,
+    /// This step's estimate, which becomes `a` at commit ([`Dap::previous`] only).
+    a_next: Vec<F>,
     pilot_rows: Vec<F>,
     pilot_coefs: Vec<F>,
-    points: Vec<F>,
-    values: Vec<F>,
+    /// This step's progress between rounds.
+    step: StepState<F>,
+}
+
+/// Where a step stands between its rounds.
+#[derive(Clone, Copy, Debug, Default)]
+struct StepState<F> {
+    /// f(x) for forward differences, once known.
+    fx: Option<F>,
+    /// Whether the DAP round (stage 3) has been pushed.
+    dap_round: bool,
+    /// Whether this step fell back to the sphere (counted at commit).
+    fell_back: bool,
+    /// Whether this step computed a new estimate for `previous()` (kept at commit).
+    new_prev: bool,
 }
 
 impl<F: Real> fmt::Debug for Dap<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Dap")
             .field("proxy", &self.proxy_kind())
-            .field("difference", &self.difference)
-            .field("mu", &self.mu)
-            .field("directions", &self.q)
+            .field("smoothing", &self.smoothing)
             .field("min_proxy_norm", &self.min_proxy_norm)
             .field("fallbacks", &self.fallbacks)
             .finish_non_exhaustive()
@@ -191,17 +205,15 @@ impl<F: Real> Dap<F> {
     fn with_source(source: Source<F>, q: usize) -> Self {
         Dap {
             source,
-            difference: Difference::Forward,
-            mu: 1e-3,
-            q,
+            smoothing: Smoothing::new(Difference::Forward, 1e-3, q),
             min_proxy_norm: 0.0,
             fallbacks: 0,
             has_prev: false,
             a: Vec::new(),
+            a_next: Vec::new(),
             pilot_rows: Vec::new(),
             pilot_coefs: Vec::new(),
-            points: Vec::new(),
-            values: Vec::new(),
+            step: StepState::default(),
         }
     }
 
@@ -215,7 +227,9 @@ impl<F: Real> Dap<F> {
     /// The paper's two-stage scheme: a preliminary estimate from `b` uniform-sphere
     /// directions, then `b` DAP directions aligned with it (change the second
     /// count with [`directions`](Dap::directions)). 2b + 1 queries per step
-    /// (forward). `b` ≥ 1 is checked when the optimizer is built.
+    /// (forward), in two rounds: the pilot's b points (with f(x) when it is
+    /// unknown), then the b DAP points. `b` ≥ 1 is checked when the optimizer is
+    /// built.
     pub fn two_stage(b: usize) -> Self {
         Self::with_source(Source::TwoStage { pilot: b }, b)
     }
@@ -224,24 +238,6 @@ impl<F: Real> Dap<F> {
     /// see the type's documentation). One direction per step.
     pub fn previous() -> Self {
         Self::with_source(Source::Previous, 1)
-    }
-
-    /// Sets the smoothing parameter μ > 0 (default 1e-3).
-    pub fn mu(mut self, mu: f64) -> Self {
-        self.mu = mu;
-        self
-    }
-
-    /// Sets the number q ≥ 1 of DAP directions averaged per step.
-    pub fn directions(mut self, q: usize) -> Self {
-        self.q = q;
-        self
-    }
-
-    /// Sets the finite difference (forward by default, as in the reference).
-    pub fn difference(mut self, difference: Difference) -> Self {
-        self.difference = difference;
-        self
     }
 
     /// Fall back to the uniform sphere when ‖a‖ ≤ `t` (t ≥ 0; default 0).
@@ -272,58 +268,89 @@ impl<F: Real> Dap<F> {
         }
     }
 
-    /// Evaluates f at x ± μ·row for each of the `rows.len()/d` directions in one
-    /// batch, and writes the difference quotients (divided by `count`) to `coefs`.
-    #[allow(clippy::too_many_arguments)]
-    fn differences(
-        points: &mut Vec<F>,
-        values: &mut Vec<F>,
+    /// Pushes x ± μ·v for each of the `rows.len()/d` directions, labelled from `first_label`.
+    fn push_differences(round: &mut Round<F>, x: &[F], rows: &[F], mu: F, central: bool, first_label: usize) {
+        for (j, v) in rows.chunks_exact(x.len()).enumerate() {
+            difference::push_dense(round, x, v, first_label + j, mu, central);
+        }
+    }
+
+    /// Stages 2 and 3: normalise the proxy (or fall back), draw the DAP
+    /// directions into `out` and push their round.
+    fn push_dap_round(
+        &mut self,
         x: &[F],
-        rows: &[F],
+        ctx: &mut EstimateContext<'_, F>,
+        round: &mut Round<F>,
+        out: &mut Estimate<F>,
         mu: F,
-        fx: Option<F>,
-        first_label: usize,
-        ctx: &mut EstimateContext<'_, '_, F>,
-        coefs: &mut [F],
+        center: bool,
     ) -> Result<()> {
         let d = x.len();
-        let n = coefs.len();
-        let per = if fx.is_some() { 1 } else { 2 };
-        points.resize(per * n * d, F::zero());
-        values.resize(per * n, F::zero());
-        for (v, p) in rows.chunks_exact(d).zip(points.chunks_exact_mut(per * d)) {
-            if per == 2 {
-                let (plus, minus) = p.split_at_mut(d);
-                for (((pp, pm), &xi), &vi) in plus.iter_mut().zip(minus.iter_mut()).zip(x).zip(v) {
-                    let s = mu * vi;
-                    *pp = xi + s;
-                    *pm = xi - s;
-                }
+        let pilot = self.pilot();
+        let extra = usize::from(pilot > 0);
+        let n = norm(&self.a);
+        if extra == 1 && !n.is_finite() {
+            // The pilot estimate is a row of the final estimate: finite values
+            // whose differences overflow must not become an infinite step.
+            return Err(Error::NonFiniteEstimate {
+                estimator: "dap (two-stage pilot)",
+                iteration: ctx.iteration(),
+            });
+        }
+        let (rows, _) = out.stored_mut(d, 0..d, self.smoothing.directions() + extra);
+        let (g0, dirs) = rows.split_at_mut(extra * d);
+        g0.copy_from_slice(&self.a[..extra * d]);
+        let usable = match self.source {
+            Source::Previous => self.has_prev,
+            Source::Given(_) | Source::TwoStage { .. } => true,
+        };
+        // â = a/‖a‖ is formed on the fly (a itself is kept as it is).
+        let unit = if usable {
+            if n.is_finite() && n > self.min_proxy_norm && n > 0.0 {
+                let inv = 1.0 / n;
+                Some(if F::of_f64(inv).is_finite() {
+                    Normalize::Mul(F::of_f64(inv))
+                } else {
+                    Normalize::Div(F::of_f64(n))
+                })
             } else {
-                for ((pp, &xi), &vi) in p.iter_mut().zip(x).zip(v) {
-                    *pp = xi + mu * vi;
-                }
+                None
+            }
+        } else {
+            None
+        };
+        self.step.fell_back = unit.is_none();
+        for v in dirs.chunks_exact_mut(d) {
+            match unit {
+                Some(unit) => dap_direction(&self.a, unit, v, ctx.rng()),
+                None => sphere_direction(v, ctx.rng()),
             }
         }
-        let view =
-            ArrayView2::from_shape((per * n, d), &points[..per * n * d]).expect("points buffer has rows × d entries");
-        ctx.oracle.eval_batch(view, &mut values[..per * n], |i| {
-            if per == 1 {
-                Query::Plus(first_label + i)
-            } else if i % 2 == 0 {
-                Query::Plus(first_label + i / 2)
-            } else {
-                Query::Minus(first_label + i / 2)
-            }
-        })?;
-        let nf = F::of_f64(n as f64);
-        for (j, c) in coefs.iter_mut().enumerate() {
-            *c = match fx {
-                Some(f0) => (values[j] - f0) / (mu * nf),
-                None => (values[2 * j] - values[2 * j + 1]) / ((mu + mu) * nf),
-            };
+        if center {
+            round.push_copy(Query::Center, x);
         }
+        // Two-stage labels its DAP queries after the pilot's.
+        Self::push_differences(round, x, dirs, mu, self.smoothing.central(), pilot);
+        self.step.dap_round = true;
         Ok(())
+    }
+}
+
+/// How the unit proxy â is formed from a: aᵢ·(1/‖a‖), or aᵢ/‖a‖ when 1/‖a‖
+/// is not representable.
+#[derive(Clone, Copy, Debug)]
+enum Normalize<F> {
+    Mul(F),
+    Div(F),
+}
+
+impl<F: Real> Normalize<F> {
+    fn apply(self, a: F) -> F {
+        match self {
+            Normalize::Mul(inv) => a * inv,
+            Normalize::Div(n) => a / n,
+        }
     }
 }
 
@@ -360,25 +387,25 @@ fn sphere_direction<F: Real>(v: &mut [F], rng: &mut ZoRng) {
     }
 }
 
-/// Writes v = ξ(â + √(d−1)·ŵ) into `v`, for a unit `a_hat`.
+/// Writes v = ξ(â + √(d−1)·ŵ) into `v`, with â = `unit` applied to `a`.
 ///
 /// One fused pass draws w and accumulates âᵀw and ‖w‖² (in f64); a second pass
 /// writes v = α·â + β·w with β = ξ√(d−1)/‖Pw‖ and α = ξ − β·âᵀw. Draws with
 /// ‖Pw‖² ≤ 10⁻²‖w‖² are redrawn (see [`Dap`]).
-fn dap_direction<F: Real>(a_hat: &[F], v: &mut [F], rng: &mut ZoRng) {
+fn dap_direction<F: Real>(a: &[F], unit: Normalize<F>, v: &mut [F], rng: &mut ZoRng) {
     let d = v.len();
     if d == 1 {
         let sign = F::signed_one(rng.next_u64());
-        v[0] = sign * a_hat[0];
+        v[0] = sign * unit.apply(a[0]);
         return;
     }
     loop {
         let (mut s, mut ww) = (0.0f64, 0.0f64);
-        for (vi, &ai) in v.iter_mut().zip(a_hat) {
+        for (vi, &ai) in v.iter_mut().zip(a) {
             let z = F::standard_normal(rng);
             *vi = z;
             let zf = z.as_f64();
-            s += zf * ai.as_f64();
+            s += zf * unit.apply(ai).as_f64();
             ww += zf * zf;
         }
         let perp2 = ww - s * s;
@@ -387,11 +414,20 @@ fn dap_direction<F: Real>(a_hat: &[F], v: &mut [F], rng: &mut ZoRng) {
             let beta = xi * ((d - 1) as f64).sqrt() / perp2.sqrt();
             let alpha = xi - beta * s;
             let (alpha, beta) = (F::of_f64(alpha), F::of_f64(beta));
-            for (vi, &ai) in v.iter_mut().zip(a_hat) {
-                *vi = alpha * ai + beta * *vi;
+            for (vi, &ai) in v.iter_mut().zip(a) {
+                *vi = alpha * unit.apply(ai) + beta * *vi;
             }
             return;
         }
+    }
+}
+
+impl<F: Real> Smoothed for Dap<F> {
+    fn smoothing(&self) -> &Smoothing {
+        &self.smoothing
+    }
+    fn smoothing_mut(&mut self) -> &mut Smoothing {
+        &mut self.smoothing
     }
 }
 
@@ -405,8 +441,7 @@ impl<F: Real> GradientEstimator<F> for Dap<F> {
     }
 
     fn validate(&self) -> Result<()> {
-        check_positive("mu", self.mu)?;
-        check_count("directions", self.q)?;
+        self.smoothing.validate()?;
         check_non_negative("min_proxy_norm", self.min_proxy_norm)?;
         if let Source::TwoStage { pilot } = self.source {
             check_count("two_stage pilot directions", pilot)?;
@@ -421,110 +456,97 @@ impl<F: Real> GradientEstimator<F> for Dap<F> {
         self.pilot_rows.resize(self.pilot() * dim, F::zero());
         self.pilot_coefs.clear();
         self.pilot_coefs.resize(self.pilot(), F::zero());
-        let per = if self.difference == Difference::Central { 2 } else { 1 };
-        let rows = per * self.q.max(self.pilot());
-        self.points.clear();
-        self.points.resize(rows * dim, F::zero());
-        self.values.clear();
-        self.values.resize(rows, F::zero());
+        self.a_next.clear();
+        if matches!(self.source, Source::Previous) {
+            self.a_next.resize(dim, F::zero());
+        }
         self.has_prev = false;
+        self.step = StepState::default();
         Ok(())
     }
 
     fn max_queries(&self, _dim: usize) -> usize {
-        self.difference.queries(self.q + self.pilot())
+        self.smoothing
+            .difference()
+            .queries(self.smoothing.directions().saturating_add(self.pilot()))
     }
 
     fn estimate(
         &mut self,
-        x: &mut [F],
-        ctx: &mut EstimateContext<'_, '_, F>,
+        x: &[F],
+        ctx: &mut EstimateContext<'_, F>,
+        round: &mut Round<F>,
         out: &mut Estimate<F>,
-    ) -> Result<EstimateInfo<F>> {
+    ) -> Result<Flow<EstimateInfo<F>>> {
         let d = x.len();
         let pilot = self.pilot();
         if self.a.len() != d || self.pilot_rows.len() != pilot * d {
-            self.prepare(d)?;
+            return Err(Error::DimensionMismatch {
+                what: "parameter vector (the estimator was prepared for another dimension)",
+                expected: self.a.len(),
+                found: d,
+            });
         }
-        let mu = ctx.smoothing.unwrap_or(F::of_f64(self.mu));
-        let fx = match self.difference {
-            Difference::Central => None,
-            Difference::Forward => Some(ctx.fx_or_query(x)?),
-        };
-
-        // Stage 1: the proxy a, into self.a.
-        let mut usable = true;
-        match &mut self.source {
-            Source::Given(p) => {
-                p.proxy(ArrayView1::from(&*x), ArrayViewMut1::from(&mut self.a[..]));
-                if let Some(i) = self.a.iter().position(|v| !v.is_finite()) {
-                    return Err(Error::InvalidParameter {
-                        name: "proxy",
-                        value: format!("a[{i}] = {}", self.a[i]),
-                        requirement: "a finite vector (the gradient proxy returned a non-finite value)",
-                    });
-                }
-            }
-            Source::Previous => usable = self.has_prev,
-            Source::TwoStage { .. } => {
-                for u in self.pilot_rows.chunks_exact_mut(d) {
-                    sphere_direction(u, ctx.rng);
-                }
-                Self::differences(
-                    &mut self.points,
-                    &mut self.values,
-                    x,
-                    &self.pilot_rows,
-                    mu,
-                    fx,
-                    0,
-                    ctx,
-                    &mut self.pilot_coefs[..pilot],
-                )?;
-                self.a.iter_mut().for_each(|v| *v = F::zero());
-                for (u, &c) in self.pilot_rows.chunks_exact(d).zip(&self.pilot_coefs[..pilot]) {
-                    for (ai, &ui) in self.a.iter_mut().zip(u) {
-                        *ai = *ai + c * ui;
+        let mu = ctx.smoothing_or(self.smoothing.mu());
+        let central = self.smoothing.central();
+        let Some(answered) = ctx.answered() else {
+            // First call: stage 1 (the proxy), then the first round.
+            self.step = StepState {
+                fx: ctx.fx(),
+                ..StepState::default()
+            };
+            let center = !central && ctx.fx().is_none();
+            match &mut self.source {
+                Source::Given(p) => {
+                    p.proxy(ArrayView1::from(x), ArrayViewMut1::from(&mut self.a[..]));
+                    if let Some(i) = self.a.iter().position(|v| !v.is_finite()) {
+                        return Err(Error::InvalidParameter {
+                            name: "proxy",
+                            value: format!("a[{i}] = {}", self.a[i]),
+                            requirement: "a finite vector (the gradient proxy returned a non-finite value)",
+                        });
                     }
                 }
-            }
-        }
-
-        // Stage 2: â = a/‖a‖, or the fall-back.
-        let extra = usize::from(pilot > 0);
-        let q = self.q;
-        let (rows, coefs) = out.stored_mut(d, 0..d, q + extra);
-        let (g0, dirs) = rows.split_at_mut(extra * d);
-        g0.copy_from_slice(&self.a[..extra * d]);
-        if usable {
-            let n = norm(&self.a);
-            usable = n.is_finite() && n > self.min_proxy_norm && n > 0.0;
-            if usable {
-                let inv = 1.0 / n;
-                if F::of_f64(inv).is_finite() {
-                    let inv = F::of_f64(inv);
-                    self.a.iter_mut().for_each(|v| *v = *v * inv);
-                } else {
-                    let nf = F::of_f64(n);
-                    self.a.iter_mut().for_each(|v| *v = *v / nf);
+                Source::Previous => {}
+                Source::TwoStage { .. } => {
+                    // The pilot round: b uniform-sphere differences (and f(x)).
+                    for u in self.pilot_rows.chunks_exact_mut(d) {
+                        sphere_direction(u, ctx.rng());
+                    }
+                    if center {
+                        round.push_copy(Query::Center, x);
+                    }
+                    Self::push_differences(round, x, &self.pilot_rows, mu, central, 0);
+                    return Ok(Flow::Query);
                 }
             }
+            self.push_dap_round(x, ctx, round, out, mu, center)?;
+            return Ok(Flow::Query);
+        };
+        let mut v = answered.values();
+        if !central && self.step.fx.is_none() {
+            self.step.fx = v.first().copied();
+            v = &v[1..];
         }
-        if !usable {
-            self.fallbacks += 1;
-        }
-
-        // Stage 3: the directions and their differences.
-        for v in dirs.chunks_exact_mut(d) {
-            if usable {
-                dap_direction(&self.a, v, ctx.rng);
-            } else {
-                sphere_direction(v, ctx.rng);
+        let fx = if central { None } else { self.step.fx };
+        if !self.step.dap_round {
+            // The pilot's values: a = g₀ = Σ cⱼ·uⱼ, then the DAP round.
+            difference::coefficients(v, fx, mu, F::one(), &mut self.pilot_coefs[..pilot]);
+            self.a.iter_mut().for_each(|v| *v = F::zero());
+            for (u, &c) in self.pilot_rows.chunks_exact(d).zip(&self.pilot_coefs[..pilot]) {
+                for (ai, &ui) in self.a.iter_mut().zip(u) {
+                    *ai = *ai + c * ui;
+                }
             }
+            self.push_dap_round(x, ctx, round, out, mu, false)?;
+            return Ok(Flow::Query);
         }
+        let q = self.smoothing.directions();
+        let extra = usize::from(pilot > 0);
+        let coefs = out.coefficients_mut();
+        coefs.resize(q + extra, F::zero());
         let (c0, cd) = coefs.split_at_mut(extra);
-        // Two-stage labels its DAP queries after the pilot's.
-        Self::differences(&mut self.points, &mut self.values, x, dirs, mu, fx, pilot, ctx, cd)?;
+        difference::coefficients(v, fx, mu, F::one(), cd);
         if extra == 1 {
             let total = F::of_f64((pilot + q) as f64);
             c0[0] = F::of_f64(pilot as f64) / total;
@@ -532,19 +554,37 @@ impl<F: Real> GradientEstimator<F> for Dap<F> {
             cd.iter_mut().for_each(|c| *c = *c * w);
         }
         if let Source::Previous = self.source {
-            self.a.iter_mut().for_each(|v| *v = F::zero());
-            for (v, &c) in dirs.chunks_exact(d).zip(cd.iter()) {
-                for (ai, &vi) in self.a.iter_mut().zip(v) {
+            // This step's estimate becomes the next proxy at commit.
+            let (rows, coefs) = out.stored_parts();
+            self.a_next.iter_mut().for_each(|v| *v = F::zero());
+            for (v, &c) in rows.chunks_exact(d).zip(coefs) {
+                for (ai, &vi) in self.a_next.iter_mut().zip(v) {
                     *ai = *ai + c * vi;
                 }
             }
+            self.step.new_prev = true;
+        }
+        Ok(Flow::Done(EstimateInfo::new(ctx.queries(), fx)))
+    }
+
+    fn commit(&mut self) {
+        if self.step.dap_round && self.step.fell_back {
+            self.fallbacks += 1;
+        }
+        if self.step.new_prev {
+            std::mem::swap(&mut self.a, &mut self.a_next);
             self.has_prev = true;
         }
-        Ok(EstimateInfo::new(ctx.oracle.used(), fx))
+        self.step = StepState::default();
+    }
+
+    fn rollback(&mut self) {
+        self.step = StepState::default();
     }
 
     fn reset(&mut self) {
         self.has_prev = false;
         self.fallbacks = 0;
+        self.step = StepState::default();
     }
 }

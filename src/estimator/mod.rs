@@ -1,42 +1,110 @@
 //! Gradient estimators: the [`GradientEstimator`] trait, what an estimate is
 //! ([`Estimate`]) and what it reports ([`EstimateInfo`]).
 //!
-//! An estimator borrows the objective (through an [`Oracle`] that counts every
-//! query) and a view of x, and writes an estimate of ∇f(x). It never moves x:
-//! the [`UpdateRule`](crate::update::UpdateRule) turns the estimate into a step.
+//! An estimator reads x, asks for rounds of query points and their values (see
+//! [`crate::run`]), and writes an estimate of ∇f(x). It never calls the
+//! objective and never moves x: the [`UpdateRule`](crate::update::UpdateRule)
+//! turns the estimate into a step.
 
 mod block;
 mod coordinate;
 mod dap;
+pub mod difference;
 mod relizo;
 mod two_point;
 
 pub use block::{BlockCoordinate, BlockOrder};
 pub use coordinate::Coordinate;
 pub use dap::{Dap, ExactGradient, GradientProxy, ProxyKind};
+pub use difference::{Difference, Smoothed, Smoothing};
 pub use relizo::{GramUpdate, Relizo, RelizoStep, Sampling};
-pub use two_point::{Difference, Storage, TwoPoint};
+pub use two_point::{Storage, TwoPoint};
 
 use crate::direction::SeededDirection;
 use crate::error::Result;
-use crate::objective::Oracle;
+use crate::objective::Objective;
 use crate::real::Real;
 use crate::rng::ZoRng;
+use crate::run::{Flow, Round};
 use std::ops::Range;
 
-/// Estimates ∇f(x) from function values.
+/// Estimates ∇f(x) from function values, as a short sequence of *rounds*.
+///
+/// A round is a batch of query points whose values do not depend on one
+/// another. The estimator never calls the objective: it writes the points of a
+/// round into a [`Round`] and returns [`Flow::Query`]; whoever holds the
+/// objective evaluates them (in this thread, on a thread pool, on other
+/// machines) and calls [`estimate`](GradientEstimator::estimate) again with the
+/// values in [`EstimateContext::answered`]. When the estimator has what it needs
+/// it writes the estimate and returns [`Flow::Done`]. Every driver
+/// ([`Optimizer::minimize`](crate::Optimizer::minimize), the ask/tell
+/// [`Run`](crate::Run), the parallel and multi-process drivers) runs the same
+/// calls, so they give the same bits.
 ///
 /// # Contract
-/// - [`estimate`](GradientEstimator::estimate) makes at most
-///   [`max_queries`](GradientEstimator::max_queries)`(x.len())` queries, all
-///   through `ctx.oracle`.
-/// - On return, `Ok` or `Err`, `x` holds the values it had on entry. Estimators
-///   that perturb x in place to save memory document the rounding they leave.
+/// - Across the calls of one step, the estimator pushes at most
+///   [`max_queries`](GradientEstimator::max_queries)`(x.len())` points in all.
+/// - x is read-only. Estimators that save memory by describing points as x plus
+///   a seed-replayed direction use [`Round::push_seeded`].
 /// - Configuration is checked by [`validate`](GradientEstimator::validate) once,
-///   when an [`Optimizer`](crate::Optimizer) is built; dimension-dependent checks
-///   and buffer allocation happen in [`prepare`](GradientEstimator::prepare),
-///   when the dimension is first seen. `estimate` itself allocates nothing once
-///   prepared.
+///   when an optimizer is built; dimension-dependent checks and buffer
+///   allocation happen in [`prepare`](GradientEstimator::prepare), called by the
+///   optimizer whenever a run meets a new dimension. `estimate` allocates nothing
+///   once prepared (rounds keep their capacity).
+/// - State carried to later steps changes only in [`commit`](GradientEstimator::commit),
+///   which the optimizer calls once the whole step (update included) has
+///   succeeded; a step abandoned part-way is followed by
+///   [`rollback`](GradientEstimator::rollback). After a failed step the
+///   estimator is exactly as it was before the step.
+///
+/// # Implementing an estimator
+/// A forward difference along the first coordinate only — one round of two
+/// points, f(x) and f(x + h·e₀):
+///
+/// ```
+/// use ndarray::{Array1, ArrayView1};
+/// use zoptim::estimator::{Estimate, EstimateContext, EstimateInfo, GradientEstimator};
+/// use zoptim::run::{Flow, Round};
+/// use zoptim::{Optimizer, Query, Result};
+///
+/// struct FirstCoordinate { h: f64 }
+///
+/// impl GradientEstimator<f64> for FirstCoordinate {
+///     fn name(&self) -> &'static str { "first coordinate" }
+///     fn validate(&self) -> Result<()> { Ok(()) }
+///     fn max_queries(&self, _dim: usize) -> usize { 2 }
+///     fn estimate(
+///         &mut self,
+///         x: &[f64],
+///         ctx: &mut EstimateContext<'_, f64>,
+///         round: &mut Round<f64>,
+///         out: &mut Estimate<f64>,
+///     ) -> Result<Flow<EstimateInfo<f64>>> {
+///         let Some(answered) = ctx.answered() else {
+///             // First call: ask for f(x) and f(x + h·e₀).
+///             round.push_copy(Query::Center, x);
+///             let p = round.push(Query::Plus(0));
+///             p.copy_from_slice(x);
+///             p[0] += self.h;
+///             return Ok(Flow::Query);
+///         };
+///         let v = answered.values();
+///         let g = out.dense_mut(x.len(), 0..1);
+///         g[0] = (v[1] - v[0]) / self.h;
+///         Ok(Flow::Done(EstimateInfo::new(2, Some(v[0]))))
+///     }
+/// }
+///
+/// let mut f = |x: ArrayView1<f64>| (x[0] - 3.0).powi(2) + x[1] * x[1];
+/// let mut opt = Optimizer::builder(FirstCoordinate { h: 1e-6 })
+///     .learning_rate(0.25)
+///     .max_iterations(60)
+///     .build()?;
+/// let report = opt.minimize(&mut f, &Array1::from(vec![0.0, 0.5]))?;
+/// assert!((report.last_x[0] - 3.0).abs() < 1e-4);
+/// assert_eq!(report.last_x[1], 0.5); // never estimated, never moved
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 pub trait GradientEstimator<F: Real> {
     /// A short name for tables and error messages.
     fn name(&self) -> &'static str;
@@ -44,24 +112,38 @@ pub trait GradientEstimator<F: Real> {
     /// Checks the configuration (called once, when the optimizer is built).
     fn validate(&self) -> Result<()>;
 
-    /// Called with the dimension d before the first estimate (and again after a
-    /// reset): dimension-dependent checks and buffer allocation go here.
+    /// Called with the dimension d before the first step of a run (and again
+    /// after a reset): dimension-dependent checks and buffer allocation go here.
     fn prepare(&mut self, dim: usize) -> Result<()> {
         let _ = dim;
         Ok(())
     }
 
-    /// The most queries the next call to `estimate` can make at dimension `dim`.
-    /// The optimizer starts a step only if this fits in the remaining budget.
+    /// The most queries one step can make at dimension `dim`, over all its
+    /// rounds. The optimizer starts a step only if this fits in the remaining
+    /// budget, and rejects a step whose rounds push more.
     fn max_queries(&self, dim: usize) -> usize;
 
-    /// Writes an estimate of ∇f(x) into `out`.
+    /// One call per round: either push the next round's points into `round`
+    /// (empty on entry) and return [`Flow::Query`], or write the estimate into
+    /// `out` and return [`Flow::Done`]. The first call of a step has
+    /// [`ctx.answered()`](EstimateContext::answered) = `None`; each later call
+    /// sees the round just evaluated, with its values.
     fn estimate(
         &mut self,
-        x: &mut [F],
-        ctx: &mut EstimateContext<'_, '_, F>,
+        x: &[F],
+        ctx: &mut EstimateContext<'_, F>,
+        round: &mut Round<F>,
         out: &mut Estimate<F>,
-    ) -> Result<EstimateInfo<F>>;
+    ) -> Result<Flow<EstimateInfo<F>>>;
+
+    /// The step succeeded: make the state changes of this step permanent.
+    fn commit(&mut self) {}
+
+    /// The step was abandoned (an error, or a run finished mid-step): forget
+    /// whatever this step's calls prepared, so that the next step starts from the
+    /// state before this one.
+    fn rollback(&mut self) {}
 
     /// Forgets state carried between steps (reused samples, previous estimates).
     fn reset(&mut self) {}
@@ -82,73 +164,137 @@ impl<F: Real, E: GradientEstimator<F> + ?Sized> GradientEstimator<F> for Box<E> 
     }
     fn estimate(
         &mut self,
-        x: &mut [F],
-        ctx: &mut EstimateContext<'_, '_, F>,
+        x: &[F],
+        ctx: &mut EstimateContext<'_, F>,
+        round: &mut Round<F>,
         out: &mut Estimate<F>,
-    ) -> Result<EstimateInfo<F>> {
-        (**self).estimate(x, ctx, out)
+    ) -> Result<Flow<EstimateInfo<F>>> {
+        (**self).estimate(x, ctx, round, out)
+    }
+    fn commit(&mut self) {
+        (**self).commit()
+    }
+    fn rollback(&mut self) {
+        (**self).rollback()
     }
     fn reset(&mut self) {
         (**self).reset()
     }
 }
 
-/// What an estimator is lent for one step.
-pub struct EstimateContext<'o, 'a, F: Real> {
-    /// The accounting point for every query.
-    pub oracle: &'o mut Oracle<'a, F>,
-    /// The optimizer's generator.
-    pub rng: &'o mut ZoRng,
-    /// f(x) for this x and this objective, when already known (for example from an
-    /// accepted line-search trial of the previous step). An estimator that needs
-    /// f(x) uses it instead of querying again.
-    pub fx: Option<F>,
-    /// The 0-based index of this step.
-    pub iteration: usize,
-    /// The smoothing parameter μ from the optimizer's μ schedule, when one is set;
-    /// estimators with a μ use it instead of their own for this step.
-    pub smoothing: Option<F>,
+/// What an estimator is lent for one call of
+/// [`estimate`](GradientEstimator::estimate).
+#[non_exhaustive]
+pub struct EstimateContext<'a, F: Real> {
+    rng: &'a mut ZoRng,
+    fx: Option<F>,
+    iteration: usize,
+    smoothing: Option<F>,
+    answered: Option<&'a Round<F>>,
+    round: usize,
+    queries: usize,
 }
 
-impl<F: Real> EstimateContext<'_, '_, F> {
-    /// f(x): the value already known for this x when there is one, otherwise one
-    /// query (labelled [`Query::Center`](crate::Query::Center)), remembered for
-    /// the rest of the step.
-    pub fn fx_or_query(&mut self, x: &[F]) -> Result<F> {
-        if let Some(v) = self.fx {
-            return Ok(v);
+impl<'a, F: Real> EstimateContext<'a, F> {
+    pub(crate) fn new(rng: &'a mut ZoRng, fx: Option<F>, iteration: usize, smoothing: Option<F>) -> Self {
+        EstimateContext {
+            rng,
+            fx,
+            iteration,
+            smoothing,
+            answered: None,
+            round: 0,
+            queries: 0,
         }
-        let v = self.oracle.eval(x, crate::error::Query::Center)?;
-        self.fx = Some(v);
-        Ok(v)
+    }
+
+    pub(crate) fn with_answered(mut self, round: usize, answered: Option<&'a Round<F>>, queries: usize) -> Self {
+        self.round = round;
+        self.answered = answered;
+        self.queries = queries;
+        self
+    }
+
+    /// The optimizer's generator: the only source of randomness an estimator
+    /// may use, so that runs are reproducible.
+    pub fn rng(&mut self) -> &mut ZoRng {
+        self.rng
+    }
+
+    /// f(x) for this x and this objective, when already known (from the
+    /// previous step's accepted trial, or the run's first evaluation). An
+    /// estimator that needs f(x) uses it instead of asking for a
+    /// [`Query::Center`](crate::Query::Center) point.
+    pub fn fx(&self) -> Option<F> {
+        self.fx
+    }
+
+    /// The 0-based index of this step.
+    pub fn iteration(&self) -> usize {
+        self.iteration
+    }
+
+    /// The smoothing parameter μ for this step: the optimizer's μ schedule when
+    /// one is set, otherwise `own` (the estimator's configured μ).
+    pub fn smoothing_or(&self, own: f64) -> F {
+        self.smoothing.unwrap_or_else(|| F::of_f64(own))
+    }
+
+    /// The μ schedule's value for this step, when one is set.
+    pub fn smoothing(&self) -> Option<F> {
+        self.smoothing
+    }
+
+    /// The round evaluated since the previous call, with its points' labels and
+    /// values (`None` on the first call of a step).
+    pub fn answered(&self) -> Option<&'a Round<F>> {
+        self.answered
+    }
+
+    /// The 0-based index of this call within the step (rounds answered so far).
+    pub fn round_index(&self) -> usize {
+        self.round
+    }
+
+    /// Queries answered so far in this step.
+    pub fn queries(&self) -> usize {
+        self.queries
     }
 }
 
 /// One estimate of ∇f(x) outside an optimizer: for studying an estimator's bias
 /// and variance (as the `dap_mse` example does) or for testing a new estimator.
 ///
-/// Makes at most `estimator.max_queries(x.len())` queries, all through a fresh
-/// [`Oracle`], with f(x) unknown, no μ schedule and iteration 0. Call
+/// Evaluates the estimator's rounds one after another (materialised rounds
+/// through [`Objective::eval_batch`], seeded ones by moving x in place as
+/// [`Optimizer::minimize`](crate::Optimizer::minimize) does), with f(x) unknown,
+/// no μ schedule and iteration 0, and commits the estimator's state on success
+/// (rolls it back on failure). Call
 /// [`validate`](GradientEstimator::validate) and
 /// [`prepare`](GradientEstimator::prepare)`(x.len())` once before the first call;
-/// state carried between calls (ReLIZO's samples, DAP's previous estimate) is kept.
+/// state carried between calls (ReLIZO's samples, DAP's previous estimate) is
+/// kept. Errors: a non-finite value ([`Error::NonFiniteObjective`](crate::Error::NonFiniteObjective)),
+/// more queries than declared ([`Error::QueryLimitExceeded`](crate::Error::QueryLimitExceeded)).
 pub fn estimate_once<F: Real, E: GradientEstimator<F> + ?Sized>(
     estimator: &mut E,
-    objective: &mut dyn crate::objective::Objective<F>,
+    objective: &mut dyn Objective<F>,
     x: &mut [F],
     rng: &mut ZoRng,
     out: &mut Estimate<F>,
 ) -> Result<EstimateInfo<F>> {
     let limit = estimator.max_queries(x.len());
-    let mut oracle = Oracle::new(objective, limit, 0);
-    let mut ctx = EstimateContext {
-        oracle: &mut oracle,
-        rng,
-        fx: None,
-        iteration: 0,
-        smoothing: None,
-    };
-    estimator.estimate(x, &mut ctx, out)
+    let mut rounds = crate::run::RoundPair::new(x.len());
+    let res = crate::run::drive_estimate(estimator, objective, x, rng, out, &mut rounds, limit, 0);
+    match res {
+        Ok(info) => {
+            estimator.commit();
+            Ok(info)
+        }
+        Err(e) => {
+            estimator.rollback();
+            Err(e)
+        }
+    }
 }
 
 /// What an estimate reports besides the gradient.
@@ -252,6 +398,13 @@ impl<F: Real> Estimate<F> {
         self.dim
     }
 
+    /// Reserves room to materialise values on a support of up to `len`
+    /// coordinates, so that later estimates of that size allocate nothing (for
+    /// estimators whose support changes size from step to step).
+    pub fn reserve(&mut self, len: usize) {
+        self.dense.reserve(len.saturating_sub(self.dense.len()));
+    }
+
     /// The coordinates where g may be non-zero.
     pub fn support(&self) -> Range<usize> {
         self.support.clone()
@@ -314,6 +467,17 @@ impl<F: Real> Estimate<F> {
         match self.form {
             Form::Dense => &[],
             Form::Stored | Form::Seeded => &self.coefs,
+        }
+    }
+
+    /// The stored rows and coefficients of a stored estimate (empty otherwise).
+    pub(crate) fn stored_parts(&self) -> (&[F], &[F]) {
+        match self.form {
+            Form::Stored => {
+                let n = self.support.len() * self.coefs.len();
+                (&self.rows[..n.min(self.rows.len())], &self.coefs)
+            }
+            Form::Dense | Form::Seeded => (&[], &[]),
         }
     }
 

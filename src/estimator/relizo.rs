@@ -4,7 +4,9 @@ use super::{Estimate, EstimateContext, EstimateInfo, GradientEstimator};
 use crate::error::{Error, Query, Result, check_count, check_in_range, check_non_negative, check_positive};
 use crate::normal::NormalStream;
 use crate::real::Real;
-use ndarray::{Array2, ArrayView2};
+use crate::rng::ZoRng;
+use crate::run::{Flow, Round};
+use ndarray::Array2;
 
 /// Coordinates processed per block in the fused passes: 256 values of each of
 /// up to a dozen rows stay in L1.
@@ -108,10 +110,10 @@ pub struct RelizoStep {
 /// # Cost per step
 /// Queries: 1 + (n − k), where k is the number reused (n + 1 on the first step;
 /// the 1 is saved when f(x) is known, e.g. from an accepted line-search trial).
-/// The new points go to [`Objective::eval_batch`](crate::Objective::eval_batch)
-/// in one call when they occupy contiguous slots (always without reuse);
-/// otherwise (they fill the slots of the dropped samples) they are queried one
-/// by one.
+/// They form one round: x first (unless f(x) is known), then the m = n − k new
+/// points, so a sequential run evaluates them in one call to
+/// [`Objective::eval_batch`](crate::Objective::eval_batch). When every sample
+/// is reused and f(x) is known, the step queries nothing.
 ///
 /// Work: three fused passes over the samples — Δ with the k inner products that
 /// update G and give the distances (O(n·d)); the Gaussian draws, the new points
@@ -122,10 +124,15 @@ pub struct RelizoStep {
 /// for the reference on one CPU thread; at large d about 40% of it is drawing
 /// the 4·d normals.
 ///
-/// Memory: the n sample points (n·d values), the previous iterate (d), in
-/// orthogonal mode an n·d basis, plus (n + 1)·256 values of scratch and O(n²).
+/// Memory: room for 2n points (2n·d values: the n samples held, and the new
+/// points of the step in progress), the previous iterate and the next one (2d),
+/// plus (n + 1)·256 values of scratch and O(n²); the round being evaluated holds
+/// the new points as well (orthogonal sampling orthonormalises them there).
 /// Samples are stored as the points actually queried, and their offsets p − x
 /// are formed block by block when needed, so reused samples are never rewritten.
+/// A step writes its new points into free rows and changes nothing it holds until
+/// it is committed: a step that fails or is abandoned leaves the samples, G and
+/// the statistics exactly as they were, so a retry gives the same bits.
 ///
 /// # Steps
 /// The estimator only estimates; the step is the update rule's:
@@ -145,7 +152,8 @@ pub struct RelizoStep {
 /// - A candidate at distance exactly 0 (the previous iterate after a step that did
 ///   not move x) is not reused: its row would be zero and only waste a slot.
 /// - A non-finite estimate returns [`Error::NonFiniteEstimate`] (x untouched)
-///   and the samples are forgotten, instead of the reference's silent reset.
+///   and the samples held are those before the step, instead of the
+///   reference's silent reset.
 /// - Nothing is printed; counts are in [`RelizoStep`] and the step records.
 /// - `reuse_distance_bound=None` (meaning b = lr) is not offered: the estimator
 ///   does not see the learning rate; [`Relizo::readme`] takes lr.
@@ -201,22 +209,29 @@ impl<F> std::fmt::Debug for Relizo<F> {
     }
 }
 
-/// Everything a [`Relizo`] carries between steps, and its scratch buffers.
+/// Everything a [`Relizo`] carries between steps, what the step in progress has
+/// prepared, and scratch buffers.
+///
+/// A step only reads the state carried between steps: it writes its results
+/// into the `*_next` buffers and its new points into spare rows of `pts`, and
+/// [`commit`](GradientEstimator::commit) swaps them in. A rolled-back step
+/// therefore has nothing to undo.
 #[derive(Clone, Default)]
 struct State<F> {
     dim: usize,
     /// Effective n = min(n, d).
     ne: usize,
-    /// ne × d sample points, by physical slot (the points actually queried).
+    /// 2·ne rows of d values: the points of the samples (the points actually
+    /// queried), in the rows `row` names, and spare rows for a step's new points.
     pts: Vec<F>,
-    /// Orthogonal mode: the new directions being orthonormalised, ne × d.
-    basis: Vec<F>,
+    /// Slot → the row of `pts` holding its point.
+    row: Vec<usize>,
+    /// The rows of `pts` that hold no sample.
+    spare: Vec<usize>,
     /// The iterate of the last estimate (its samples' offsets are pᵢ − anchor).
     anchor: Vec<F>,
-    /// Per block: the offsets of every slot, then Δ ((ne + 1) × CHUNK).
-    stage: Vec<F>,
     has_samples: bool,
-    /// Logical row → physical slot.
+    /// Logical row → slot.
     order: Vec<usize>,
     /// Per slot: length h, value F, error bound of the Gram row.
     h: Vec<f64>,
@@ -225,17 +240,29 @@ struct State<F> {
     f_anchor: F,
     /// ne × ne Gram matrix of the offsets δᵢᵀδⱼ, by slot.
     gram: Vec<f64>,
+    last: Option<RelizoStep>,
+
+    // The step in progress: made permanent by commit, dropped by rollback.
+    plan: Option<Plan<F>>,
+    row_next: Vec<usize>,
+    spare_next: Vec<usize>,
+    anchor_next: Vec<F>,
+    new_order: Vec<usize>,
+    h_next: Vec<f64>,
+    fval_next: Vec<F>,
+    err_next: Vec<f64>,
     gram_next: Vec<f64>,
+
     // Scratch.
+    /// Per block: the offsets of every slot, then Δ ((ne + 1) × CHUNK).
+    stage: Vec<F>,
     a: Vec<f64>,
     /// Reuse candidates: (slot, or ne for the previous iterate; squared distance; index).
     cand: Vec<(usize, f64, usize)>,
-    new_order: Vec<usize>,
     slot_role: Vec<Role>,
     fresh: Vec<bool>,
     pairs: Vec<(usize, usize)>,
     acc: Vec<f64>,
-    values: Vec<F>,
     gmat: Vec<f64>,
     evec: Vec<f64>,
     y: Vec<f64>,
@@ -249,10 +276,34 @@ struct State<F> {
     oy: Vec<f64>,
     oscale: Vec<f64>,
     normals: Vec<f64>,
-    last: Option<RelizoStep>,
 }
 
-/// What a physical slot holds during a step.
+/// What the step in progress has decided, kept from its first call to commit.
+#[derive(Clone, Copy, Debug)]
+struct Plan<F> {
+    /// Samples reused (the previous iterate included).
+    k: usize,
+    /// New samples drawn.
+    m: usize,
+    /// f(x) when it was known at the start of the step; otherwise it is the
+    /// first query of the round.
+    fx: Option<F>,
+    /// σ for this step.
+    sigma: f64,
+    reused_previous_iterate: bool,
+    recomputed: usize,
+    /// Set once the estimate is written: f(x) and the step's statistics.
+    done: Option<(F, RelizoStep)>,
+}
+
+impl<F> Plan<F> {
+    /// Queries of the step's round: f(x) unless known, and the new samples.
+    fn queries(&self) -> usize {
+        usize::from(self.fx.is_none()) + self.m
+    }
+}
+
+/// What a slot holds during a step.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 enum Role {
     /// Not used this step.
@@ -262,7 +313,7 @@ enum Role {
     Reused,
     /// The previous iterate (offset Δ from x), copied into a free slot.
     Anchor,
-    /// A new draw; the index is its query number.
+    /// New draw j, queried as [`Query::Sample`]`(k + j)` after k reused samples.
     New(usize),
 }
 
@@ -346,7 +397,8 @@ impl<F: Real> Relizo<F> {
         self
     }
 
-    /// Statistics of the last successful estimate.
+    /// Statistics of the last completed step (a step that failed or was
+    /// abandoned leaves them as they were).
     pub fn last_step(&self) -> Option<RelizoStep> {
         self.state.last
     }
@@ -356,8 +408,8 @@ impl<F: Real> Relizo<F> {
         (self.state.dim > 0).then_some(self.state.ne)
     }
 
-    /// The rows uᵢ = δᵢ/hᵢ of the last estimate, in its order (n × d, allocated;
-    /// for inspection and tests). Empty before the first estimate.
+    /// The rows uᵢ = δᵢ/hᵢ of the last completed step, in its order (n × d,
+    /// allocated; for inspection and tests). Empty before the first step.
     pub fn directions(&self) -> Array2<F> {
         let s = &self.state;
         if !s.has_samples {
@@ -366,11 +418,11 @@ impl<F: Real> Relizo<F> {
         let d = s.dim;
         Array2::from_shape_fn((s.ne, d), |(i, j)| {
             let slot = s.order[i];
-            F::of_f64((s.pts[slot * d + j] - s.anchor[j]).as_f64() / s.h[slot])
+            F::of_f64((s.pts[s.row[slot] * d + j] - s.anchor[j]).as_f64() / s.h[slot])
         })
     }
 
-    /// The lengths hᵢ of the last estimate's samples, in its order.
+    /// The lengths hᵢ of the last completed step's samples, in its order.
     pub fn lengths(&self) -> Vec<f64> {
         let s = &self.state;
         if !s.has_samples {
@@ -402,7 +454,7 @@ impl<F: Real> Relizo<F> {
         }
         let (ne, d) = (s.ne, s.dim);
         let offsets: Vec<Vec<F>> = (0..ne)
-            .map(|slot| (0..d).map(|j| s.pts[slot * d + j] - s.anchor[j]).collect())
+            .map(|slot| (0..d).map(|j| s.pts[s.row[slot] * d + j] - s.anchor[j]).collect())
             .collect();
         Array2::from_shape_fn((ne, ne), |(i, j)| {
             let (si, sj) = (s.order[i], s.order[j]);
@@ -413,6 +465,7 @@ impl<F: Real> Relizo<F> {
     fn forget(&mut self) {
         self.state.has_samples = false;
         self.state.last = None;
+        self.state.plan = None;
     }
 }
 
@@ -434,59 +487,70 @@ impl<F: Real> GradientEstimator<F> for Relizo<F> {
         let s = &mut self.state;
         s.dim = dim;
         s.ne = ne;
-        s.pts.clear();
-        s.pts.resize(ne * dim, F::zero());
-        s.basis.clear();
-        if self.sampling == Sampling::Orthogonal {
-            s.basis.resize(ne * dim, F::zero());
+        // A fresh zeroed allocation rather than a resize: the operating system maps
+        // zeroed pages lazily, so a row costs nothing until a step first writes it
+        // (and the spare half is written only as steps draw new points).
+        s.pts = vec![F::zero(); 2 * ne * dim];
+        s.row.clear();
+        s.row.extend(0..ne);
+        s.spare.clear();
+        s.spare.extend(ne..2 * ne);
+        s.row_next.clear();
+        s.row_next.resize(ne, 0);
+        s.spare_next.clear();
+        s.spare_next.resize(ne, 0);
+        for v in [&mut s.anchor, &mut s.anchor_next] {
+            v.clear();
+            v.resize(dim, F::zero());
         }
-        s.anchor.clear();
-        s.anchor.resize(dim, F::zero());
         s.stage.clear();
         s.stage.resize((ne + 1) * CHUNK, F::zero());
         s.has_samples = false;
+        s.plan = None;
         s.order.clear();
         s.order.extend(0..ne);
-        s.h.clear();
-        s.h.resize(ne, 1.0);
-        s.fval.clear();
-        s.fval.resize(ne, F::zero());
-        s.err.clear();
-        s.err.resize(ne, 0.0);
-        s.gram.clear();
-        s.gram.resize(ne * ne, 0.0);
-        s.gram_next.clear();
-        s.gram_next.resize(ne * ne, 0.0);
-        s.a.clear();
-        s.a.resize(ne, 0.0);
-        s.cand = Vec::with_capacity(ne + 1);
         s.new_order = Vec::with_capacity(ne);
+        for v in [&mut s.h, &mut s.h_next] {
+            v.clear();
+            v.resize(ne, 1.0);
+        }
+        for v in [&mut s.fval, &mut s.fval_next] {
+            v.clear();
+            v.resize(ne, F::zero());
+        }
+        for v in [
+            &mut s.err,
+            &mut s.err_next,
+            &mut s.a,
+            &mut s.y,
+            &mut s.coef,
+            &mut s.proj,
+            &mut s.oy,
+            &mut s.oscale,
+        ] {
+            v.clear();
+            v.resize(ne, 0.0);
+        }
+        for v in [
+            &mut s.gram,
+            &mut s.gram_next,
+            &mut s.gmat,
+            &mut s.evec,
+            &mut s.ogram,
+            &mut s.oevec,
+            &mut s.ob,
+            &mut s.oc,
+        ] {
+            v.clear();
+            v.resize(ne * ne, 0.0);
+        }
+        s.cand = Vec::with_capacity(ne + 1);
         s.slot_role.clear();
         s.slot_role.resize(ne, Role::Free);
         s.fresh.clear();
         s.fresh.resize(ne, false);
         s.pairs = Vec::with_capacity(ne * (ne + 1) / 2);
         s.acc = Vec::with_capacity(ne * (ne + 1) / 2);
-        s.values.clear();
-        s.values.resize(ne, F::zero());
-        s.gmat.clear();
-        s.gmat.resize(ne * ne, 0.0);
-        s.evec.clear();
-        s.evec.resize(ne * ne, 0.0);
-        s.y.clear();
-        s.y.resize(ne, 0.0);
-        s.coef.clear();
-        s.coef.resize(ne, 0.0);
-        s.proj.clear();
-        s.proj.resize(ne, 0.0);
-        for v in [&mut s.ogram, &mut s.oevec, &mut s.ob, &mut s.oc] {
-            v.clear();
-            v.resize(ne * ne, 0.0);
-        }
-        s.oy.clear();
-        s.oy.resize(ne, 0.0);
-        s.oscale.clear();
-        s.oscale.resize(ne, 0.0);
         s.normals.clear();
         s.normals.resize(CHUNK, 0.0);
         s.last = None;
@@ -497,24 +561,84 @@ impl<F: Real> GradientEstimator<F> for Relizo<F> {
         1 + self.n.min(dim)
     }
 
+    /// One round per step: f(x) unless [`fx`](EstimateContext::fx) is known
+    /// (first), then the new samples, labelled [`Query::Sample`]`(k + j)` for
+    /// the j-th new sample after k reused ones. With every sample reused and f(x)
+    /// known the estimate is written at once, without a round.
     fn estimate(
         &mut self,
-        x: &mut [F],
-        ctx: &mut EstimateContext<'_, '_, F>,
+        x: &[F],
+        ctx: &mut EstimateContext<'_, F>,
+        round: &mut Round<F>,
         out: &mut Estimate<F>,
-    ) -> Result<EstimateInfo<F>> {
+    ) -> Result<Flow<EstimateInfo<F>>> {
         let d = x.len();
         if d != self.state.dim || self.state.ne == 0 {
-            self.prepare(d)?;
+            return Err(Error::DimensionMismatch {
+                what: "parameter vector (the estimator was prepared for another dimension)",
+                expected: self.state.dim,
+                found: d,
+            });
         }
-        let f0 = ctx.fx_or_query(x)?;
-        match self.estimate_inner(x, f0, ctx, out) {
-            Ok(info) => Ok(info),
-            Err(e) => {
-                self.forget();
-                Err(e)
+        let iteration = ctx.iteration();
+        let Some(answered) = ctx.answered() else {
+            let sigma = ctx.smoothing().map_or(self.sigma, |s| s.as_f64());
+            let plan = self.plan(x, sigma, ctx.fx());
+            self.state.plan = Some(plan);
+            self.sample(x, &plan, ctx.rng(), round);
+            return match plan.fx {
+                Some(f0) if round.is_empty() => self.solve(x, f0, &[], iteration, out).map(Flow::Done),
+                _ => Ok(Flow::Query),
+            };
+        };
+        let plan = match self.state.plan {
+            Some(p) if p.done.is_none() => p,
+            _ => {
+                return Err(Error::DimensionMismatch {
+                    what: "rounds of a ReLIZO step (one per step)",
+                    expected: 1,
+                    found: ctx.round_index() + 1,
+                });
             }
+        };
+        let values = answered.values();
+        if values.len() != plan.queries() {
+            return Err(Error::DimensionMismatch {
+                what: "values of the ReLIZO round",
+                expected: plan.queries(),
+                found: values.len(),
+            });
         }
+        let (f0, samples) = match plan.fx {
+            Some(f0) => (f0, values),
+            None => (values[0], &values[1..]),
+        };
+        self.solve(x, f0, samples, iteration, out).map(Flow::Done)
+    }
+
+    /// Makes the step's samples, Gram matrix, layout and iterate those of the
+    /// next step.
+    fn commit(&mut self) {
+        let s = &mut self.state;
+        let Some((f0, step)) = s.plan.take().and_then(|p| p.done) else {
+            return;
+        };
+        std::mem::swap(&mut s.row, &mut s.row_next);
+        std::mem::swap(&mut s.spare, &mut s.spare_next);
+        std::mem::swap(&mut s.anchor, &mut s.anchor_next);
+        std::mem::swap(&mut s.order, &mut s.new_order);
+        std::mem::swap(&mut s.h, &mut s.h_next);
+        std::mem::swap(&mut s.fval, &mut s.fval_next);
+        std::mem::swap(&mut s.err, &mut s.err_next);
+        std::mem::swap(&mut s.gram, &mut s.gram_next);
+        s.f_anchor = f0;
+        s.has_samples = true;
+        s.last = Some(step);
+    }
+
+    /// Drops what the step prepared: the samples are those before the step.
+    fn rollback(&mut self) {
+        self.state.plan = None;
     }
 
     fn reset(&mut self) {
@@ -523,24 +647,16 @@ impl<F: Real> GradientEstimator<F> for Relizo<F> {
 }
 
 impl<F: Real> Relizo<F> {
-    fn estimate_inner(
-        &mut self,
-        x: &[F],
-        f0: F,
-        ctx: &mut EstimateContext<'_, '_, F>,
-        out: &mut Estimate<F>,
-    ) -> Result<EstimateInfo<F>> {
-        let sigma = ctx.smoothing.map_or(self.sigma, |s| s.as_f64());
+    /// The first phase of a step, from the samples held: pass 1, the choice of
+    /// reused candidates, the layout of the new step (slots, rows, order), and
+    /// the Gram entries that follow from the previous ones.
+    fn plan(&mut self, x: &[F], sigma: f64, fx: Option<F>) -> Plan<F> {
         let b = self.b;
         let rho = self.rho;
-        let momentum = self.momentum;
-        let sampling = self.sampling;
         let exact = self.gram_update == GramUpdate::Exact;
         let s = &mut self.state;
         let (ne, dd) = (s.ne, s.dim);
-        let has_prev = s.has_samples;
-        let reuse = has_prev && b > 0.0;
-        let mean_on = has_prev && momentum > 0.0;
+        let reuse = s.has_samples && b > 0.0;
 
         // Pass 1: with Δ = x_prev − x, ‖Δ‖² and aᵢ = δᵢᵀΔ, where δᵢ = pᵢ − x_prev
         // is sample i's offset from the iterate it was used at.
@@ -559,7 +675,8 @@ impl<F: Real> Relizo<F> {
                 }
                 delta2 += dot(dc, dc);
                 for slot in 0..ne {
-                    s.a[slot] += dot_diff(&s.pts[slot * dd + start..slot * dd + end], anc, dc);
+                    let r = s.row[slot] * dd;
+                    s.a[slot] += dot_diff(&s.pts[r + start..r + end], anc, dc);
                 }
                 start = end;
             }
@@ -620,6 +737,20 @@ impl<F: Real> Relizo<F> {
             s.slot_role[sl] = Role::New(j);
         }
 
+        // Rows: a slot that gets a new point (a new draw, or the previous
+        // iterate) takes a spare row, and its old row becomes spare once the
+        // step is committed.
+        s.row_next.copy_from_slice(&s.row);
+        s.spare_next.copy_from_slice(&s.spare);
+        let mut t = 0;
+        for sl in 0..ne {
+            if matches!(s.slot_role[sl], Role::Anchor | Role::New(_)) {
+                s.row_next[sl] = s.spare[t];
+                s.spare_next[t] = s.row[sl];
+                t += 1;
+            }
+        }
+
         // Incremental Gram for the reused block, with rounding-error bounds.
         let u_f = F::UNIT_ROUNDOFF.max(f64::EPSILON / 2.0);
         let u64_ = f64::EPSILON / 2.0;
@@ -639,7 +770,7 @@ impl<F: Real> Relizo<F> {
             let sc = ei.max(0.0).sqrt() + delta2.sqrt();
             let e_old = if reused_i { s.err[si] } else { 0.0 };
             let e_new = (e_old * e_old + 4.0 * u64_ * sc * sc + 4.0 * u_f * new_ii.max(0.0)).sqrt();
-            s.err[si] = e_new;
+            s.err_next[si] = e_new;
             if exact || new_ii.is_nan() || new_ii <= 0.0 || e_new > r_max * new_ii.sqrt() {
                 s.fresh[si] = true;
                 recomputed += 1;
@@ -675,12 +806,42 @@ impl<F: Real> Relizo<F> {
         s.acc.clear();
         s.acc.resize(s.pairs.len(), 0.0);
 
-        let gaussian = sampling == Sampling::Gaussian;
-        let mut normal = NormalStream::new(ctx.rng);
+        Plan {
+            k,
+            m,
+            fx,
+            sigma,
+            reused_previous_iterate: anchor_slot.is_some(),
+            recomputed,
+            done: None,
+        }
+    }
+
+    /// The second phase: the new points (written into spare rows and into the
+    /// round, after f(x) when it is unknown), the fresh Gram entries, and the
+    /// next anchor x.
+    fn sample(&mut self, x: &[F], plan: &Plan<F>, rng: &mut ZoRng, round: &mut Round<F>) {
+        let Plan { k, m, sigma, .. } = *plan;
+        let momentum = self.momentum;
+        let gaussian = self.sampling == Sampling::Gaussian;
+        let s = &mut self.state;
+        let (ne, dd) = (s.ne, s.dim);
+        let mean_on = s.has_samples && momentum > 0.0;
+        if plan.fx.is_none() {
+            round.push_copy(Query::Center, x);
+        }
+        let mut normal = NormalStream::new(rng);
+        // The round's rows of the new points (m × d). Gaussian points are written
+        // there and into their spare rows in the same pass; orthogonal directions
+        // are orthonormalised there and then copied.
+        for j in 0..m {
+            round.push(Query::Sample(k + j));
+        }
+        let block = round.last_rows_mut(m);
 
         // Pass 2: place the previous iterate, draw the new Gaussian points, and
         // accumulate the fresh Gram entries from the offsets p − x (staged per
-        // block); the anchor becomes x.
+        // block); the next anchor is x.
         {
             let (stage, dl) = s.stage.split_at_mut(ne * CHUNK);
             let mut start = 0;
@@ -694,27 +855,30 @@ impl<F: Real> Relizo<F> {
                     }
                 }
                 for sl in 0..ne {
-                    let row = sl * dd;
+                    let row = s.row_next[sl] * dd;
                     match s.slot_role[sl] {
                         Role::Anchor => {
                             s.pts[row + start..row + end].copy_from_slice(&s.anchor[start..end]);
                         }
-                        Role::New(_) if gaussian => {
+                        Role::New(j) if gaussian => {
                             let nb = &mut s.normals[..len];
                             normal.fill(nb);
                             let p = &mut s.pts[row + start..row + end];
+                            let q = &mut block[j * dd + start..j * dd + end];
                             // The point, and its offset staged for the Gram entries.
                             let off = &mut stage[sl * CHUNK..sl * CHUNK + len];
                             if mean_on {
                                 for t in 0..len {
                                     let pt = xc[t] + F::of_f64(sigma * nb[t] + momentum * dl[t].as_f64());
                                     p[t] = pt;
+                                    q[t] = pt;
                                     off[t] = pt - xc[t];
                                 }
                             } else {
                                 for t in 0..len {
                                     let pt = xc[t] + F::of_f64(sigma * nb[t]);
                                     p[t] = pt;
+                                    q[t] = pt;
                                     off[t] = pt - xc[t];
                                 }
                             }
@@ -723,13 +887,14 @@ impl<F: Real> Relizo<F> {
                     }
                 }
                 if gaussian {
-                    s.anchor[start..end].copy_from_slice(xc);
+                    s.anchor_next[start..end].copy_from_slice(xc);
                 }
                 if !s.pairs.is_empty() {
                     for sl in 0..ne {
                         if !is_new(s.slot_role[sl]) {
+                            let row = s.row_next[sl] * dd;
                             let off = &mut stage[sl * CHUNK..sl * CHUNK + len];
-                            for ((o, &pv), &xv) in off.iter_mut().zip(&s.pts[sl * dd + start..sl * dd + end]).zip(xc) {
+                            for ((o, &pv), &xv) in off.iter_mut().zip(&s.pts[row + start..row + end]).zip(xc) {
                                 *o = pv - xv;
                             }
                         }
@@ -752,10 +917,14 @@ impl<F: Real> Relizo<F> {
                     s.gram_next[q * ne + p] = v;
                 }
             }
+            // The new directions are orthonormalised in the round's rows, which
+            // then hold the new points.
+            let mean = if mean_on { momentum } else { 0.0 };
             if m > 0 {
-                orthogonal_draws(s, x, k, m, sigma, if mean_on { momentum } else { 0.0 }, &mut normal);
+                orthogonal_draws(s, block, x, k, m, sigma, mean, &mut normal);
             }
-            // Remaining Gram entries (those with a new row), and the anchor refresh.
+            // Remaining Gram entries (those with a new row), the new points'
+            // rows, and the next anchor.
             let stage = &mut s.stage[..ne * CHUNK];
             let mut start = 0;
             while start < dd {
@@ -763,8 +932,13 @@ impl<F: Real> Relizo<F> {
                 let len = end - start;
                 let xc = &x[start..end];
                 for sl in 0..ne {
+                    let row = s.row_next[sl] * dd;
                     let off = &mut stage[sl * CHUNK..sl * CHUNK + len];
-                    for ((o, &pv), &xv) in off.iter_mut().zip(&s.pts[sl * dd + start..sl * dd + end]).zip(xc) {
+                    let p = &mut s.pts[row + start..row + end];
+                    if let Role::New(j) = s.slot_role[sl] {
+                        p.copy_from_slice(&block[j * dd + start..j * dd + end]);
+                    }
+                    for ((o, &pv), &xv) in off.iter_mut().zip(&*p).zip(xc) {
                         *o = pv - xv;
                     }
                 }
@@ -773,47 +947,48 @@ impl<F: Real> Relizo<F> {
                         *acc += dot(&stage[p * CHUNK..p * CHUNK + len], &stage[q * CHUNK..q * CHUNK + len]);
                     }
                 }
+                s.anchor_next[start..end].copy_from_slice(xc);
                 start = end;
             }
-            s.anchor.copy_from_slice(x);
         }
         for (&(p, q), &v) in s.pairs.iter().zip(&s.acc) {
             s.gram_next[p * ne + q] = v;
             s.gram_next[q * ne + p] = v;
         }
+    }
 
-        // Query the new points: one batch when their slots are contiguous (always
-        // without reuse), else one query each.
-        if m > 0 {
-            let first = s.new_order[k];
-            let contiguous = s.new_order[k..].iter().enumerate().all(|(j, &sl)| sl == first + j);
-            if contiguous {
-                let view = ArrayView2::from_shape((m, dd), &s.pts[first * dd..(first + m) * dd])
-                    .expect("the point buffer holds ne × d values");
-                ctx.oracle
-                    .eval_batch(view, &mut s.values[..m], |j| Query::Sample(k + j))?;
-            } else {
-                for j in 0..m {
-                    let sl = s.new_order[k + j];
-                    s.values[j] = ctx.oracle.eval(&s.pts[sl * dd..(sl + 1) * dd], Query::Sample(k + j))?;
-                }
-            }
-        }
+    /// The last phase, once the values are known: lengths, values and error
+    /// bounds of the new layout, the pseudo-inverse solve, and pass 3.
+    fn solve(
+        &mut self,
+        x: &[F],
+        f0: F,
+        samples: &[F],
+        iteration: usize,
+        out: &mut Estimate<F>,
+    ) -> Result<EstimateInfo<F>> {
+        let gaussian = self.sampling == Sampling::Gaussian;
+        let s = &mut self.state;
+        let Some(plan) = s.plan.as_mut() else {
+            return Err(Error::NoPendingBatch);
+        };
+        let (ne, dd) = (s.ne, s.dim);
+        let u_f = F::UNIT_ROUNDOFF.max(f64::EPSILON / 2.0);
 
         // Lengths, values and error bounds of the new layout.
         for &sl in &s.new_order {
             let eii = s.gram_next[sl * ne + sl].max(0.0);
-            match s.slot_role[sl] {
-                Role::Anchor => s.fval[sl] = s.f_anchor,
-                Role::New(j) => s.fval[sl] = s.values[j],
-                Role::Reused | Role::Free => {}
-            }
-            s.h[sl] = match s.slot_role[sl] {
-                Role::New(_) if !gaussian => sigma,
+            s.fval_next[sl] = match s.slot_role[sl] {
+                Role::Anchor => s.f_anchor,
+                Role::New(j) => samples[j],
+                Role::Reused | Role::Free => s.fval[sl],
+            };
+            s.h_next[sl] = match s.slot_role[sl] {
+                Role::New(_) if !gaussian => plan.sigma,
                 _ => eii.sqrt() + H_EPS,
             };
             if s.fresh[sl] {
-                s.err[sl] = 2.0 * u_f.sqrt() * eii.sqrt();
+                s.err_next[sl] = 2.0 * u_f.sqrt() * eii.sqrt();
             }
         }
 
@@ -821,20 +996,20 @@ impl<F: Real> Relizo<F> {
         let f0d = f0.as_f64();
         for i in 0..ne {
             let si = s.new_order[i];
-            s.y[i] = (s.fval[si].as_f64() - f0d) / s.h[si];
+            s.y[i] = (s.fval_next[si].as_f64() - f0d) / s.h_next[si];
             for j in 0..ne {
                 let sj = s.new_order[j];
-                s.gmat[i * ne + j] = s.gram_next[si * ne + sj] / (s.h[si] * s.h[sj]);
+                s.gmat[i * ne + j] = s.gram_next[si * ne + sj] / (s.h_next[si] * s.h_next[sj]);
             }
         }
         let rank = pinv_solve(&mut s.gmat, &mut s.evec, &s.y, &mut s.coef, &mut s.proj, ne);
         for i in 0..ne {
-            s.coef[i] /= s.h[s.new_order[i]];
+            s.coef[i] /= s.h_next[s.new_order[i]];
         }
         if !s.coef.iter().all(|c| c.is_finite()) {
             return Err(Error::NonFiniteEstimate {
                 estimator: "relizo",
-                iteration: ctx.iteration,
+                iteration,
             });
         }
 
@@ -847,7 +1022,8 @@ impl<F: Real> Relizo<F> {
             let xc = &x[start..end];
             for (i, &sl) in s.new_order.iter().enumerate() {
                 let w = F::of_f64(s.coef[i]);
-                let p = &s.pts[sl * dd + start..sl * dd + end];
+                let row = s.row_next[sl] * dd;
+                let p = &s.pts[row + start..row + end];
                 if i == 0 {
                     for ((gv, &pv), &xv) in gc.iter_mut().zip(p).zip(xc) {
                         *gv = w * (pv - xv);
@@ -861,21 +1037,17 @@ impl<F: Real> Relizo<F> {
             start = end;
         }
 
-        // Commit.
-        std::mem::swap(&mut s.gram, &mut s.gram_next);
-        std::mem::swap(&mut s.order, &mut s.new_order);
-        s.f_anchor = f0;
-        s.has_samples = true;
-        let queries = ctx.oracle.used();
+        let queries = plan.queries();
+        let k = plan.k;
         let step = RelizoStep {
             queries,
             reused: k,
-            reused_previous_iterate: anchor_slot.is_some(),
-            new_samples: m,
+            reused_previous_iterate: plan.reused_previous_iterate,
+            new_samples: plan.m,
             rank,
-            recomputed_rows: recomputed,
+            recomputed_rows: plan.recomputed,
         };
-        s.last = Some(step);
+        plan.done = Some((f0, step));
         Ok(EstimateInfo::new(queries, Some(f0)).with_reused(k).with_rank(rank))
     }
 }
@@ -884,10 +1056,35 @@ fn is_new(r: Role) -> bool {
     matches!(r, Role::New(_))
 }
 
+/// Writes the offsets pᵢ − x of the points of the slots in `order` (row
+/// `rows[slot]` of `pts`, each of length `dd`) over coordinates `start..end`
+/// into `stage`, row i at i·CHUNK. Recomputed per chunk rather than stored, so
+/// no k×d buffer is needed.
+#[allow(clippy::too_many_arguments)]
+fn stage_offsets<F: Real>(
+    stage: &mut [F],
+    pts: &[F],
+    rows: &[usize],
+    x: &[F],
+    order: &[usize],
+    dd: usize,
+    start: usize,
+    end: usize,
+) {
+    let len = end - start;
+    for (i, &sl) in order.iter().enumerate() {
+        let off = &mut stage[i * CHUNK..i * CHUNK + len];
+        let row = rows[sl] * dd;
+        for ((o, &pv), &xv) in off.iter_mut().zip(&pts[row + start..row + end]).zip(&x[start..end]) {
+            *o = pv - xv;
+        }
+    }
+}
+
 /// Orthogonal mode: draw the m new directions as Gaussian vectors (mean
-/// `momentum`·Δ, Δ = anchor − x, the anchor not yet refreshed), project them
+/// `momentum`·Δ, Δ = anchor − x) into the rows of `basis` (m × d), project them
 /// onto the orthogonal complement of the reused offsets δᵢ = pᵢ − x, and
-/// orthonormalise them, then write the points x + (σ/√m)·qⱼ.
+/// orthonormalise them, then overwrite each qⱼ with its point x + (σ/√m)·qⱼ.
 ///
 /// The reference takes the last m columns of the QR factor of [u_R; Z]ᵀ; this
 /// computes the same subspace block-wise, in a few passes over the block
@@ -898,25 +1095,10 @@ fn is_new(r: Role) -> bool {
 /// orthonormal to rounding (CholQR2; Fukaya et al. 2014). The Gram matrix of
 /// the new rows is recomputed exactly afterwards, so nothing relies on the
 /// orthogonality being exact.
-/// Writes the offsets pᵢ − x of the points in `order` (rows of `pts`, each of
-/// length `dd`) over coordinates `start..end` into `stage`, row i at i·CHUNK.
-/// Recomputed per chunk rather than stored, so no k×d buffer is needed.
-fn stage_offsets<F: Real>(stage: &mut [F], pts: &[F], x: &[F], order: &[usize], dd: usize, start: usize, end: usize) {
-    let len = end - start;
-    for (i, &sl) in order.iter().enumerate() {
-        let off = &mut stage[i * CHUNK..i * CHUNK + len];
-        for ((o, &pv), &xv) in off
-            .iter_mut()
-            .zip(&pts[sl * dd + start..sl * dd + end])
-            .zip(&x[start..end])
-        {
-            *o = pv - xv;
-        }
-    }
-}
-
+#[allow(clippy::too_many_arguments)]
 fn orthogonal_draws<F: Real>(
     s: &mut State<F>,
+    basis: &mut [F],
     x: &[F],
     k: usize,
     m: usize,
@@ -933,7 +1115,7 @@ fn orthogonal_draws<F: Real>(
         for j in 0..m {
             let nb = &mut s.normals[..len];
             normal.fill(nb);
-            let z = &mut s.basis[j * dd + start..j * dd + end];
+            let z = &mut basis[j * dd + start..j * dd + end];
             if momentum > 0.0 {
                 for t in 0..len {
                     let mean = momentum * (s.anchor[start + t] - x[start + t]).as_f64();
@@ -972,11 +1154,11 @@ fn orthogonal_draws<F: Real>(
             while start < dd {
                 let end = (start + CHUNK).min(dd);
                 let len = end - start;
-                stage_offsets(&mut s.stage, &s.pts, x, &s.new_order[..k], dd, start, end);
+                stage_offsets(&mut s.stage, &s.pts, &s.row_next, x, &s.new_order[..k], dd, start, end);
                 for i in 0..k {
                     let off = &s.stage[i * CHUNK..i * CHUNK + len];
                     for j in 0..m {
-                        s.ob[i * m + j] += dot(off, &s.basis[j * dd + start..j * dd + end]);
+                        s.ob[i * m + j] += dot(off, &basis[j * dd + start..j * dd + end]);
                     }
                 }
                 start = end;
@@ -1007,9 +1189,9 @@ fn orthogonal_draws<F: Real>(
             while start < dd {
                 let end = (start + CHUNK).min(dd);
                 let len = end - start;
-                stage_offsets(&mut s.stage, &s.pts, x, &s.new_order[..k], dd, start, end);
+                stage_offsets(&mut s.stage, &s.pts, &s.row_next, x, &s.new_order[..k], dd, start, end);
                 for j in 0..m {
-                    let z = &mut s.basis[j * dd + start..j * dd + end];
+                    let z = &mut basis[j * dd + start..j * dd + end];
                     for i in 0..k {
                         let c = F::of_f64(s.oc[i * m + j]);
                         for (zt, &ot) in z.iter_mut().zip(&s.stage[i * CHUNK..i * CHUNK + len]) {
@@ -1034,8 +1216,8 @@ fn orthogonal_draws<F: Real>(
             for j in 0..m {
                 for l in 0..=j {
                     s.ob[j * m + l] += dot(
-                        &s.basis[j * dd + start..j * dd + end],
-                        &s.basis[l * dd + start..l * dd + end],
+                        &basis[j * dd + start..j * dd + end],
+                        &basis[l * dd + start..l * dd + end],
                     );
                 }
             }
@@ -1076,7 +1258,7 @@ fn orthogonal_draws<F: Real>(
             for j in 0..m {
                 let piv = s.oc[j * m + j];
                 let inv = if piv > 0.0 { F::of_f64(1.0 / piv) } else { F::zero() };
-                let (done, rest) = s.basis.split_at_mut(j * dd);
+                let (done, rest) = basis.split_at_mut(j * dd);
                 let zj = &mut rest[start..end];
                 for l in 0..j {
                     let c = F::of_f64(s.oc[j * m + l]);
@@ -1095,14 +1277,11 @@ fn orthogonal_draws<F: Real>(
         }
     }
 
-    // The points x + (σ/√m)·qⱼ.
+    // The points x + (σ/√m)·qⱼ, in place.
     let w = F::of_f64(sigma / (m as f64).sqrt());
-    for j in 0..m {
-        let sl = s.new_order[k + j];
-        let q = &s.basis[j * dd..(j + 1) * dd];
-        let p = &mut s.pts[sl * dd..(sl + 1) * dd];
-        for ((pt, &xt), &qt) in p.iter_mut().zip(x).zip(q) {
-            *pt = xt + w * qt;
+    for q in basis.chunks_exact_mut(dd).take(m) {
+        for (qt, &xt) in q.iter_mut().zip(x) {
+            *qt = xt + w * *qt;
         }
     }
 }

@@ -4,6 +4,7 @@ use super::{UpdateContext, UpdateInfo, UpdateRule};
 use crate::error::{Result, check_in_range, check_non_negative, check_positive};
 use crate::estimator::Estimate;
 use crate::real::Real;
+use crate::run::{Flow, Round};
 
 /// How an [`Adam`] rule applies weight decay λ.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -245,15 +246,21 @@ impl<F: Real> UpdateRule<F> for Adam<F> {
         Ok(())
     }
 
-    fn apply(&mut self, x: &mut [F], g: &mut Estimate<F>, ctx: &mut UpdateContext<'_, '_, F>) -> Result<UpdateInfo<F>> {
+    fn update(
+        &mut self,
+        x: &mut [F],
+        g: &mut Estimate<F>,
+        ctx: &mut UpdateContext<'_, F>,
+        _round: &mut Round<F>,
+    ) -> Result<Flow<UpdateInfo<F>>> {
         if self.m.len() != x.len() {
             self.prepare(x.len())?;
         }
         let support = g.support();
         if support.is_empty() || support.end > x.len() {
-            return Ok(UpdateInfo::none());
+            return Ok(Flow::Done(UpdateInfo::none()));
         }
-        let lr = ctx.lr;
+        let lr = ctx.lr();
         let (b1, b2) = (F::of_f64(self.beta1), F::of_f64(self.beta2));
         let (one_b1, one_b2) = (F::of_f64(1.0 - self.beta1), F::of_f64(1.0 - self.beta2));
         let eps = F::of_f64(self.eps);
@@ -318,7 +325,7 @@ impl<F: Real> UpdateRule<F> for Adam<F> {
                 }
             }
         }
-        Ok(UpdateInfo::none())
+        Ok(Flow::Done(UpdateInfo::none()))
     }
 
     fn reset(&mut self) {

@@ -4,6 +4,7 @@ use super::{UpdateContext, UpdateInfo, UpdateRule};
 use crate::error::{Query, Result};
 use crate::estimator::Estimate;
 use crate::real::Real;
+use crate::run::{Flow, Round};
 
 /// ZO-SGD-Cons (ZO-Bench, Zhang et al., ICML 2024): evaluate the two candidates
 /// x − η·g and x + η·g and keep the best of them and the current point.
@@ -16,29 +17,33 @@ use crate::real::Real;
 ///
 /// Queries per step: 2 trials, plus f(x) when it is not already known (a forward
 /// estimator evaluates it; so does the previous conservative step, whose chosen
-/// value is reported as f at the new iterate and reused). With a central
-/// two-point estimator a step costs 5 queries, as in ZO-Bench.
+/// value is reported as f at the new iterate and reused), all in **one round**
+/// (the three points are independent). Driven by
+/// [`Optimizer::step`](crate::Optimizer::step), which is not told f(x), a step
+/// after a central two-point estimate costs 5 queries, as in ZO-Bench.
 /// [`max_queries`](UpdateRule::max_queries) declares 3, the worst case. The
 /// queries are counted in the budget and reported as
 /// [`StepRecord::trials`](crate::StepRecord::trials) (2).
 ///
-/// Memory: one d-sized trial buffer owned by the rule. The candidates are built
-/// by streaming x ± η·g into it ([`Estimate::scaled_add_to`]), so g is never
-/// materialised; the accepted candidate x − η·g is recomputed in place by the
-/// same operations (bit-identical to the evaluated point). On an error (a
+/// Memory: the trial points live in the round (2–3 rows of d). The candidates
+/// are built by streaming x ± η·g into them ([`Estimate::scaled_add_to`]), so g
+/// is never materialised; the accepted candidate x − η·g is recomputed in place
+/// by the same operations (bit-identical to the evaluated point). On an error (a
 /// non-finite trial value) x is unchanged.
 ///
 /// With a block estimate only the block differs between the candidates, so only
 /// the block moves. The rule has no weight decay.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Conservative<F> {
-    trial: Vec<F>,
+    _scalar: std::marker::PhantomData<F>,
 }
 
 impl<F: Real> Conservative<F> {
     /// The conservative rule.
     pub fn new() -> Self {
-        Conservative { trial: Vec::new() }
+        Conservative {
+            _scalar: std::marker::PhantomData,
+        }
     }
 }
 
@@ -47,43 +52,51 @@ impl<F: Real> UpdateRule<F> for Conservative<F> {
         "conservative"
     }
 
-    fn prepare(&mut self, dim: usize) -> Result<()> {
-        self.trial.clear();
-        self.trial.resize(dim, F::zero());
-        Ok(())
-    }
-
     fn max_queries(&self) -> usize {
         3
     }
 
-    fn apply(&mut self, x: &mut [F], g: &mut Estimate<F>, ctx: &mut UpdateContext<'_, '_, F>) -> Result<UpdateInfo<F>> {
-        let lr = ctx.lr;
-        let f0 = match ctx.fx {
-            Some(v) => v,
-            None => ctx.oracle.eval(x, Query::Center)?,
+    fn update(
+        &mut self,
+        x: &mut [F],
+        g: &mut Estimate<F>,
+        ctx: &mut UpdateContext<'_, F>,
+        round: &mut Round<F>,
+    ) -> Result<Flow<UpdateInfo<F>>> {
+        let lr = ctx.lr();
+        let Some(answered) = ctx.answered() else {
+            // One round: f(x) when unknown, x − η·g and x + η·g.
+            if ctx.fx().is_none() {
+                round.push_copy(Query::Center, x);
+            }
+            for (j, sign) in [(0, -lr), (1, lr)] {
+                let row = round.push(Query::Trial(j));
+                row.copy_from_slice(x);
+                g.scaled_add_to(sign, row);
+            }
+            return Ok(Flow::Query);
         };
-        self.trial.clear();
-        self.trial.extend_from_slice(x);
-        g.scaled_add_to(-lr, &mut self.trial);
-        let f_minus = ctx.oracle.eval(&self.trial, Query::Trial(0))?;
-        self.trial.copy_from_slice(x);
-        g.scaled_add_to(lr, &mut self.trial);
-        let f_plus = ctx.oracle.eval(&self.trial, Query::Trial(1))?;
+        let v = answered.values();
+        let (f0, first) = match ctx.fx() {
+            Some(f0) => (f0, 0),
+            None => (v[0], 1),
+        };
+        let (f_minus, f_plus) = (v[first], v[first + 1]);
+        let plus_point = answered.point(first + 1);
         let f_new = if f_minus > f0 {
             if f0 < f_plus {
                 f0
             } else {
-                x.copy_from_slice(&self.trial);
+                x.copy_from_slice(plus_point);
                 f_plus
             }
         } else if f_minus < f_plus {
             g.scaled_add_to(-lr, x);
             f_minus
         } else {
-            x.copy_from_slice(&self.trial);
+            x.copy_from_slice(plus_point);
             f_plus
         };
-        Ok(UpdateInfo::with_trials(2, Some(f_new)))
+        Ok(Flow::Done(UpdateInfo::with_trials(2, Some(f_new))))
     }
 }

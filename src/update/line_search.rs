@@ -5,6 +5,7 @@ use super::{UpdateContext, UpdateInfo, UpdateRule};
 use crate::error::{Error, Query, Result, check_count, check_non_negative, check_positive};
 use crate::estimator::Estimate;
 use crate::real::Real;
+use crate::run::{Flow, Round};
 
 /// Which trial a [`LineSearch`] accepts, and what it does when none is accepted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -41,6 +42,9 @@ pub enum Acceptance {
 /// report it); otherwise it is queried once, so [`max_queries`](UpdateRule::max_queries)
 /// is T + 1.
 ///
+/// Each trial is its own round (whether trial t + 1 is needed depends on trial
+/// t's value); f(x), when unknown, shares the first trial's round.
+///
 /// Two acceptance rules ([`Acceptance`]):
 /// - [`LineSearch::armijo`] (the default when a line search is wanted): correct
 ///   sufficient decrease, c = 1e-4, β = 0.5, T = 10; no step when every trial fails.
@@ -51,8 +55,8 @@ pub enum Acceptance {
 ///
 /// [`UpdateInfo::trials`] counts the evaluated trials (the reference records the
 /// *rejected* ones: trials − 1 when a trial was accepted, T otherwise). On error
-/// (a non-finite value at a trial), x is unchanged. Memory: one d-vector of trial
-/// point, allocated in `prepare`.
+/// (a non-finite value at a trial), x is unchanged. Memory: the trial point lives
+/// in the round (one row of d).
 #[derive(Clone)]
 pub struct LineSearch<F> {
     acceptance: Acceptance,
@@ -61,7 +65,22 @@ pub struct LineSearch<F> {
     max_trials: usize,
     strict_lr: bool,
     weight_decay: f64,
-    trial: Vec<F>,
+    search: Option<Search>,
+    _scalar: std::marker::PhantomData<F>,
+}
+
+/// Where a search stands between its rounds.
+#[derive(Clone, Copy, Debug)]
+struct Search {
+    /// ν = ‖g + λx‖.
+    nu: f64,
+    /// The trial step of the pending trial.
+    s: f64,
+    /// The index of the pending trial.
+    trial: usize,
+    /// f(x) and φ(x) before the step, once known.
+    f0: Option<f64>,
+    phi0: f64,
 }
 
 /// The configuration (not the trial buffer).
@@ -94,7 +113,8 @@ impl<F: Real> LineSearch<F> {
             max_trials: 10,
             strict_lr: false,
             weight_decay: 0.0,
-            trial: Vec::new(),
+            search: None,
+            _scalar: std::marker::PhantomData,
         }
     }
 
@@ -168,88 +188,132 @@ impl<F: Real> UpdateRule<F> for LineSearch<F> {
         check_non_negative("weight_decay", self.weight_decay)
     }
 
-    fn prepare(&mut self, dim: usize) -> Result<()> {
-        self.trial.clear();
-        self.trial.resize(dim, F::zero());
-        Ok(())
-    }
-
     fn max_queries(&self) -> usize {
-        self.max_trials + 1
+        self.max_trials.saturating_add(1)
     }
 
-    fn apply(&mut self, x: &mut [F], g: &mut Estimate<F>, ctx: &mut UpdateContext<'_, '_, F>) -> Result<UpdateInfo<F>> {
+    fn update(
+        &mut self,
+        x: &mut [F],
+        g: &mut Estimate<F>,
+        ctx: &mut UpdateContext<'_, F>,
+        round: &mut Round<F>,
+    ) -> Result<Flow<UpdateInfo<F>>> {
         let lambda = self.weight_decay;
-        let nu = decayed_norm(x, g, lambda);
-        if !nu.is_finite() {
-            return Err(Error::NonFiniteStep {
-                rule: self.name(),
-                iteration: ctx.iteration,
-            });
-        }
-        if nu == 0.0 {
-            return Ok(UpdateInfo::with_trials(0, ctx.fx));
-        }
-        let f0 = match ctx.fx {
-            Some(v) => v,
-            None => ctx.oracle.eval(x, Query::Center)?,
-        };
-        if self.trial.len() != x.len() {
-            self.trial.clear();
-            self.trial.resize(x.len(), F::zero());
-        }
         let armijo = self.acceptance == Acceptance::Armijo;
-        // φ(x) = f(x) + ½λ‖x‖² for Armijo with weight decay.
-        let half_l = 0.5 * lambda;
-        let reg = |v: &[F]| -> f64 {
-            if armijo && lambda != 0.0 {
-                half_l * v.iter().map(|&t| t.as_f64() * t.as_f64()).sum::<f64>()
-            } else {
-                0.0
+        let Some(answered) = ctx.answered() else {
+            // First call: the first trial, with f(x) in the same round when unknown.
+            let nu = decayed_norm(x, g, lambda);
+            if !nu.is_finite() {
+                return Err(Error::NonFiniteStep {
+                    rule: self.name(),
+                    iteration: ctx.iteration(),
+                });
             }
-        };
-        let phi0 = f0.as_f64() + reg(x);
-        let s0 = if self.strict_lr {
-            ctx.lr.as_f64()
-        } else {
-            ctx.lr.as_f64() * nu
-        };
-        let support = g.support();
-        let gv = g.values();
-        let lam = F::of_f64(lambda);
-        let mut s = s0;
-        for trial in 0..self.max_trials {
-            let a = F::of_f64(s / nu);
-            self.trial.copy_from_slice(x);
-            if let Some(ts) = self.trial.get_mut(support.clone()) {
-                for (ti, &gi) in ts.iter_mut().zip(gv) {
-                    *ti = *ti - a * (gi + lam * *ti);
-                }
+            if nu == 0.0 {
+                return Ok(Flow::Done(UpdateInfo::with_trials(0, ctx.fx())));
             }
-            let ft = ctx.oracle.eval(&self.trial, Query::Trial(trial))?;
-            let ok = if armijo {
-                ft.as_f64() + reg(&self.trial) <= phi0 - self.c * s * nu
+            let s0 = if self.strict_lr {
+                ctx.lr().as_f64()
             } else {
-                ft.as_f64() <= f0.as_f64() + self.c * s
+                ctx.lr().as_f64() * nu
             };
-            if ok {
-                x.copy_from_slice(&self.trial);
-                return Ok(UpdateInfo::with_trials(trial + 1, Some(ft)));
+            let f0 = ctx.fx().map(|v| v.as_f64());
+            if f0.is_none() {
+                round.push_copy(Query::Center, x);
             }
-            s *= self.shrink;
+            let phi0 = f0.map_or(0.0, |f| f + self.regularizer(x, armijo));
+            self.search = Some(Search {
+                nu,
+                s: s0,
+                trial: 0,
+                f0,
+                phi0,
+            });
+            self.push_trial(x, g, round, 0, s0 / nu);
+            return Ok(Flow::Query);
+        };
+        let Some(mut st) = self.search else {
+            return Err(Error::NoPendingBatch);
+        };
+        let v = answered.values();
+        let row = usize::from(st.f0.is_none());
+        if st.f0.is_none() {
+            let f0 = v[0].as_f64();
+            st.f0 = Some(f0);
+            st.phi0 = f0 + self.regularizer(x, armijo);
         }
+        let f0 = st.f0.unwrap_or(0.0);
+        let ft = v[row];
+        let trial = answered.point(row);
+        let ok = if armijo {
+            ft.as_f64() + self.regularizer(trial, armijo) <= st.phi0 - self.c * st.s * st.nu
+        } else {
+            ft.as_f64() <= f0 + self.c * st.s
+        };
+        if ok {
+            x.copy_from_slice(trial);
+            self.search = None;
+            return Ok(Flow::Done(UpdateInfo::with_trials(st.trial + 1, Some(ft))));
+        }
+        st.s *= self.shrink;
+        st.trial += 1;
+        if st.trial < self.max_trials {
+            self.search = Some(st);
+            self.push_trial(x, g, round, st.trial, st.s / st.nu);
+            return Ok(Flow::Query);
+        }
+        self.search = None;
+        let f0 = F::of_f64(f0);
         match self.acceptance {
-            Acceptance::Armijo => Ok(UpdateInfo::with_trials(self.max_trials, Some(f0))),
+            Acceptance::Armijo => Ok(Flow::Done(UpdateInfo::with_trials(self.max_trials, Some(f0)))),
             Acceptance::Reference => {
                 // The reference returns init·shrink^T unevaluated (s has been
                 // shrunk T times) and takes it.
-                let a = F::of_f64(s / nu);
+                let a = F::of_f64(st.s / st.nu);
+                let lam = F::of_f64(lambda);
+                let support = g.support();
+                let gv = g.values();
                 if let Some(xs) = x.get_mut(support) {
                     for (xi, &gi) in xs.iter_mut().zip(gv) {
                         *xi = *xi - a * (gi + lam * *xi);
                     }
                 }
-                Ok(UpdateInfo::with_trials(self.max_trials, None))
+                Ok(Flow::Done(UpdateInfo::with_trials(self.max_trials, None)))
+            }
+        }
+    }
+
+    fn rollback(&mut self) {
+        self.search = None;
+    }
+
+    fn reset(&mut self) {
+        self.search = None;
+    }
+}
+
+impl<F: Real> LineSearch<F> {
+    /// ½λ‖v‖² for Armijo with weight decay (φ = f + ½λ‖x‖²), else 0.
+    fn regularizer(&self, v: &[F], armijo: bool) -> f64 {
+        if armijo && self.weight_decay != 0.0 {
+            0.5 * self.weight_decay * v.iter().map(|&t| t.as_f64() * t.as_f64()).sum::<f64>()
+        } else {
+            0.0
+        }
+    }
+
+    /// Pushes trial `t`: x − a·(g + λx) on the support, x elsewhere.
+    fn push_trial(&self, x: &[F], g: &mut Estimate<F>, round: &mut Round<F>, t: usize, a: f64) {
+        let a = F::of_f64(a);
+        let lam = F::of_f64(self.weight_decay);
+        let support = g.support();
+        let gv = g.values();
+        let row = round.push(Query::Trial(t));
+        row.copy_from_slice(x);
+        if let Some(ts) = row.get_mut(support) {
+            for (ti, &gi) in ts.iter_mut().zip(gv) {
+                *ti = *ti - a * (gi + lam * *ti);
             }
         }
     }

@@ -1,9 +1,9 @@
 //! Update rules: turn a gradient estimate into a step.
 //!
-//! The optimizer passes the rule the estimate, the learning rate of this step
-//! (from its schedule) and an [`Oracle`] for rules that query the objective
-//! themselves (line searches, conservative steps); those declare how many
-//! queries they may make in [`UpdateRule::max_queries`].
+//! The optimizer passes the rule the estimate and the learning rate of this step
+//! (from its schedule). Rules that evaluate trial points (line searches,
+//! conservative steps) ask for them as rounds, like estimators, and declare how
+//! many queries they may make in [`UpdateRule::max_queries`].
 //!
 //! | rule | step | queries | state |
 //! |---|---|---|---|
@@ -33,18 +33,69 @@ pub use sign::{SignMode, SignSgd};
 
 use crate::error::Result;
 use crate::estimator::Estimate;
-use crate::objective::Oracle;
 use crate::real::Real;
+use crate::run::{Flow, Round};
 
 /// Turns an estimate g into a change of x.
 ///
+/// Most rules make no query: their [`update`](UpdateRule::update) changes x and
+/// returns [`Flow::Done`] at once. Rules that evaluate trial points (line
+/// searches, the conservative rule) push them into `round` and return
+/// [`Flow::Query`]; they are called again with the values in
+/// [`UpdateContext::answered`], as estimators are (see
+/// [`GradientEstimator`](crate::GradientEstimator)).
+///
 /// # Contract
-/// - On `Err`, x is unchanged.
-/// - The optimizer calls `apply` only with a finite estimate.
+/// - x changes only in the call that returns `Ok(Flow::Done(_))`; on `Err`, x
+///   and the rule's state are unchanged.
+/// - The optimizer calls `update` only with a finite estimate.
 /// - Stateful rules size their state in [`prepare`](UpdateRule::prepare) and
-///   allocate nothing in `apply`. For an estimate whose
+///   allocate nothing in `update`. For an estimate whose
 ///   [`support`](Estimate::support) is a block, a rule changes x and its own
 ///   state only on that block.
+/// - [`rollback`](UpdateRule::rollback) undoes the last completed `update` when
+///   the step is abandoned after it (the optimizer never does so today for the
+///   built-in rules; stateful rules document what they keep to undo).
+///
+/// # Implementing a rule
+/// Plain gradient descent with a step cap:
+///
+/// ```
+/// use ndarray::{Array1, ArrayView1};
+/// use zoptim::estimator::Estimate;
+/// use zoptim::run::{Flow, Round};
+/// use zoptim::update::{UpdateContext, UpdateInfo, UpdateRule};
+/// use zoptim::{Optimizer, Result, Smoothed, TwoPoint};
+///
+/// struct Capped { cap: f64 }
+///
+/// impl UpdateRule<f64> for Capped {
+///     fn name(&self) -> &'static str { "capped sgd" }
+///     fn update(
+///         &mut self,
+///         x: &mut [f64],
+///         g: &mut Estimate<f64>,
+///         ctx: &mut UpdateContext<'_, f64>,
+///         _round: &mut Round<f64>,
+///     ) -> Result<Flow<UpdateInfo<f64>>> {
+///         let lr = ctx.lr();
+///         let support = g.support();
+///         for (xi, &gi) in x[support].iter_mut().zip(g.values()) {
+///             *xi -= (lr * gi).clamp(-self.cap, self.cap);
+///         }
+///         Ok(Flow::Done(UpdateInfo::none()))
+///     }
+/// }
+///
+/// let mut opt = Optimizer::builder(TwoPoint::spsa().mu(1e-6))
+///     .update(Capped { cap: 0.1 })
+///     .learning_rate(0.2)
+///     .max_iterations(200)
+///     .build()?;
+/// let report = opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::from_elem(4, 3.0))?;
+/// assert!(report.best_f < 1e-8);
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 pub trait UpdateRule<F: Real> {
     /// A short name for tables and error messages.
     fn name(&self) -> &'static str;
@@ -60,13 +111,26 @@ pub trait UpdateRule<F: Real> {
         Ok(())
     }
 
-    /// The most objective queries one `apply` may make (0 for most rules).
+    /// The most objective queries one step of the rule may make (0 for most rules).
     fn max_queries(&self) -> usize {
         0
     }
 
-    /// Applies one step to `x`.
-    fn apply(&mut self, x: &mut [F], g: &mut Estimate<F>, ctx: &mut UpdateContext<'_, '_, F>) -> Result<UpdateInfo<F>>;
+    /// One call per round: apply the step to x and return [`Flow::Done`], or push
+    /// trial points into `round` (empty on entry) and return [`Flow::Query`].
+    fn update(
+        &mut self,
+        x: &mut [F],
+        g: &mut Estimate<F>,
+        ctx: &mut UpdateContext<'_, F>,
+        round: &mut Round<F>,
+    ) -> Result<Flow<UpdateInfo<F>>>;
+
+    /// The step succeeded (state changes of this step become permanent).
+    fn commit(&mut self) {}
+
+    /// The step was abandoned; forget what this step prepared.
+    fn rollback(&mut self) {}
 
     /// Forgets state carried between steps (moments, step counters).
     fn reset(&mut self) {}
@@ -85,24 +149,121 @@ impl<F: Real, U: UpdateRule<F> + ?Sized> UpdateRule<F> for Box<U> {
     fn max_queries(&self) -> usize {
         (**self).max_queries()
     }
-    fn apply(&mut self, x: &mut [F], g: &mut Estimate<F>, ctx: &mut UpdateContext<'_, '_, F>) -> Result<UpdateInfo<F>> {
-        (**self).apply(x, g, ctx)
+    fn update(
+        &mut self,
+        x: &mut [F],
+        g: &mut Estimate<F>,
+        ctx: &mut UpdateContext<'_, F>,
+        round: &mut Round<F>,
+    ) -> Result<Flow<UpdateInfo<F>>> {
+        (**self).update(x, g, ctx, round)
+    }
+    fn commit(&mut self) {
+        (**self).commit()
+    }
+    fn rollback(&mut self) {
+        (**self).rollback()
     }
     fn reset(&mut self) {
         (**self).reset()
     }
 }
 
-/// What an update rule is lent for one step.
-pub struct UpdateContext<'o, 'a, F: Real> {
-    /// The accounting point, for rules that query the objective.
-    pub oracle: &'o mut Oracle<'a, F>,
-    /// The learning rate of this step.
-    pub lr: F,
+/// What an update rule is lent for one call.
+#[non_exhaustive]
+pub struct UpdateContext<'a, F: Real> {
+    lr: F,
+    iteration: usize,
+    fx: Option<F>,
+    answered: Option<&'a Round<F>>,
+    round: usize,
+}
+
+impl<'a, F: Real> UpdateContext<'a, F> {
+    pub(crate) fn new(lr: F, iteration: usize, fx: Option<F>) -> Self {
+        UpdateContext {
+            lr,
+            iteration,
+            fx,
+            answered: None,
+            round: 0,
+        }
+    }
+
+    pub(crate) fn with_answered(mut self, round: usize, answered: Option<&'a Round<F>>) -> Self {
+        self.round = round;
+        self.answered = answered;
+        self
+    }
+
+    /// The learning rate of this step (from the optimizer's schedule).
+    pub fn lr(&self) -> F {
+        self.lr
+    }
+
     /// The 0-based index of this step.
-    pub iteration: usize,
-    /// f(x) before the step, when the estimator evaluated it.
-    pub fx: Option<F>,
+    pub fn iteration(&self) -> usize {
+        self.iteration
+    }
+
+    /// f(x) before the step, when known (evaluated by the estimator, or carried
+    /// from the previous step).
+    pub fn fx(&self) -> Option<F> {
+        self.fx
+    }
+
+    /// The round of trial points evaluated since the previous call, with values
+    /// (`None` on the rule's first call of a step).
+    pub fn answered(&self) -> Option<&'a Round<F>> {
+        self.answered
+    }
+
+    /// The 0-based index of this call within the rule's part of the step.
+    pub fn round_index(&self) -> usize {
+        self.round
+    }
+}
+
+/// One application of `rule` outside an optimizer: for testing a rule, or
+/// studying its step on a given estimate.
+///
+/// Evaluates the rule's rounds (if any) on `objective` in this thread, with
+/// learning rate `lr`, iteration 0 and f(x) = `fx` when known, then commits the
+/// rule's state (rolls it back on failure). Call
+/// [`prepare`](UpdateRule::prepare)`(x.len())` once first for stateful rules.
+/// On error x is unchanged.
+///
+/// ```
+/// use ndarray::ArrayView1;
+/// use zoptim::estimator::Estimate;
+/// use zoptim::update::{update_once, Sgd};
+///
+/// let mut g = Estimate::new();
+/// g.dense_mut(2, 0..2).copy_from_slice(&[1.0, -2.0]);
+/// let mut x = [1.0, 1.0];
+/// let mut f = |_: ArrayView1<f64>| 0.0;
+/// update_once(&mut Sgd::new(), &mut f, &mut x, &mut g, 0.5, None)?;
+/// assert_eq!(x, [0.5, 2.0]);
+/// # Ok::<(), zoptim::Error>(())
+/// ```
+pub fn update_once<F: Real, U: UpdateRule<F> + ?Sized>(
+    rule: &mut U,
+    objective: &mut dyn crate::Objective<F>,
+    x: &mut [F],
+    g: &mut Estimate<F>,
+    lr: F,
+    fx: Option<F>,
+) -> Result<UpdateInfo<F>> {
+    match crate::run::drive_update(rule, objective, x, g, lr, fx) {
+        Ok(info) => {
+            rule.commit();
+            Ok(info)
+        }
+        Err(e) => {
+            rule.rollback();
+            Err(e)
+        }
+    }
 }
 
 /// What an update reports.

@@ -4,6 +4,7 @@ use super::{UpdateContext, UpdateInfo, UpdateRule};
 use crate::error::{Result, check_in_range, check_non_negative};
 use crate::estimator::Estimate;
 use crate::real::Real;
+use crate::run::{Flow, Round};
 
 /// ZO-SGD with momentum (ZO-SGD-MMT in ZO-Bench, Zhang et al., ICML 2024), in
 /// PyTorch's `SGD(momentum=β, nesterov=…)` form:
@@ -90,17 +91,23 @@ impl<F: Real> UpdateRule<F> for Momentum<F> {
         Ok(())
     }
 
-    fn apply(&mut self, x: &mut [F], g: &mut Estimate<F>, ctx: &mut UpdateContext<'_, '_, F>) -> Result<UpdateInfo<F>> {
+    fn update(
+        &mut self,
+        x: &mut [F],
+        g: &mut Estimate<F>,
+        ctx: &mut UpdateContext<'_, F>,
+        _round: &mut Round<F>,
+    ) -> Result<Flow<UpdateInfo<F>>> {
         if self.buf.len() != x.len() {
             self.prepare(x.len())?;
         }
         let support = g.support();
-        let lr = ctx.lr;
+        let lr = ctx.lr();
         let beta = F::of_f64(self.beta);
         let wd = F::of_f64(self.weight_decay);
         let gs = g.values();
         let (Some(xs), Some(ms)) = (x.get_mut(support.clone()), self.buf.get_mut(support)) else {
-            return Ok(UpdateInfo::none());
+            return Ok(Flow::Done(UpdateInfo::none()));
         };
         for ((xi, mi), &gi) in xs.iter_mut().zip(ms.iter_mut()).zip(gs) {
             let gh = gi + wd * *xi;
@@ -109,7 +116,7 @@ impl<F: Real> UpdateRule<F> for Momentum<F> {
             let step = if self.nesterov { gh + beta * m } else { m };
             *xi = *xi - lr * step;
         }
-        Ok(UpdateInfo::none())
+        Ok(Flow::Done(UpdateInfo::none()))
     }
 
     fn reset(&mut self) {

@@ -4,6 +4,7 @@ use super::{UpdateContext, UpdateInfo, UpdateRule};
 use crate::error::{Error, Result, check_non_negative};
 use crate::estimator::Estimate;
 use crate::real::Real;
+use crate::run::{Flow, Round};
 
 /// Normalised descent: x ← x − η·ĝ with ĝ = (g + λ·x)/‖g + λ·x‖.
 ///
@@ -63,18 +64,24 @@ impl<F: Real> UpdateRule<F> for Normalized {
         check_non_negative("weight_decay", self.weight_decay)
     }
 
-    fn apply(&mut self, x: &mut [F], g: &mut Estimate<F>, ctx: &mut UpdateContext<'_, '_, F>) -> Result<UpdateInfo<F>> {
+    fn update(
+        &mut self,
+        x: &mut [F],
+        g: &mut Estimate<F>,
+        ctx: &mut UpdateContext<'_, F>,
+        _round: &mut Round<F>,
+    ) -> Result<Flow<UpdateInfo<F>>> {
         let nu = decayed_norm(x, g, self.weight_decay);
         if !nu.is_finite() {
             return Err(Error::NonFiniteStep {
                 rule: "normalized",
-                iteration: ctx.iteration,
+                iteration: ctx.iteration(),
             });
         }
         if nu == 0.0 {
-            return Ok(UpdateInfo::none());
+            return Ok(Flow::Done(UpdateInfo::none()));
         }
-        let a = F::of_f64(ctx.lr.as_f64() / nu);
+        let a = F::of_f64(ctx.lr().as_f64() / nu);
         let lambda = F::of_f64(self.weight_decay);
         let support = g.support();
         let gv = g.values();
@@ -83,6 +90,6 @@ impl<F: Real> UpdateRule<F> for Normalized {
                 *xi = *xi - a * (gi + lambda * *xi);
             }
         }
-        Ok(UpdateInfo::none())
+        Ok(Flow::Done(UpdateInfo::none()))
     }
 }

@@ -4,6 +4,7 @@ use super::{UpdateContext, UpdateInfo, UpdateRule};
 use crate::error::{Result, check_non_negative};
 use crate::estimator::Estimate;
 use crate::real::Real;
+use crate::run::{Flow, Round};
 
 /// ZO-SGD: x ← x − η·(g + λ·x).
 ///
@@ -40,8 +41,14 @@ impl<F: Real> UpdateRule<F> for Sgd {
         check_non_negative("weight_decay", self.weight_decay)
     }
 
-    fn apply(&mut self, x: &mut [F], g: &mut Estimate<F>, ctx: &mut UpdateContext<'_, '_, F>) -> Result<UpdateInfo<F>> {
-        let lr = ctx.lr;
+    fn update(
+        &mut self,
+        x: &mut [F],
+        g: &mut Estimate<F>,
+        ctx: &mut UpdateContext<'_, F>,
+        _round: &mut Round<F>,
+    ) -> Result<Flow<UpdateInfo<F>>> {
+        let lr = ctx.lr();
         if self.weight_decay != 0.0 {
             let shrink = F::one() - lr * F::of_f64(self.weight_decay);
             if let Some(xs) = x.get_mut(g.support()) {
@@ -49,6 +56,6 @@ impl<F: Real> UpdateRule<F> for Sgd {
             }
         }
         g.scaled_add_to(-lr, x);
-        Ok(UpdateInfo::none())
+        Ok(Flow::Done(UpdateInfo::none()))
     }
 }

@@ -4,6 +4,7 @@ use super::{UpdateContext, UpdateInfo, UpdateRule};
 use crate::error::{Error, Result};
 use crate::estimator::{Estimate, Form};
 use crate::real::Real;
+use crate::run::{Flow, Round};
 
 /// Which sign a [`SignSgd`] step takes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -69,8 +70,14 @@ impl<F: Real> UpdateRule<F> for SignSgd {
         }
     }
 
-    fn apply(&mut self, x: &mut [F], g: &mut Estimate<F>, ctx: &mut UpdateContext<'_, '_, F>) -> Result<UpdateInfo<F>> {
-        let lr = ctx.lr;
+    fn update(
+        &mut self,
+        x: &mut [F],
+        g: &mut Estimate<F>,
+        ctx: &mut UpdateContext<'_, F>,
+        _round: &mut Round<F>,
+    ) -> Result<Flow<UpdateInfo<F>>> {
+        let lr = ctx.lr();
         match self.mode {
             SignMode::ElementWise => {
                 let support = g.support();
@@ -102,13 +109,13 @@ impl<F: Real> UpdateRule<F> for SignSgd {
                         // |c| is so small (subnormal) that η/|c| overflows.
                         return Err(Error::NonFiniteStep {
                             rule: "scalar sign",
-                            iteration: ctx.iteration,
+                            iteration: ctx.iteration(),
                         });
                     }
                     g.scaled_add_to(alpha, x);
                 }
             }
         }
-        Ok(UpdateInfo::none())
+        Ok(Flow::Done(UpdateInfo::none()))
     }
 }

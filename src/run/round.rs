@@ -1,0 +1,390 @@
+//! A round: a batch of query points whose values do not depend on one another.
+
+use crate::direction::SeededDirection;
+use crate::error::Query;
+use crate::real::Real;
+use ndarray::ArrayView2;
+use std::ops::Range;
+
+/// How a seed-replayed query point is formed from the iterate x.
+///
+/// Seeded rows let a round describe its points without storing them: a row is
+/// x plus a multiple of a direction regenerated from its seed. The sequential
+/// driver ([`Optimizer::minimize`](crate::Optimizer::minimize)) evaluates such a
+/// round *in place* — it moves x to each point, calls the objective, and moves
+/// it back — so that nothing d-sized is stored; other drivers materialise the
+/// points with exactly the same floating-point operations, so every driver
+/// evaluates the same bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Perturb {
+    /// MeZO's walk: the rows of one direction are visited by moving x in place
+    /// (x += s₁·u, then x += (s₂ − s₁)·u, …) and x is moved back by −s_last·u
+    /// before the next direction. Each in-place addition rounds, so the point of
+    /// a later row and the iterate after the round can differ from the exact
+    /// x ± s·u by a few units in the last place of |xᵢ| + 2|s·uᵢ|. Rows of one
+    /// direction must be consecutive.
+    Walk,
+    /// The point is exactly x with its support replaced by x_S + s·u (x_S is saved
+    /// and restored exactly; the iterate does not drift). Costs a copy of the
+    /// support.
+    Exact,
+}
+
+/// A seed-replayed query point: x + `scale`·u on `support`, with u replayed from
+/// `direction` (length `support.len()`), formed as [`Perturb`] says.
+///
+/// This is what a remote worker needs to regenerate its point from x instead of
+/// receiving d numbers: the direction (kind, seed and length, see
+/// [`SeededDirection`]), the scale and the support. For [`Perturb::Walk`] rows
+/// the base point of a direction is the iterate after the previous directions'
+/// walks, so a worker replays the earlier directions of the round as well
+/// ([`Round::write_point`] does exactly this).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeededRow<F> {
+    /// The direction, replayed from its seed.
+    pub direction: SeededDirection,
+    /// The multiple s of u added to x.
+    pub scale: F,
+    /// The coordinates the direction covers (0..d for a full direction).
+    pub support: Range<usize>,
+    /// How the point is formed.
+    pub perturb: Perturb,
+}
+
+impl<F: Real> SeededRow<F> {
+    /// y\[support\] += scale·u: the exact perturbation (nothing for a zero
+    /// scale, so that a centre row is x itself, signed zeros included).
+    pub(crate) fn apply(&self, y: &mut [F]) {
+        if self.scale == F::zero() {
+            return;
+        }
+        if let Some(s) = y.get_mut(self.support.clone()) {
+            self.direction.axpy(self.scale, s);
+        }
+    }
+}
+
+/// The query points of one round, written by an estimator or update rule and
+/// evaluated by whoever holds the objective.
+///
+/// Rows are either *materialised* ([`push`](Round::push): the component writes
+/// the d values) or *seeded* ([`push_seeded`](Round::push_seeded): x plus a
+/// replayed direction, materialised only when a driver needs the numbers). A
+/// round holds one kind of row. Buffers keep their capacity between rounds, so
+/// after the first step of a given size nothing is allocated.
+#[derive(Clone, Debug, Default)]
+pub struct Round<F> {
+    dim: usize,
+    /// Point storage; only the first `used` values belong to this round. The
+    /// buffer is never shrunk, so rows are not zero-filled again every step.
+    points: Vec<F>,
+    used: usize,
+    queries: Vec<Query>,
+    values: Vec<F>,
+    seeded: Vec<SeededRow<F>>,
+    /// True when `points` holds the materialised seeded rows.
+    materialized: bool,
+    /// Where a materialised walk leaves x (applied when the round is answered).
+    walk_end: Vec<F>,
+    walk_pending: bool,
+    /// The largest support the component's seeded rows will use (a sizing hint).
+    support_hint: usize,
+}
+
+impl<F: Real> Round<F> {
+    /// An empty round for points of dimension `dim`.
+    pub fn new(dim: usize) -> Self {
+        Round {
+            dim,
+            points: Vec::new(),
+            used: 0,
+            queries: Vec::new(),
+            values: Vec::new(),
+            seeded: Vec::new(),
+            materialized: false,
+            walk_end: Vec::new(),
+            walk_pending: false,
+            support_hint: 0,
+        }
+    }
+
+    /// Empties the round (capacity is kept) for points of dimension `dim`.
+    pub(crate) fn clear(&mut self, dim: usize) {
+        self.dim = dim;
+        self.used = 0;
+        self.queries.clear();
+        self.values.clear();
+        self.seeded.clear();
+        self.materialized = false;
+        self.walk_pending = false;
+        self.support_hint = 0;
+    }
+
+    /// Makes the point buffer at least `n` values long (it never shrinks).
+    fn grow(&mut self, n: usize) {
+        if self.points.len() < n {
+            self.points.resize(n, F::zero());
+        }
+    }
+
+    /// Values the point buffer holds without allocating.
+    pub(crate) fn capacity(&self) -> usize {
+        self.points.capacity() + self.seeded.capacity() * self.dim.max(1)
+    }
+
+    /// Tells the drivers that this component's seeded rows use supports of at
+    /// most `len` coordinates, over all its steps, so that the buffer the
+    /// in-place driver saves a support into is sized once (a component whose
+    /// support changes size from step to step calls this every step).
+    pub fn reserve_support(&mut self, len: usize) {
+        self.support_hint = self.support_hint.max(len);
+    }
+
+    pub(crate) fn support_hint(&self) -> usize {
+        self.support_hint
+    }
+
+    /// The dimension d of the points.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// The number of query points.
+    pub fn len(&self) -> usize {
+        self.queries.len()
+    }
+
+    /// True when the round has no query point.
+    pub fn is_empty(&self) -> bool {
+        self.queries.is_empty()
+    }
+
+    /// Adds a materialised query point labelled `query` and returns its d values
+    /// to be written (contents unspecified: write every entry).
+    pub fn push(&mut self, query: Query) -> &mut [F] {
+        debug_assert!(self.seeded.is_empty(), "a round holds one kind of row");
+        self.queries.push(query);
+        let start = self.used;
+        self.grow(start + self.dim);
+        self.used = start + self.dim;
+        self.materialized = true;
+        &mut self.points[start..self.used]
+    }
+
+    /// The last `rows` materialised rows, contiguous (`rows × d` values).
+    pub(crate) fn last_rows_mut(&mut self, rows: usize) -> &mut [F] {
+        let n = (rows * self.dim).min(self.used);
+        let start = self.used - n;
+        &mut self.points[start..self.used]
+    }
+
+    /// Adds a copy of `point` (d values) as a query point labelled `query`.
+    pub fn push_copy(&mut self, query: Query, point: &[F]) {
+        debug_assert!(self.seeded.is_empty(), "a round holds one kind of row");
+        self.queries.push(query);
+        let start = self.used;
+        self.grow(start + self.dim);
+        self.used = start + self.dim;
+        let n = self.dim.min(point.len());
+        self.points[start..start + n].copy_from_slice(&point[..n]);
+        self.materialized = true;
+    }
+
+    /// Adds a seeded query point: x + `scale`·u on `support`, u replayed from
+    /// `direction` (whose length must be `support.len()`).
+    pub fn push_seeded(
+        &mut self,
+        query: Query,
+        direction: SeededDirection,
+        scale: F,
+        support: Range<usize>,
+        perturb: Perturb,
+    ) {
+        debug_assert!(self.used == 0 || !self.materialized, "a round holds one kind of row");
+        self.queries.push(query);
+        self.seeded.push(SeededRow {
+            direction,
+            scale,
+            support,
+            perturb,
+        });
+    }
+
+    /// The label of each query point, in row order.
+    pub fn queries(&self) -> &[Query] {
+        &self.queries
+    }
+
+    /// The seeded description of each row, when the round is seeded (empty otherwise).
+    pub fn seeded(&self) -> &[SeededRow<F>] {
+        &self.seeded
+    }
+
+    /// True when the rows are seeded (see [`SeededRow`]).
+    pub fn is_seeded(&self) -> bool {
+        !self.seeded.is_empty()
+    }
+
+    /// The values of the round's points, in row order, once the round has been
+    /// evaluated (empty before).
+    pub fn values(&self) -> &[F] {
+        &self.values
+    }
+
+    /// The value of the first row labelled `query`, once evaluated.
+    pub fn value_of(&self, query: Query) -> Option<F> {
+        let i = self.queries.iter().position(|&q| q == query)?;
+        self.values.get(i).copied()
+    }
+
+    /// Row `i` of a materialised round (or of a seeded round once a driver has
+    /// materialised it); empty when out of range.
+    pub fn point(&self, i: usize) -> &[F] {
+        let d = self.dim;
+        if !self.materialized {
+            return &[];
+        }
+        if (i + 1) * d > self.used {
+            return &[];
+        }
+        &self.points[i * d..(i + 1) * d]
+    }
+
+    /// All points as a `len × d` view (materialised rounds only; empty otherwise).
+    pub fn points(&self) -> ArrayView2<'_, F> {
+        let rows = if self.materialized { self.len() } else { 0 };
+        let d = self.dim;
+        ArrayView2::from_shape((rows, d), &self.points[..rows * d]).expect("the point buffer holds len × d values")
+    }
+
+    pub(crate) fn set_values(&mut self, values: &[F]) {
+        self.values.clear();
+        self.values.extend_from_slice(values);
+    }
+
+    pub(crate) fn is_materialized(&self) -> bool {
+        self.materialized
+    }
+
+    /// Writes the point of row `i` into `out` (d values) from the iterate `x`,
+    /// replaying seeded directions exactly as the in-place driver moves x.
+    /// `scratch` (d values) is used for [`Perturb::Walk`] rows. Returns false when
+    /// `i` is out of range or the lengths do not match.
+    pub fn write_point(&self, i: usize, x: &[F], out: &mut [F], scratch: &mut Vec<F>) -> bool {
+        let d = self.dim;
+        if i >= self.len() || x.len() != d || out.len() != d {
+            return false;
+        }
+        if self.materialized && !self.is_seeded() {
+            out.copy_from_slice(self.point(i));
+            return true;
+        }
+        let row = &self.seeded[i];
+        match row.perturb {
+            Perturb::Exact | Perturb::Walk => {
+                // Replay the rounds's earlier walks: a row's base point is where
+                // they leave x.
+                scratch.clear();
+                scratch.extend_from_slice(x);
+                let mut walk = Walk::default();
+                for r in &self.seeded[..i] {
+                    match r.perturb {
+                        Perturb::Walk => walk.move_to(r, scratch),
+                        Perturb::Exact => walk.finish(scratch),
+                    }
+                }
+                match row.perturb {
+                    Perturb::Walk => walk.move_to(row, scratch),
+                    Perturb::Exact => {
+                        walk.finish(scratch);
+                        row.apply(scratch);
+                    }
+                }
+                out.copy_from_slice(scratch);
+            }
+        }
+        true
+    }
+
+    /// Materialises seeded rows into the point buffer (a no-op for a materialised
+    /// round), with exactly the operations the in-place driver applies to x. x
+    /// itself is not changed; for [`Perturb::Walk`] rows the point the walk ends
+    /// at is kept, and [`settle`](Round::settle) moves x there once the round is
+    /// answered (as the in-place driver leaves it).
+    pub(crate) fn materialize(&mut self, x: &[F]) {
+        if self.materialized || self.seeded.is_empty() {
+            return;
+        }
+        let d = self.dim;
+        let n = self.seeded.len();
+        self.grow(n * d);
+        self.used = n * d;
+        let mut walked = false;
+        self.walk_end.clear();
+        self.walk_end.extend_from_slice(x);
+        let mut walk = Walk::default();
+        for (r, out) in self.seeded.iter().zip(self.points[..n * d].chunks_exact_mut(d.max(1))) {
+            match r.perturb {
+                Perturb::Exact => {
+                    walk.finish(&mut self.walk_end);
+                    out.copy_from_slice(&self.walk_end);
+                    r.apply(out);
+                }
+                Perturb::Walk => {
+                    walk.move_to(r, &mut self.walk_end);
+                    out.copy_from_slice(&self.walk_end);
+                    walked = true;
+                }
+            }
+        }
+        walk.finish(&mut self.walk_end);
+        self.walk_pending = walked;
+        self.materialized = true;
+    }
+
+    /// Moves x to where the in-place walk of a materialised round leaves it (a
+    /// no-op for other rounds).
+    pub(crate) fn settle(&mut self, x: &mut [F]) {
+        if self.walk_pending && x.len() == self.walk_end.len() {
+            x.copy_from_slice(&self.walk_end);
+        }
+        self.walk_pending = false;
+    }
+}
+
+/// Where an in-place walk stands: the direction x is displaced along, and by how much.
+#[derive(Default)]
+pub(crate) struct Walk<F> {
+    at: Option<(SeededDirection, Range<usize>, F)>,
+}
+
+impl<F: Real> Walk<F> {
+    /// Moves x from its current displacement to the point of `row`.
+    pub(crate) fn move_to(&mut self, row: &SeededRow<F>, x: &mut [F]) {
+        if let Some((dir, support, s)) = &self.at
+            && *dir == row.direction
+            && *support == row.support
+        {
+            let step = row.scale - *s;
+            if let Some(xs) = x.get_mut(row.support.clone()) {
+                dir.axpy(step, xs);
+            }
+            self.at = Some((*dir, support.clone(), row.scale));
+            return;
+        }
+        self.finish(x);
+        row.apply(x);
+        self.at = Some((row.direction, row.support.clone(), row.scale));
+    }
+
+    /// Moves x back by the current displacement.
+    pub(crate) fn finish(&mut self, x: &mut [F]) {
+        if let Some((dir, support, s)) = self.at.take()
+            && s != F::zero()
+            && let Some(xs) = x.get_mut(support)
+        {
+            dir.axpy(-s, xs);
+        }
+    }
+}

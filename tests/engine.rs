@@ -1,0 +1,503 @@
+//! The run engine: every driver gives the same bits, rounds are as documented,
+//! `tell` errors are typed and recoverable, counts are exact, and the optimizer
+//! is `Send`.
+
+use ndarray::{Array1, ArrayView1};
+use std::cell::RefCell;
+use std::ops::ControlFlow;
+use zoptim::estimator::{Estimate, EstimateContext, EstimateInfo, ExactGradient};
+use zoptim::prelude::*;
+use zoptim::problems::Rosenbrock;
+use zoptim::{Error, Flow, Query, Report, Round, StepRecord};
+
+type Est = Box<dyn GradientEstimator<f64> + Send>;
+type Rule = Box<dyn UpdateRule<f64> + Send>;
+/// Named factories, so that each configuration is built fresh per driver.
+type Named<T> = Vec<(&'static str, fn() -> T)>;
+
+const D: usize = 6;
+
+/// A smooth, non-separable objective with its minimum away from 0.
+fn objective(x: ArrayView1<f64>) -> f64 {
+    let mut s = 0.0;
+    for (i, v) in x.iter().enumerate() {
+        let t = v - 0.3;
+        s += (i + 1) as f64 * t * t + 0.1 * t.powi(4);
+    }
+    s + 0.05 * x[0] * x[x.len() - 1]
+}
+
+fn estimators() -> Named<Est> {
+    let mut v: Named<Est> = vec![
+        ("spsa q=8", || Box::new(TwoPoint::spsa().directions(8).mu(1e-4))),
+        ("forward gaussian q=3", || {
+            Box::new(TwoPoint::forward(Direction::Gaussian).directions(3).mu(1e-4))
+        }),
+        ("central sphere q=2", || {
+            Box::new(TwoPoint::central(Direction::Sphere).directions(2).mu(1e-4))
+        }),
+        ("mezo q=4", || Box::new(TwoPoint::mezo().directions(4).mu(1e-4))),
+        ("forward seeded q=2", || {
+            Box::new(
+                TwoPoint::forward(Direction::Rademacher)
+                    .storage(Storage::Seeded)
+                    .directions(2)
+                    .mu(1e-4),
+            )
+        }),
+        ("cge central", || Box::new(Coordinate::central().mu(1e-4))),
+        ("cge forward subset 3", || {
+            Box::new(Coordinate::forward().subset(3).mu(1e-4))
+        }),
+        ("cge central batch 5", || {
+            Box::new(Coordinate::central().batch(5).mu(1e-4))
+        }),
+        ("dap two-stage 4", || Box::new(Dap::two_stage(4).mu(1e-4))),
+        ("dap two-stage central", || {
+            Box::new(Dap::two_stage(3).difference(Difference::Central).mu(1e-4))
+        }),
+        ("dap previous", || Box::new(Dap::previous().directions(2).mu(1e-4))),
+        ("dap exact proxy", || {
+            Box::new(Dap::with_proxy(ExactGradient(Rosenbrock)).mu(1e-4))
+        }),
+        ("bcd 3", || Box::new(BlockCoordinate::new(3).directions(2).mu(1e-4))),
+        ("bcd forward ranges", || {
+            Box::new(
+                BlockCoordinate::with_ranges(vec![0..1, 1..4, 4..6])
+                    .difference(Difference::Forward)
+                    .mu(1e-4),
+            )
+        }),
+    ];
+    v.push(("relizo", || Box::new(Relizo::readme(0.05))));
+    v.push(("relizo orthogonal", || Box::new(Relizo::reference_defaults())));
+    v
+}
+
+fn rules() -> Named<Rule> {
+    vec![
+        ("sgd", || Box::new(Sgd::new())),
+        ("momentum", || Box::new(Momentum::new(0.9))),
+        ("adam", || Box::new(Adam::new())),
+        ("sign", || Box::new(SignSgd::new())),
+        ("normalized", || Box::new(Normalized::new())),
+        ("conservative", || Box::new(Conservative::new())),
+        ("armijo", || Box::new(LineSearch::armijo())),
+        ("reference line search", || Box::new(LineSearch::reference())),
+    ]
+}
+
+fn optimizer(est: Est, rule: Rule) -> Optimizer<f64, Est, Rule> {
+    Optimizer::builder(est)
+        .update(rule)
+        .learning_rate(0.02)
+        .max_evaluations(240)
+        .history(true)
+        .seed(11)
+        .build()
+        .expect("valid configuration")
+}
+
+fn x0() -> Array1<f64> {
+    Array1::from_iter((0..D).map(|i| 0.5 - 0.15 * i as f64))
+}
+
+fn bits(v: &Array1<f64>) -> Vec<u64> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+fn assert_same(a: &Report<f64>, b: &Report<f64>, what: &str) {
+    assert_eq!(bits(&a.best_x), bits(&b.best_x), "{what}: best_x");
+    assert_eq!(a.best_f.to_bits(), b.best_f.to_bits(), "{what}: best_f");
+    assert_eq!(bits(&a.last_x), bits(&b.last_x), "{what}: last_x");
+    assert_eq!(a.last_f.map(f64::to_bits), b.last_f.map(f64::to_bits), "{what}: last_f");
+    assert_eq!(a.evaluations, b.evaluations, "{what}: evaluations");
+    assert_eq!(a.iterations, b.iterations, "{what}: iterations");
+    assert_eq!(a.stop, b.stop, "{what}: stop");
+    assert_eq!(a.history, b.history, "{what}: history");
+}
+
+fn ask_tell(opt: &mut Optimizer<f64, Est, Rule>, x0: &Array1<f64>) -> Report<f64> {
+    let mut run = opt.start(x0).expect("start");
+    while let Some(batch) = run.ask().expect("ask") {
+        let values: Vec<f64> = batch.points().rows().into_iter().map(objective).collect();
+        run.tell(&values).expect("tell");
+    }
+    run.finish()
+}
+
+#[test]
+fn minimize_and_ask_tell_give_the_same_bits_for_every_estimator_and_rule() {
+    let x0 = x0();
+    for (en, e) in estimators() {
+        for (rn, r) in rules() {
+            let what = format!("{en} × {rn}");
+            let mut opt = optimizer(e(), r());
+            let mut calls = 0usize;
+            let seq = opt
+                .minimize(
+                    &mut |x: ArrayView1<f64>| {
+                        calls += 1;
+                        objective(x)
+                    },
+                    &x0,
+                )
+                .expect("minimize");
+            assert!(seq.iterations > 0, "{what}: took no step");
+            assert_eq!(seq.evaluations, calls, "{what}: count equals calls");
+            assert!(seq.evaluations <= 240, "{what}: budget");
+            assert!(!matches!(seq.stop, StopReason::Failed(_)), "{what}: {:?}", seq.stop);
+            let told = ask_tell(&mut opt, &x0);
+            assert_same(&seq, &told, &format!("{what}: minimize vs ask/tell"));
+        }
+    }
+}
+
+#[cfg(feature = "rayon")]
+#[test]
+fn minimize_parallel_gives_the_same_bits_for_every_thread_count() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let x0 = x0();
+    let pools: Vec<_> = [1, 2, 8]
+        .iter()
+        .map(|&n| rayon::ThreadPoolBuilder::new().num_threads(n).build().expect("pool"))
+        .collect();
+    for (en, e) in estimators() {
+        for (rn, r) in rules() {
+            let what = format!("{en} × {rn}");
+            let mut opt = optimizer(e(), r());
+            let seq = opt.minimize(&mut objective, &x0).expect("minimize");
+            for (pool, n) in pools.iter().zip([1, 2, 8]) {
+                let calls = AtomicUsize::new(0);
+                let f = |x: ArrayView1<f64>| {
+                    calls.fetch_add(1, Ordering::Relaxed);
+                    objective(x)
+                };
+                let par = pool.install(|| opt.minimize_parallel(&f, &x0)).expect("parallel");
+                assert_eq!(
+                    par.evaluations,
+                    calls.load(Ordering::Relaxed),
+                    "{what}: count at {n} threads"
+                );
+                assert_same(&seq, &par, &format!("{what}: minimize vs parallel at {n} threads"));
+            }
+        }
+    }
+}
+
+/// The sizes of the batches a run asks for, in order (the first is f(x0)).
+fn batch_sizes(est: Est, rule: Rule, iterations: usize) -> Vec<usize> {
+    let mut opt = Optimizer::builder(est)
+        .update(rule)
+        .learning_rate(0.02)
+        .max_iterations(iterations)
+        .seed(3)
+        .build()
+        .expect("valid");
+    let mut run = opt.start(&x0()).expect("start");
+    let mut sizes = Vec::new();
+    while let Some(batch) = run.ask().expect("ask") {
+        sizes.push(batch.len());
+        let values: Vec<f64> = batch.points().rows().into_iter().map(objective).collect();
+        run.tell(&values).expect("tell");
+    }
+    sizes
+}
+
+#[test]
+fn each_step_makes_the_documented_rounds() {
+    let sgd = || -> Rule { Box::new(Sgd::new()) };
+    // f(x0) first; a central step with q = 8 is one round of 16; plain SGD
+    // never learns f at the new iterate, so the final value is asked for last.
+    assert_eq!(
+        batch_sizes(Box::new(TwoPoint::spsa().directions(8)), sgd(), 2),
+        [1, 16, 16, 1]
+    );
+    // Forward q = 3: f(x0) is known for the first step (3 rows), then f(x) joins
+    // each round (4 rows).
+    assert_eq!(
+        batch_sizes(Box::new(TwoPoint::forward(Direction::Gaussian).directions(3)), sgd(), 2),
+        [1, 3, 4, 1]
+    );
+    // MeZO's seeded mode and BCD: one round each.
+    assert_eq!(
+        batch_sizes(Box::new(TwoPoint::mezo().directions(4)), sgd(), 2),
+        [1, 8, 8, 1]
+    );
+    assert_eq!(
+        batch_sizes(Box::new(BlockCoordinate::new(3).directions(4)), sgd(), 2),
+        [1, 8, 8, 1]
+    );
+    // CGE: 2d in one round, or rounds of at most `batch`.
+    assert_eq!(batch_sizes(Box::new(Coordinate::central()), sgd(), 1), [1, 12, 1]);
+    assert_eq!(
+        batch_sizes(Box::new(Coordinate::central().batch(5)), sgd(), 1),
+        [1, 5, 5, 2, 1]
+    );
+    // DAP two-stage: a pilot round (with f(x) when unknown), then the DAP round.
+    assert_eq!(batch_sizes(Box::new(Dap::two_stage(4)), sgd(), 2), [1, 4, 4, 5, 4, 1]);
+    // Conservative: f(x) and both trials in one round after the estimate; the
+    // chosen value is known afterwards, so later rounds hold the 2 trials only.
+    assert_eq!(
+        batch_sizes(
+            Box::new(TwoPoint::spsa().directions(2)),
+            Box::new(Conservative::new()),
+            2
+        ),
+        [1, 4, 2, 4, 2]
+    );
+    // ReLIZO: the first step draws n = min(8, d) = 6 samples in one round (f(x0) known).
+    let sizes = batch_sizes(Box::new(Relizo::readme(0.05)), sgd(), 1);
+    assert_eq!(sizes[..2], [1, 6]);
+}
+
+#[test]
+fn a_line_search_asks_one_round_per_trial() {
+    // On a function that is flat except near the start, every trial is
+    // rejected: f(x) known from the run's start, then T = 10 trial rounds of one.
+    let sizes = batch_sizes(
+        Box::new(TwoPoint::spsa().mu(1e-3)),
+        Box::new(LineSearch::armijo().max_trials(4)),
+        1,
+    );
+    assert_eq!(sizes[0], 1);
+    assert_eq!(sizes[1], 2, "one central difference");
+    assert!(sizes[2..sizes.len() - 1].iter().all(|&n| n == 1), "{sizes:?}");
+}
+
+#[test]
+fn tell_errors_are_typed_and_leave_the_run_where_it_was() {
+    // An iteration limit, not a budget: the rejected values count as evaluations.
+    let build = || {
+        Optimizer::builder(TwoPoint::spsa().directions(2))
+            .update(Adam::new())
+            .learning_rate(0.02)
+            .max_iterations(30)
+            .history(true)
+            .build()
+            .expect("valid")
+    };
+    let want = build().minimize(&mut objective, &x0()).expect("minimize");
+    let mut opt = build();
+    let mut run = opt.start(&x0()).expect("start");
+    let mut rejected = 0;
+    let mut n = 0;
+    while let Some(batch) = run.ask().expect("ask") {
+        let values: Vec<f64> = batch.points().rows().into_iter().map(objective).collect();
+        n += 1;
+        if n == 5 {
+            let len = values.len();
+            // Wrong length: nothing is counted.
+            let err = run.tell(&values[..len - 1]).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    Error::DimensionMismatch {
+                        expected: 4,
+                        found: 3,
+                        ..
+                    }
+                ),
+                "{err:?}"
+            );
+            // A NaN: typed, naming the evaluation and the query; the values count.
+            let before = run.evaluations();
+            let mut bad = values.clone();
+            bad[2] = f64::NAN;
+            match run.tell(&bad).unwrap_err() {
+                Error::NonFiniteObjective { evaluation, query, .. } => {
+                    assert_eq!(evaluation, before + 3);
+                    assert_eq!(query, Query::Plus(1));
+                }
+                e => panic!("{e:?}"),
+            }
+            assert_eq!(run.evaluations(), before + len);
+            rejected += len;
+        }
+        run.tell(&values).expect("tell");
+    }
+    assert!(run.is_done());
+    assert_eq!(run.tell(&[0.0]).unwrap_err(), Error::NoPendingBatch);
+    let got = run.finish();
+    assert_eq!(bits(&got.last_x), bits(&want.last_x));
+    assert_eq!(got.history.as_ref().map(Vec::len), want.history.as_ref().map(Vec::len));
+    assert_eq!(got.evaluations, want.evaluations + rejected);
+}
+
+#[test]
+fn a_run_finished_early_reports_the_last_completed_step() {
+    let mut opt = optimizer(Box::new(TwoPoint::spsa()), Box::new(Sgd::new()));
+    let mut run = opt.start(&x0()).expect("start");
+    for _ in 0..5 {
+        let batch = run.ask().expect("ask").expect("a batch");
+        let values: Vec<f64> = batch.points().rows().into_iter().map(objective).collect();
+        run.tell(&values).expect("tell");
+    }
+    // Mid-step: the pending round is abandoned.
+    let x_before = run.x().to_owned();
+    assert!(run.ask().expect("ask").is_some());
+    let report = run.finish();
+    assert_eq!(report.stop, StopReason::Interrupted);
+    assert_eq!(report.iterations, 4);
+    assert_eq!(bits(&report.last_x), bits(&x_before));
+}
+
+/// A new estimator written against the public API only: a forward difference
+/// along each coordinate in turn, one round per step.
+struct Cyclic {
+    next: usize,
+    pending: usize,
+}
+
+impl GradientEstimator<f64> for Cyclic {
+    fn name(&self) -> &'static str {
+        "cyclic coordinate"
+    }
+    fn validate(&self) -> zoptim::Result<()> {
+        Ok(())
+    }
+    fn prepare(&mut self, _dim: usize) -> zoptim::Result<()> {
+        self.next = 0;
+        Ok(())
+    }
+    fn max_queries(&self, _dim: usize) -> usize {
+        2
+    }
+    fn estimate(
+        &mut self,
+        x: &[f64],
+        ctx: &mut EstimateContext<'_, f64>,
+        round: &mut Round<f64>,
+        out: &mut Estimate<f64>,
+    ) -> zoptim::Result<Flow<EstimateInfo<f64>>> {
+        let h = 1e-6;
+        let i = self.next % x.len();
+        let Some(answered) = ctx.answered() else {
+            if ctx.fx().is_none() {
+                round.push_copy(Query::Center, x);
+            }
+            let p = round.push(Query::Plus(i));
+            p.copy_from_slice(x);
+            p[i] += h;
+            self.pending = i + 1;
+            return Ok(Flow::Query);
+        };
+        let v = answered.values();
+        let (f0, fp) = match ctx.fx() {
+            Some(f0) => (f0, v[0]),
+            None => (v[0], v[1]),
+        };
+        out.dense_mut(x.len(), i..i + 1)[0] = (fp - f0) / h;
+        Ok(Flow::Done(EstimateInfo::new(v.len(), Some(f0))))
+    }
+    fn commit(&mut self) {
+        self.next = self.pending;
+    }
+}
+
+#[test]
+fn a_user_estimator_runs_through_every_driver() {
+    let build = || {
+        Optimizer::builder(Cyclic { next: 0, pending: 0 })
+            .learning_rate(0.1)
+            .max_evaluations(400)
+            .history(true)
+            .build()
+            .expect("valid")
+    };
+    let x0 = x0();
+    let mut opt = build();
+    let seq = opt.minimize(&mut objective, &x0).expect("minimize");
+    assert!(seq.best_f < 0.05 * objective(x0.view()), "{}", seq.best_f);
+    let mut run = opt.start(&x0).expect("start");
+    while let Some(batch) = run.ask().expect("ask") {
+        let values: Vec<f64> = batch.points().rows().into_iter().map(objective).collect();
+        run.tell(&values).expect("tell");
+    }
+    assert_same(&seq, &run.finish(), "user estimator: ask/tell");
+    #[cfg(feature = "rayon")]
+    {
+        let par = opt.minimize_parallel(&objective, &x0).expect("parallel");
+        assert_same(&seq, &par, "user estimator: parallel");
+    }
+}
+
+#[test]
+fn observers_may_borrow_local_state() {
+    let mut opt = optimizer(Box::new(TwoPoint::spsa()), Box::new(Sgd::new()));
+    let seen = RefCell::new(Vec::new());
+    let mut values = Vec::new();
+    let mut watch = |r: &StepRecord<f64>, _x: ArrayView1<f64>| {
+        values.push(r.evaluations);
+        seen.borrow_mut().push(r.iteration);
+        ControlFlow::Continue(())
+    };
+    let report = opt.minimize_with(&mut objective, &x0(), &mut watch).expect("minimize");
+    assert_eq!(values.len(), report.iterations);
+    assert_eq!(seen.into_inner(), (0..report.iterations).collect::<Vec<_>>());
+}
+
+#[test]
+fn optimizers_and_components_are_send() {
+    fn send<T: Send>() {}
+    send::<Optimizer<f64, TwoPoint<f64>, Sgd>>();
+    send::<Optimizer<f32, TwoPoint<f32>, Momentum<f32>>>();
+    send::<Optimizer<f64, Coordinate<f64>, Adam<f64>>>();
+    send::<Optimizer<f64, Dap<f64>, SignSgd>>();
+    send::<Optimizer<f64, BlockCoordinate<f64>, Normalized>>();
+    send::<Optimizer<f64, Relizo<f64>, LineSearch<f64>>>();
+    send::<Optimizer<f64, Est, Conservative<f64>>>();
+    send::<Optimizer<f64, Est, Rule>>();
+    // A whole run can move to a worker thread.
+    let mut opt = optimizer(Box::new(TwoPoint::spsa()), Box::new(Sgd::new()));
+    let report = std::thread::spawn(move || opt.minimize(&mut objective, &x0()).expect("minimize"))
+        .join()
+        .expect("worker");
+    assert!(report.best_f < objective(x0().view()));
+}
+
+#[test]
+fn a_worker_regenerates_seeded_points_from_x_and_the_row_description() {
+    for est in [
+        Box::new(TwoPoint::mezo().directions(3).mu(1e-2)) as Est,
+        Box::new(
+            TwoPoint::forward(Direction::Gaussian)
+                .storage(Storage::Seeded)
+                .directions(2),
+        ),
+        Box::new(BlockCoordinate::new(3).directions(2).mu(1e-2)),
+    ] {
+        let mut opt = Optimizer::builder(est)
+            .learning_rate(0.05)
+            .max_iterations(5)
+            .build()
+            .expect("valid");
+        let mut run = opt.start(&x0()).expect("start");
+        let mut seeded_batches = 0;
+        loop {
+            let x = run.x().to_owned();
+            let Some(batch) = run.ask().expect("ask") else {
+                break;
+            };
+            if !batch.seeded().is_empty() {
+                seeded_batches += 1;
+                assert_eq!(batch.seeded().len(), batch.len());
+                let mut out = vec![0.0; D];
+                let mut scratch = Vec::new();
+                for (i, row) in batch.points().rows().into_iter().enumerate() {
+                    assert!(
+                        batch
+                            .round()
+                            .write_point(i, x.as_slice().unwrap(), &mut out, &mut scratch)
+                    );
+                    let want: Vec<u64> = row.iter().map(|v| v.to_bits()).collect();
+                    let got: Vec<u64> = out.iter().map(|v| v.to_bits()).collect();
+                    assert_eq!(got, want, "row {i} ({:?})", batch.query(i));
+                }
+            }
+            let values: Vec<f64> = batch.points().rows().into_iter().map(objective).collect();
+            run.tell(&values).expect("tell");
+        }
+        assert_eq!(seeded_batches, 5);
+    }
+}
