@@ -157,3 +157,54 @@ fn steps_that_make_no_query_and_no_move_end_the_run() {
         r.stop
     );
 }
+
+/// An objective that panics, caught by the caller: x is moved back, the calls
+/// made are counted, and the optimizer's state is as before the step.
+#[test]
+fn a_panicking_objective_leaves_x_counts_and_state_consistent() {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    let panicking = |at: usize| {
+        let n = Cell::new(0usize);
+        move |x: ArrayView1<f64>| {
+            n.set(n.get() + 1);
+            if n.get() == at {
+                panic!("simulator crashed");
+            }
+            sphere(x)
+        }
+    };
+    // Block coordinate: x exactly as before, 3 calls counted.
+    let x0 = array![0.5, -0.3, 0.2, 0.9, -0.7, 0.1];
+    let mut opt = Optimizer::builder(BlockCoordinate::new(2).directions(2)).max_evaluations(10).build().unwrap();
+    let mut x = x0.clone();
+    let mut f = panicking(3);
+    assert!(catch_unwind(AssertUnwindSafe(|| opt.step(&mut x, &mut f))).is_err());
+    assert_eq!(x, x0);
+    assert_eq!(opt.evaluations(), 3);
+    // MeZO's walk: x back to within the documented rounding of the walk.
+    let mut opt = Optimizer::builder(TwoPoint::mezo().mu(1e-3)).max_evaluations(10).build().unwrap();
+    let mut x = x0.clone();
+    let mut f = panicking(2);
+    assert!(catch_unwind(AssertUnwindSafe(|| opt.step(&mut x, &mut f))).is_err());
+    for (a, b) in x.iter().zip(&x0) {
+        assert!((a - b).abs() <= 8.0 * f64::EPSILON * (b.abs() + 0.1), "{a} vs {b}");
+    }
+    assert_eq!(opt.evaluations(), 2);
+    // ReLIZO is not poisoned: after the panic its next steps are those of an
+    // optimizer that never saw it.
+    let build = || Optimizer::builder(Relizo::readme(0.1)).learning_rate(0.1).seed(3).build().unwrap();
+    let lin = |x: ArrayView1<f64>| x.iter().enumerate().map(|(i, v)| (i + 1) as f64 * v).sum::<f64>();
+    let mut opt = build();
+    let mut twin = build();
+    let (mut x, mut y) = (x0.clone(), x0.clone());
+    opt.step(&mut x, &mut |p: ArrayView1<f64>| lin(p)).unwrap();
+    twin.step(&mut y, &mut |p: ArrayView1<f64>| lin(p)).unwrap();
+    let mut f = panicking(2);
+    assert!(catch_unwind(AssertUnwindSafe(|| opt.step(&mut x, &mut f))).is_err());
+    for _ in 0..3 {
+        let a = opt.step(&mut x, &mut |p: ArrayView1<f64>| lin(p)).unwrap();
+        let b = twin.step(&mut y, &mut |p: ArrayView1<f64>| lin(p)).unwrap();
+        assert_eq!(a.reused, b.reused);
+        assert_eq!(x, y);
+    }
+}

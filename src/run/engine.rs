@@ -139,13 +139,17 @@ pub(crate) struct StageRequest<'a, F: Real> {
     pub(crate) staged: &'a mut Staged<F>,
 }
 
-/// Evaluates `round` in this thread and returns how many rows were evaluated.
+/// Evaluates `round` in this thread and returns how many rows were evaluated;
+/// `calls` counts every call of the objective as it is made.
 ///
-/// Materialised rounds go to [`Objective::eval_batch`] in one call. Seeded rounds
-/// are evaluated one row at a time by moving x in place (nothing d-sized is
-/// stored): [`Perturb::Walk`] rows leave x at the end of the walk, exactly where
-/// [`Round::materialize`] leaves it; [`Perturb::Exact`] rows save and restore the
-/// support. Evaluation stops after the first non-finite value (x is moved back).
+/// Materialised rounds go to [`Objective::eval_batch`] in one call (counted in
+/// full before the call). Seeded rounds are evaluated one row at a time by
+/// moving x in place (nothing d-sized is stored): [`Perturb::Walk`] rows leave x
+/// at the end of the walk, exactly where [`Round::materialize`] leaves it;
+/// [`Perturb::Exact`] rows save and restore the support. Evaluation stops after
+/// the first non-finite value (x is moved back). If the objective panics, a
+/// guard moves x back as the normal path would before the panic goes on, and
+/// the calls made, the panicking one included, are counted.
 pub(crate) fn eval_sequential<F: Real>(
     objective: &mut dyn Objective<F>,
     round: &Round<F>,
@@ -153,11 +157,13 @@ pub(crate) fn eval_sequential<F: Real>(
     values: &mut Vec<F>,
     saved: &mut Vec<F>,
     mut stage: Option<StageRequest<'_, F>>,
+    calls: &mut usize,
 ) -> usize {
     let n = round.len();
     values.clear();
     if round.is_materialized() || !round.is_seeded() {
         values.resize(n, F::zero());
+        *calls += n;
         objective.eval_batch(round.points(), values);
         return n;
     }
@@ -167,24 +173,32 @@ pub(crate) fn eval_sequential<F: Real>(
     if saved.capacity() < round.support_hint() {
         saved.reserve(round.support_hint() - saved.len());
     }
-    let mut walk = Walk::default();
+    let mut guard = InPlace {
+        x,
+        walk: Walk::default(),
+        saved,
+        exact: None,
+    };
     for (i, row) in round.seeded().iter().enumerate() {
         let v = match row.perturb {
             Perturb::Walk => {
-                walk.move_to(row, x);
-                let v = objective.eval(ndarray::ArrayView1::from(&*x));
-                stage_row(&mut stage, i, v, x);
+                guard.walk.move_to(row, guard.x);
+                *calls += 1;
+                let v = objective.eval(ndarray::ArrayView1::from(&*guard.x));
+                stage_row(&mut stage, i, v, guard.x);
                 v
             }
             Perturb::Exact => {
-                walk.finish(x);
+                guard.walk.finish(guard.x);
                 let support = row.support.clone();
-                saved.clear();
-                saved.extend_from_slice(&x[support.clone()]);
-                row.apply(x);
-                let v = objective.eval(ndarray::ArrayView1::from(&*x));
-                stage_row(&mut stage, i, v, x);
-                x[support].copy_from_slice(saved);
+                guard.saved.clear();
+                guard.saved.extend_from_slice(&guard.x[support.clone()]);
+                guard.exact = Some(support);
+                row.apply(guard.x);
+                *calls += 1;
+                let v = objective.eval(ndarray::ArrayView1::from(&*guard.x));
+                stage_row(&mut stage, i, v, guard.x);
+                guard.restore_exact();
                 v
             }
         };
@@ -193,8 +207,32 @@ pub(crate) fn eval_sequential<F: Real>(
             break;
         }
     }
-    walk.finish(x);
     values.len()
+}
+
+/// x during an in-place evaluation: dropping it (at the end, or while a
+/// panicking objective unwinds) moves x back from the current perturbation.
+struct InPlace<'a, F: Real> {
+    x: &'a mut [F],
+    walk: Walk<F>,
+    saved: &'a mut Vec<F>,
+    /// The support saved in `saved` and currently perturbed.
+    exact: Option<std::ops::Range<usize>>,
+}
+
+impl<F: Real> InPlace<'_, F> {
+    fn restore_exact(&mut self) {
+        if let Some(r) = self.exact.take() {
+            self.x[r].copy_from_slice(self.saved);
+        }
+    }
+}
+
+impl<F: Real> Drop for InPlace<'_, F> {
+    fn drop(&mut self) {
+        self.restore_exact();
+        self.walk.finish(self.x);
+    }
 }
 
 fn stage_row<F: Real>(stage: &mut Option<StageRequest<'_, F>>, i: usize, v: F, x: &[F]) {
@@ -250,7 +288,8 @@ pub(crate) fn drive_estimate<F: Real, E: GradientEstimator<F> + ?Sized>(
             }
             Flow::Query => {
                 check_round(estimator.name(), &rounds.next, rounds.queries, limit)?;
-                let n = eval_sequential(objective, &rounds.next, x, &mut values, &mut saved, None);
+                let mut calls = 0;
+                let n = eval_sequential(objective, &rounds.next, x, &mut values, &mut saved, None, &mut calls);
                 check_values(&rounds.next, &values[..n], offset + rounds.queries)?;
                 rounds.answer(&values[..n]);
             }
@@ -280,7 +319,8 @@ pub(crate) fn drive_update<F: Real, U: UpdateRule<F> + ?Sized>(
             Flow::Done(info) => return Ok(info),
             Flow::Query => {
                 check_round(rule.name(), &rounds.next, rounds.queries, limit)?;
-                let n = eval_sequential(objective, &rounds.next, x, &mut values, &mut saved, None);
+                let mut calls = 0;
+                let n = eval_sequential(objective, &rounds.next, x, &mut values, &mut saved, None, &mut calls);
                 check_values(&rounds.next, &values[..n], rounds.queries)?;
                 rounds.answer(&values[..n]);
             }
@@ -530,15 +570,15 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
             feasible: self.config.projection.as_deref().map(|p| p as _),
             staged,
         });
-        let n = eval_sequential(
+        let engine = &mut self.engine;
+        eval_sequential(
             objective,
-            &self.engine.rounds.next,
+            &engine.rounds.next,
             x,
             values,
-            &mut self.engine.saved,
+            &mut engine.saved,
             stage,
-        );
-        self.engine.evaluations += n;
-        n
+            &mut engine.evaluations,
+        )
     }
 }

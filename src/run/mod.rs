@@ -597,8 +597,8 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
             State::Done | State::Boundary | State::NeedFinal => return Ok(false),
             State::Start | State::Final => {
                 values.clear();
-                values.push(objective.eval(ArrayView1::from(&self.x[..])));
                 self.opt.engine.evaluations += 1;
+                values.push(objective.eval(ArrayView1::from(&self.x[..])));
                 (1, false)
             }
             State::InStep => {
@@ -641,6 +641,9 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
         self.advance_to_pending(problem);
         let mut values = std::mem::take(&mut self.values);
         let offset = self.opt.engine.evaluations;
+        let rows = self.pending().map_or(0, Round::len);
+        // Counted before the call: a panicking objective's calls count too.
+        self.opt.engine.evaluations += rows;
         let round = match self.state {
             State::Done | State::Boundary | State::NeedFinal => {
                 self.values = values;
@@ -657,9 +660,8 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
             }
         };
         values.clear();
-        values.resize(round.len(), F::zero());
+        values.resize(rows, F::zero());
         evaluate(round, &mut values);
-        self.opt.engine.evaluations += values.len();
         let round = self.pending().unwrap_or(&self.single);
         let res = check_values(round, &values, offset);
         let res = match res {
