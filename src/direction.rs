@@ -14,33 +14,40 @@
 //!
 //! # The streams
 //! Coordinate i of a direction is a pure function of (sub-seed, i): the streams
-//! are built on the counter-based generator Philox4x32-10 ([`Philox`](crate::rng::Philox), keyed by
-//! the sub-seed), so any range of coordinates can be generated on its own — out
-//! of order, on several threads ([`SeededDirection::write_range`],
-//! [`SeededDirection::axpy_range`]) or on another machine — with the same bits as
-//! a sequential replay.
+//! are read from the counter-based generator ChaCha8 (Bernstein 2008, 8 rounds)
+//! keyed by the sub-seed — key = its 8 little-endian bytes followed by 24 zero
+//! bytes, 64-bit stream id 0 for normals and 1 for signs, words read as 32-bit
+//! little-endian from position 0 — so any range of coordinates can be generated
+//! on its own — out of order, on several threads
+//! ([`SeededDirection::write_range`], [`SeededDirection::axpy_range`]) or on
+//! another machine — with the same bits as a sequential replay.
 //!
-//! * **Gaussian**: coordinate 64g + 16k + b comes from Philox block 16g + b
-//!   (counter word 2 = 0): the block's four 32-bit words make two pairs, and each
-//!   pair gives two values by the Box–Muller transform (r cos θ, r sin θ), with
-//!   k = 0, 1 for the first pair and 2, 3 for the second. The transform runs in
-//!   `f32` arithmetic on portable polynomials (ln, cos, sin within 2 ulp), so the
+//! * **Gaussian**: coordinate i comes from word i and a partner of the normal
+//!   stream: in each group of 64 words, (64g + b, 64g + 16 + b) and
+//!   (64g + 32 + b, 64g + 48 + b) for b < 16 are Box–Muller pairs, giving
+//!   (r cos θ, r sin θ) at their two positions. The transform runs in `f32`
+//!   arithmetic on portable polynomials (ln, cos, sin within 2 ulp), so the
 //!   values are the same bits on every IEEE 754 platform and CPU feature level,
 //!   and an `f64` direction is the `f32` one widened. Departures from N(0, 1): no
 //!   value beyond |z| = 6.66 (missing mass 2.7·10⁻¹¹) and an `f32` rounding error
-//!   per value (below 4·10⁻⁷ relative).
+//!   per value (below 4·10⁻⁷ of its pair's radius).
 //! * **Sphere**: the Gaussian coordinates times √d/‖z‖ (‖z‖ computed in `f64` at
 //!   draw time), rounded to the working precision.
-//! * **Rademacher**: coordinate i is −1 when bit i mod 32 of word ⌊(i mod 128)/32⌋
-//!   of Philox block ⌊i/128⌋ (counter word 2 = 1) is set, +1 otherwise.
+//! * **Rademacher**: coordinate i is −1 when bit i mod 32 of word ⌊i/32⌋ of the
+//!   sign stream is set, +1 otherwise.
 //! * **Coordinate**: i = `ZoRng::seed_from_u64(sub-seed).below(d)`.
 //!
-//! Philox4x32-10 (Salmon et al., SC 2011) passes TestU01's BigCrush for any key
-//! and counter pattern and is cuRAND's and PyTorch's GPU generator; see [`Philox`](crate::rng::Philox)
-//! for why it was chosen over ChaCha8. Box–Muller (1958) is exact for independent
-//! uniforms, so the quality of the normals is that of the generator, up to the
-//! departures above. The tests pin the first values of every sampler, so a change
-//! to any stream is a deliberate one.
+//! ChaCha (Bernstein 2008) is a stream cipher built as a keyed function of a
+//! block counter; the best published attacks reach 7 of its rounds, and 8 rounds
+//! is the reduced-round variant recommended for speed (Aumasson, "Too Much
+//! Crypto", 2019) and used by `rand_chacha`'s `ChaCha8Rng`. It was chosen over a
+//! hand-written Philox4x32-10 (Salmon et al., SC 2011; cuRAND's generator) by
+//! measurement: on AVX2 the two produce words at the same speed, so the
+//! maintained crate was preferred to code of our own (figures in BENCHMARKS.md).
+//! Box–Muller (1958) is exact for independent uniforms, so the quality of the
+//! normals is that of the generator, up to the departures above. The tests pin
+//! the first values of every sampler, so a change to any stream is a deliberate
+//! one.
 
 use crate::normal;
 use crate::real::Real;
@@ -181,26 +188,25 @@ impl SeededDirection {
     /// # Panics
     /// If `start + out.len()` exceeds d.
     pub fn write_range<F: Real>(&self, start: usize, out: &mut [F]) {
+        self.check_range(start, out.len());
+        self.cursor(start).fill(out);
+    }
+
+    fn check_range(&self, start: usize, len: usize) {
         assert!(
-            start.checked_add(out.len()).is_some_and(|end| end <= self.len),
-            "range {start}..{start}+{} outside a direction of length {}",
-            out.len(),
+            start.checked_add(len).is_some_and(|end| end <= self.len),
+            "range {start}..{start}+{len} outside a direction of length {}",
             self.len
         );
+    }
+
+    /// A reader of u positioned at coordinate `start`.
+    fn cursor(&self, start: usize) -> Cursor {
         match self.kind {
-            Direction::Gaussian => normal::fill(self.seed, start as u64, out),
-            Direction::Sphere => {
-                normal::fill(self.seed, start as u64, out);
-                let scale = F::of_f64(self.scale);
-                out.iter_mut().for_each(|v| *v = *v * scale);
-            }
-            Direction::Rademacher => signs::fill(self.seed, start as u64, out),
-            Direction::Coordinate => {
-                out.iter_mut().for_each(|v| *v = F::zero());
-                if let Some(v) = self.index.checked_sub(start).and_then(|i| out.get_mut(i)) {
-                    *v = F::of_f64((self.len as f64).sqrt());
-                }
-            }
+            Direction::Gaussian => Cursor::Normal(normal::Reader::at(self.seed, start as u64), 1.0),
+            Direction::Sphere => Cursor::Normal(normal::Reader::at(self.seed, start as u64), self.scale),
+            Direction::Rademacher => Cursor::Signs(signs::Reader::at(self.seed, start as u64)),
+            Direction::Coordinate => Cursor::Coordinate(start, self.index, (self.len as f64).sqrt()),
         }
     }
 
@@ -216,17 +222,18 @@ impl SeededDirection {
     /// # Panics
     /// If `start + x.len()` exceeds d.
     pub fn axpy_range<F: Real>(&self, alpha: F, start: usize, x: &mut [F]) {
+        self.check_range(start, x.len());
         if self.kind == Direction::Coordinate {
-            assert!(start.checked_add(x.len()).is_some_and(|end| end <= self.len));
             if let Some(v) = self.index.checked_sub(start).and_then(|i| x.get_mut(i)) {
                 *v = *v + alpha * F::of_f64((self.len as f64).sqrt());
             }
             return;
         }
+        let mut cursor = self.cursor(start);
         let mut buf = [F::zero(); CHUNK];
-        for (k, xs) in x.chunks_mut(CHUNK).enumerate() {
+        for xs in x.chunks_mut(CHUNK) {
             let u = &mut buf[..xs.len()];
-            self.write_range(start + k * CHUNK, u);
+            cursor.fill(u);
             for (xi, &ui) in xs.iter_mut().zip(u.iter()) {
                 *xi = *xi + alpha * ui;
             }
@@ -253,12 +260,13 @@ impl SeededDirection {
     /// Calls `f(offset, chunk)` over consecutive chunks of u (at most 256 values
     /// each, in order), so u can be consumed without being stored.
     pub fn for_each_chunk<F: Real>(&self, mut f: impl FnMut(usize, &[F])) {
+        let mut cursor = self.cursor(0);
         let mut buf = [F::zero(); CHUNK];
         let mut start = 0;
         while start < self.len {
             let n = CHUNK.min(self.len - start);
             let chunk = &mut buf[..n];
-            self.write_range(start, chunk);
+            cursor.fill(chunk);
             f(start, chunk);
             start += n;
         }
@@ -298,65 +306,126 @@ impl SeededDirection {
     }
 }
 
-/// The Rademacher stream: value i is −1 when bit i mod 32 of word ⌊(i mod 128)/32⌋
-/// of Philox4x32-10 (counter (⌊i/128⌋, [`TAG_SIGNS`]), key = the sub-seed) is set,
-/// +1 otherwise.
+/// The Rademacher stream: value i is −1 when bit i mod 32 of word ⌊i/32⌋ of the
+/// ChaCha8 stream (stream id [`TAG_SIGNS`], keyed by the sub-seed) is set, +1
+/// otherwise.
 mod signs {
     use crate::real::Real;
-    use crate::rng::philox;
+    use crate::rng::{chacha_stream, chacha_words};
+    use chacha20::ChaCha8Rng;
 
-    /// Counter word 2 of the sign stream (the normal stream uses 0).
-    pub(super) const TAG_SIGNS: u32 = 1;
+    /// Stream id of the sign stream (the normal stream uses 0).
+    pub(super) const TAG_SIGNS: u64 = 1;
 
-    /// The 128 signs of one block.
-    #[inline(always)]
-    fn full_block<F: Real>(w: [u32; 4], out: &mut [F]) {
-        for (word, o) in w.iter().zip(out.chunks_exact_mut(32)) {
-            for (k, v) in o.iter_mut().enumerate() {
-                *v = F::signed_one(u64::from(word >> k));
-            }
-        }
+    /// Words generated at a time: 2048 signs.
+    const WORDS: usize = 64;
+
+    /// A reader of the sign stream positioned anywhere (see `normal::Reader`).
+    pub(super) struct Reader {
+        rng: ChaCha8Rng,
+        /// The current word, bits `bit..` not yet handed out.
+        word: u32,
+        bit: usize,
     }
 
-    #[inline(always)]
-    fn fill_impl<F: Real>(seed: u64, index: u64, out: &mut [F]) {
-        let key = philox::key_of(seed);
-        let mut i = index;
-        let mut o = 0;
-        while o < out.len() {
-            let n = i / 128;
-            let lo = (i % 128) as usize;
-            let len = (128 - lo).min(out.len() - o);
-            let w = philox::block([n as u32, (n >> 32) as u32, TAG_SIGNS, 0], key);
-            let dst = &mut out[o..o + len];
-            if len == 128 {
-                full_block(w, dst);
-            } else {
-                for (t, v) in dst.iter_mut().enumerate() {
-                    let p = lo + t;
-                    *v = F::signed_one(u64::from(w[p / 32] >> (p % 32)));
+    impl Reader {
+        /// The sign stream of `seed`, positioned at sign `index`.
+        pub(super) fn at(seed: u64, index: u64) -> Self {
+            let mut rng = chacha_stream(seed, TAG_SIGNS);
+            rng.set_word_pos(u128::from(index / 32));
+            let mut r = Reader { rng, word: 0, bit: 32 };
+            if !index.is_multiple_of(32) {
+                let mut w = [0u32; 1];
+                chacha_words(&mut r.rng, &mut w);
+                r.word = w[0];
+                r.bit = (index % 32) as usize;
+            }
+            r
+        }
+
+        #[inline(always)]
+        fn fill_impl<F: Real>(&mut self, out: &mut [F]) {
+            let mut out = out;
+            if self.bit < 32 {
+                let len = out.len().min(32 - self.bit);
+                for (k, v) in out[..len].iter_mut().enumerate() {
+                    *v = F::signed_one(u64::from(self.word >> (self.bit + k)));
+                }
+                self.bit += len;
+                out = &mut out[len..];
+            }
+            // Bit k of a word is the sign of its coordinate k.
+            let mut words = [0u32; WORDS];
+            let whole = out.len() / 32 * 32;
+            let (full, rest) = out.split_at_mut(whole);
+            for block in full.chunks_mut(32 * WORDS) {
+                let w = &mut words[..block.len() / 32];
+                chacha_words(&mut self.rng, w);
+                for (o, &word) in block.chunks_exact_mut(32).zip(w.iter()) {
+                    for (k, v) in o.iter_mut().enumerate() {
+                        *v = F::signed_one(u64::from(word >> k));
+                    }
                 }
             }
-            o += len;
-            i += len as u64;
+            if !rest.is_empty() {
+                chacha_words(&mut self.rng, &mut words[..1]);
+                self.word = words[0];
+                for (k, v) in rest.iter_mut().enumerate() {
+                    *v = F::signed_one(u64::from(self.word >> k));
+                }
+                self.bit = rest.len();
+            }
         }
-    }
 
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn fill_avx2<F: Real>(seed: u64, index: u64, out: &mut [F]) {
-        fill_impl(seed, index, out);
-    }
-
-    /// Writes signs `index`, `index` + 1, … of the stream keyed by `seed` into `out`.
-    pub(super) fn fill<F: Real>(seed: u64, index: u64, out: &mut [F]) {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2, checked just above.
-            unsafe { fill_avx2(seed, index, out) };
-            return;
+        #[target_feature(enable = "avx2")]
+        fn fill_avx2<F: Real>(&mut self, out: &mut [F]) {
+            self.fill_impl(out);
         }
-        fill_impl(seed, index, out);
+
+        /// Writes the next `out.len()` signs into `out`.
+        pub(super) fn fill<F: Real>(&mut self, out: &mut [F]) {
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU supports AVX2, checked just above.
+                unsafe { self.fill_avx2(out) };
+                return;
+            }
+            self.fill_impl(out);
+        }
+    }
+}
+
+/// A positioned reader of one direction's coordinates.
+// One per pass, on the stack: boxing the large variant would allocate in hot loops.
+#[allow(clippy::large_enum_variant)]
+enum Cursor {
+    Normal(normal::Reader, f64),
+    Signs(signs::Reader),
+    /// The coordinate direction: next position, index, value √d.
+    Coordinate(usize, usize, f64),
+}
+
+impl Cursor {
+    #[inline]
+    fn fill<F: Real>(&mut self, out: &mut [F]) {
+        match self {
+            Cursor::Normal(r, scale) => {
+                r.fill(out);
+                if *scale != 1.0 {
+                    let scale = F::of_f64(*scale);
+                    out.iter_mut().for_each(|v| *v = *v * scale);
+                }
+            }
+            Cursor::Signs(r) => r.fill(out),
+            Cursor::Coordinate(pos, index, value) => {
+                out.iter_mut().for_each(|v| *v = F::zero());
+                if let Some(v) = index.checked_sub(*pos).and_then(|i| out.get_mut(i)) {
+                    *v = F::of_f64(*value);
+                }
+                *pos += out.len();
+            }
+        }
     }
 }
 

@@ -3,18 +3,18 @@
 //!
 //! # Definition
 //! Value i of the stream with key s (a `u64`) is a pure function of (s, i).
-//! Values come in groups of 64: group g is made from the Philox4x32-10 blocks
-//! 16g … 16g + 15 (counter (n, tag 0) under key s; see
-//! [`Philox`](crate::rng::Philox)), and value 64g + 16k + b comes from block
-//! 16g + b. Each block's four words make two pairs (w₀, w₁) and (w₂, w₃); a pair
-//! (a, c) gives, in `f32` arithmetic,
+//! The bits are the ChaCha8 stream of s with stream id 0 (see
+//! [`SeededDirection`](crate::direction::SeededDirection) for the key), read as
+//! 32-bit little-endian words: value i uses word i and one partner. Values come
+//! in groups of 64, words 64g … 64g + 63, whose pairs are (64g + b, 64g + 16 + b)
+//! and (64g + 32 + b, 64g + 48 + b) for b < 16; a pair of words (a, c) gives, in
+//! `f32` arithmetic,
 //!
 //! * x = (⌊a/2⌋ + ½)·2⁻³¹ ∈ \[2⁻³², 1\] (the integer rounded to `f32` first),
 //! * q = ⌊c/2³⁰⌋ and t = (⌊c/2⁷⌋ mod 2²³)·2⁻²³ − ½ ∈ \[−½, ½),
 //! * θ = (π/2)·(q + t), uniform on a full turn, and r = √(−2 ln x),
-//! * r·cos θ (k = 0 for the first pair, 2 for the second) and r·sin θ (k = 1, 3):
-//!   the Box–Muller transform (Box & Muller 1958), exact for two independent
-//!   uniforms.
+//! * r·cos θ at the position of a and r·sin θ at the position of c: the
+//!   Box–Muller transform (Box & Muller 1958), exact for two independent uniforms.
 //!
 //! `f64` values are these `f32` values widened, so a direction is the same vector
 //! in either precision.
@@ -30,7 +30,7 @@
 //!
 //! The full-`f64` version of the same transform (52-bit uniforms, f64
 //! polynomials) was measured first: it was *slower* than `rand_distr`'s
-//! `StandardNormal` (5.0 vs 2.7 ns per draw), because four Philox words per pair
+//! `StandardNormal` (5.0 vs 2.7 ns per draw), because four random words per pair
 //! and twice the polynomial work per value cost more than a ziggurat's fast path.
 //! The `f32` transform on eight lanes is the one that meets the goal of being at
 //! least twice as fast (figures in BENCHMARKS.md).
@@ -45,23 +45,29 @@
 //! run time and the portable one run the same operations lane by lane, which the
 //! tests check.
 //!
+//! The words could come from any counter-based generator. A hand-written
+//! Philox4x32-10 with an AVX2 path was measured against ChaCha8 from the
+//! `chacha20` crate (`benches/directions.rs`): the two produced words at the same
+//! speed (about 1.0 ns per word each) and the Gaussian stream fed by either took
+//! the same time, so the crate was kept rather than code of our own.
+//!
 //! This stream replaced a hand-written 256-layer ziggurat (Marsaglia & Tsang
 //! 2000) that was faster than `StandardNormal` (3.3 vs 5.5 ns per draw measured
 //! side by side, on a loaded machine) but slower than this stream, and could not
 //! seek.
 
 use crate::real::Real;
-use crate::rng::ZoRng;
-use crate::rng::philox::{self, BATCH};
+use crate::rng::{ZoRng, chacha_stream, chacha_words};
+use chacha20::ChaCha8Rng;
 use std::f32::consts::{FRAC_PI_2, SQRT_2};
 
-type Words = [[u32; BATCH]; 4];
+/// Stream id of the Gaussian stream (Rademacher signs use 1).
+pub(crate) const TAG_NORMAL: u64 = 0;
 
-/// Counter word 2 of the Gaussian stream (Rademacher signs use another tag).
-pub(crate) const TAG_NORMAL: u32 = 0;
-
-/// Values per batch of [`BATCH`] Philox blocks (four per block).
-pub(crate) const PER_BATCH: usize = 4 * BATCH;
+/// Values per group: the unit the pairs are laid out in.
+const GROUP: usize = 64;
+/// Pairs of words in a group come from positions b and b + `HALF` of each half.
+const HALF: usize = 16;
 
 const ONE_BITS: u32 = 0x3F80_0000;
 const MANTISSA: u32 = (1 << 23) - 1;
@@ -115,7 +121,7 @@ fn cos_sin(phi: f32) -> (f32, f32) {
     (cos, sin)
 }
 
-/// The two normals of one pair of Philox words (see the module docs).
+/// The two normals of one pair of words (see the module docs).
 #[inline(always)]
 fn box_muller(a: u32, c: u32) -> (f32, f32) {
     let x = (((a >> 1) as i32) as f32 + 0.5) * (1.0 / 2_147_483_648.0);
@@ -133,94 +139,126 @@ fn box_muller(a: u32, c: u32) -> (f32, f32) {
     )
 }
 
-/// Values 64g … 64g + 63 of the stream, in the word-major order of the module
-/// docs (which keeps the lanes apart, so nothing is shuffled).
+/// The 64 values of a group from its 64 words (see the module docs): the
+/// pairs are lanes apart, so nothing is shuffled.
 #[inline(always)]
-fn batch(key: [u32; 2], g: u64, blocks: &impl Fn([u32; 2], u64, u32) -> Words) -> [f32; PER_BATCH] {
-    let w = blocks(key, g * BATCH as u64, TAG_NORMAL);
-    let mut out = [0.0; PER_BATCH];
-    let (c0, rest) = out.split_at_mut(BATCH);
-    let (s0, rest) = rest.split_at_mut(BATCH);
-    let (c1, s1) = rest.split_at_mut(BATCH);
-    for b in 0..BATCH {
-        (c0[b], s0[b]) = box_muller(w[0][b], w[1][b]);
-        (c1[b], s1[b]) = box_muller(w[2][b], w[3][b]);
+fn batch(w: &[u32; GROUP]) -> [f32; GROUP] {
+    let mut out = [0.0; GROUP];
+    for q in 0..2 {
+        let base = 2 * HALF * q;
+        for b in 0..HALF {
+            (out[base + b], out[base + HALF + b]) = box_muller(w[base + b], w[base + HALF + b]);
+        }
     }
     out
 }
 
-#[inline(always)]
-fn fill_impl<F: Real>(key: u64, index: u64, out: &mut [F], blocks: impl Fn([u32; 2], u64, u32) -> Words) {
-    let key = philox::key_of(key);
-    let mut g = index / PER_BATCH as u64;
-    let mut out = out;
-    let skip = (index % PER_BATCH as u64) as usize;
-    if skip != 0 && !out.is_empty() {
-        let v = batch(key, g, &blocks);
-        let len = out.len().min(PER_BATCH - skip);
-        for (o, &z) in out[..len].iter_mut().zip(&v[skip..]) {
-            *o = F::of_f64(f64::from(z));
-        }
-        out = &mut out[len..];
-        g += 1;
-    }
-    let mut full = out.chunks_exact_mut(PER_BATCH);
-    for o in &mut full {
-        let v = batch(key, g, &blocks);
-        for (o, &z) in o.iter_mut().zip(&v) {
-            *o = F::of_f64(f64::from(z));
-        }
-        g += 1;
-    }
-    let rest = full.into_remainder();
-    if !rest.is_empty() {
-        let v = batch(key, g, &blocks);
-        for (o, &z) in rest.iter_mut().zip(&v) {
-            *o = F::of_f64(f64::from(z));
-        }
-    }
+/// A reader of the normal stream positioned anywhere: [`fill`](Self::fill)
+/// continues where the previous call stopped, so the values depend only on
+/// their positions, never on how the calls are split. Creating one costs a
+/// ChaCha key setup; hot loops create one per pass and fill chunk by chunk.
+pub(crate) struct Reader {
+    rng: ChaCha8Rng,
+    /// The current group's values, `pos..` not yet handed out.
+    group: [f32; GROUP],
+    pos: usize,
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn fill_avx2<F: Real>(key: u64, index: u64, out: &mut [F]) {
-    // SAFETY: this function runs only where AVX2 is available.
-    fill_impl(key, index, out, |k, n, t| unsafe { philox::blocks_avx2(k, n, t) });
-}
+impl Reader {
+    /// The stream of `key`, positioned at value `index`.
+    pub(crate) fn at(key: u64, index: u64) -> Self {
+        let g = index / GROUP as u64;
+        let mut rng = chacha_stream(key, TAG_NORMAL);
+        rng.set_word_pos(u128::from(g) * GROUP as u128);
+        let mut r = Reader {
+            rng,
+            group: [0.0; GROUP],
+            pos: GROUP,
+        };
+        let skip = (index % GROUP as u64) as usize;
+        if skip != 0 {
+            r.next_group();
+            r.pos = skip;
+        }
+        r
+    }
 
-/// Writes values `index`, `index` + 1, … of the stream with key `key` into `out`.
-/// Uses AVX2 when the CPU has it, with the same bits.
-pub(crate) fn fill<F: Real>(key: u64, index: u64, out: &mut [F]) {
+    #[inline(always)]
+    fn next_group(&mut self) {
+        let mut words = [0u32; GROUP];
+        chacha_words(&mut self.rng, &mut words);
+        self.group = batch(&words);
+        self.pos = 0;
+    }
+
+    #[inline(always)]
+    fn fill_impl<F: Real>(&mut self, out: &mut [F]) {
+        let mut out = out;
+        if self.pos < GROUP {
+            let len = out.len().min(GROUP - self.pos);
+            for (o, &z) in out[..len].iter_mut().zip(&self.group[self.pos..]) {
+                *o = F::of_f64(f64::from(z));
+            }
+            self.pos += len;
+            out = &mut out[len..];
+        }
+        let mut whole = out.chunks_exact_mut(GROUP);
+        for o in &mut whole {
+            let mut words = [0u32; GROUP];
+            chacha_words(&mut self.rng, &mut words);
+            let v = batch(&words);
+            for (o, &z) in o.iter_mut().zip(&v) {
+                *o = F::of_f64(f64::from(z));
+            }
+        }
+        let rest = whole.into_remainder();
+        if !rest.is_empty() {
+            self.next_group();
+            for (o, &z) in rest.iter_mut().zip(&self.group) {
+                *o = F::of_f64(f64::from(z));
+            }
+            self.pos = rest.len();
+        }
+    }
+
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2, checked just above.
-        unsafe { fill_avx2(key, index, out) };
-        return;
+    #[target_feature(enable = "avx2")]
+    fn fill_avx2<F: Real>(&mut self, out: &mut [F]) {
+        self.fill_impl(out);
     }
-    fill_impl(key, index, out, philox::blocks);
+
+    /// Writes the next `out.len()` values into `out`. Uses AVX2 when the CPU has
+    /// it, with the same bits.
+    pub(crate) fn fill<F: Real>(&mut self, out: &mut [F]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            unsafe { self.fill_avx2(out) };
+            return;
+        }
+        self.fill_impl(out);
+    }
+
+    /// [`fill`](Self::fill) on the portable path only (for the tests).
+    #[cfg(test)]
+    fn fill_portable<F: Real>(&mut self, out: &mut [F]) {
+        self.fill_impl(out);
+    }
 }
 
-/// Sequential reader of one normal stream, for callers that draw rows one after
-/// another (ReLIZO's samples): `fill` continues where the previous call stopped,
-/// so the values do not depend on how the calls are split.
-pub(crate) struct NormalStream {
-    key: u64,
-    pos: u64,
-}
+/// Sequential reader of one normal stream keyed by a word of the optimizer's
+/// generator, for callers that draw rows one after another (ReLIZO's samples).
+pub(crate) struct NormalStream(Reader);
 
 impl NormalStream {
     /// A stream keyed by one word of `rng`.
     pub(crate) fn new(rng: &mut ZoRng) -> Self {
-        NormalStream {
-            key: rng.next_u64(),
-            pos: 0,
-        }
+        NormalStream(Reader::at(rng.next_u64(), 0))
     }
 
     /// Fills `out` with the next `out.len()` N(0, 1) draws.
     pub(crate) fn fill(&mut self, out: &mut [f64]) {
-        fill(self.key, self.pos, out);
-        self.pos += out.len() as u64;
+        self.0.fill(out);
     }
 }
 
@@ -310,8 +348,8 @@ mod tests {
         for index in [0, 5, 64, 1000] {
             let mut a = vec![0.0f32; 1001];
             let mut b = vec![0.0f32; 1001];
-            fill_impl(77, index, &mut a, philox::blocks);
-            fill(77, index, &mut b);
+            Reader::at(77, index).fill_portable(&mut a);
+            Reader::at(77, index).fill(&mut b);
             assert_eq!(
                 a.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
                 b.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
@@ -323,8 +361,8 @@ mod tests {
     fn f64_values_are_the_f32_values_widened() {
         let mut a = vec![0.0f32; 333];
         let mut b = vec![0.0f64; 333];
-        fill(5, 3, &mut a);
-        fill(5, 3, &mut b);
+        Reader::at(5, 3).fill(&mut a);
+        Reader::at(5, 3).fill(&mut b);
         for (x, y) in a.iter().zip(&b) {
             assert_eq!(f64::from(*x), *y);
         }
@@ -333,8 +371,8 @@ mod tests {
     #[test]
     fn any_split_of_the_stream_gives_the_same_values() {
         let mut whole = vec![0.0f64; 700];
-        fill(9, 0, &mut whole);
-        let mut s = NormalStream { key: 9, pos: 0 };
+        Reader::at(9, 0).fill(&mut whole);
+        let mut s = NormalStream(Reader::at(9, 0));
         let mut parts = vec![0.0f64; 700];
         let mut start = 0;
         for len in [1, 2, 3, 16, 17, 63, 65, 128, 500] {
@@ -343,5 +381,11 @@ mod tests {
             start = end;
         }
         assert_eq!(whole, parts);
+        // A reader placed anywhere agrees with the one that got there.
+        for at in [1, 63, 64, 65, 300] {
+            let mut tail = vec![0.0f64; 700 - at];
+            Reader::at(9, at as u64).fill(&mut tail);
+            assert_eq!(tail, whole[at..]);
+        }
     }
 }

@@ -1,9 +1,7 @@
-//! The crate's random number generators: a named, portable, seeded Xoshiro256++
-//! ([`ZoRng`]) for the optimizer, and the counter-based Philox4x32-10 ([`Philox`])
-//! that directions are replayed from.
+//! The crate's random number generator, a named, portable, seeded Xoshiro256++
+//! ([`ZoRng`]), and the ChaCha8 streams that directions are replayed from.
 
-pub(crate) mod philox;
-
+use chacha20::ChaCha8Rng;
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand_core::{Infallible, TryRng};
@@ -20,7 +18,7 @@ use rand_core::{Infallible, TryRng};
 /// pure function of its configuration, its seed and the objective's values.
 ///
 /// Direction samplers draw a fresh `u64` *sub-seed* from this generator per
-/// direction and replay the direction from the counter-based [`Philox`] stream
+/// direction and replay the direction from the counter-based ChaCha8 stream
 /// keyed by it, so that any part of a direction can be regenerated on its own;
 /// see [`SeededDirection`](crate::direction::SeededDirection).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -82,111 +80,27 @@ impl TryRng for ZoRng {
     }
 }
 
-/// Philox4x32-10 (Salmon, Moraes, Dror & Shaw, "Parallel random numbers: as easy
-/// as 1, 2, 3", SC 2011) read as a sequential stream of 32-bit words: the
-/// generator that [`SeededDirection`](crate::direction::SeededDirection)s are
-/// replayed from.
-///
-/// Philox is *counter-based*: block n of the stream is a keyed bijection of the
-/// counter n, so any block is computed directly, without the ones before it
-/// ([`seek`](Self::seek) is O(1)). Philox4x32-10 passes the BigCrush battery of
-/// TestU01 with any key and counter pattern (Salmon et al., table 2); it is the
-/// default generator of cuRAND and of PyTorch's CUDA and XLA back ends, and is
-/// portable by definition: the stream is a pure function of the key.
-///
-/// Block n has counter words (n mod 2³², ⌊n/2³²⌋, `tag`, 0) and key words
-/// (key mod 2³², ⌊key/2³²⌋); its four output words are read in order. The
-/// directions use tag 0 (Gaussian and sphere) and tag 1 (Rademacher), keyed by
-/// their sub-seed. This type is public so that the direction streams can be
-/// reproduced elsewhere and `rand_distr` samplers driven by the same bits.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Philox {
-    key: [u32; 2],
-    tag: u32,
-    /// The block `buf` holds.
-    block: u64,
-    buf: [u32; 4],
-    /// Next word of `buf` to hand out (4: `buf` used up, compute block + 1).
-    pos: usize,
+/// The ChaCha8 stream of a direction's sub-seed: the key is the seed's eight
+/// little-endian bytes followed by 24 zero bytes, the 64-bit stream id (nonce)
+/// is `tag`, and the stream's 32-bit words are read from word 0 (ChaCha block
+/// counter 0). See [`SeededDirection`](crate::direction::SeededDirection) for
+/// how the directions read it.
+pub(crate) fn chacha_stream(seed: u64, tag: u64) -> ChaCha8Rng {
+    let mut key = [0u8; 32];
+    key[..8].copy_from_slice(&seed.to_le_bytes());
+    let mut rng = ChaCha8Rng::from_seed(key);
+    rng.set_stream(tag);
+    rng
 }
 
-impl Philox {
-    /// The stream of `key` with counter word 2 equal to `tag`, positioned at word 0.
-    pub fn new(key: u64, tag: u32) -> Self {
-        let key = philox::key_of(key);
-        Philox {
-            key,
-            tag,
-            block: 0,
-            buf: philox::block([0, 0, tag, 0], key),
-            pos: 0,
-        }
-    }
-
-    /// Block `n` of the stream: four 32-bit words, independent of the position.
-    pub fn block(&self, n: u64) -> [u32; 4] {
-        philox::block([n as u32, (n >> 32) as u32, self.tag, 0], self.key)
-    }
-
-    /// Moves to 32-bit word `word` of the stream (word 4n + k is word k of block n).
-    pub fn seek(&mut self, word: u64) {
-        self.block = word / 4;
-        self.buf = self.block(self.block);
-        self.pos = (word % 4) as usize;
-    }
-
-    #[inline]
-    fn next_word(&mut self) -> u32 {
-        if self.pos == 4 {
-            self.block = self.block.wrapping_add(1);
-            self.buf = self.block(self.block);
-            self.pos = 0;
-        }
-        let w = self.buf[self.pos];
-        self.pos += 1;
-        w
-    }
-}
-
-impl TryRng for Philox {
-    type Error = Infallible;
-    #[inline]
-    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        Ok(self.next_word())
-    }
-    /// Two words, the first in the low half.
-    #[inline]
-    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        let lo = self.next_word();
-        Ok(u64::from(lo) | (u64::from(self.next_word()) << 32))
-    }
-    /// Words in order, little-endian; whole batches of blocks at a time (the
-    /// vectorised path of the direction streams) once the position is block-aligned.
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        let mut dst = dst;
-        while self.pos != 4 && !dst.is_empty() {
-            let n = dst.len().min(4);
-            dst[..n].copy_from_slice(&self.next_word().to_le_bytes()[..n]);
-            dst = &mut dst[n..];
-        }
-        const BYTES: usize = 16 * philox::BATCH;
-        let mut whole = dst.chunks_exact_mut(BYTES);
-        for out in &mut whole {
-            let w = philox::blocks_any(self.key, self.block.wrapping_add(1), self.tag);
-            for (b, o) in out.chunks_exact_mut(16).enumerate() {
-                for (k, ob) in o.chunks_exact_mut(4).enumerate() {
-                    ob.copy_from_slice(&w[k][b].to_le_bytes());
-                }
-            }
-            self.block = self.block.wrapping_add(philox::BATCH as u64);
-        }
-        // Keep `buf` consistent with `block` (the last block handed out whole).
-        self.buf = self.block(self.block);
-        for o in whole.into_remainder().chunks_mut(4) {
-            let n = o.len();
-            o.copy_from_slice(&self.next_word().to_le_bytes()[..n]);
-        }
-        Ok(())
+/// The next `out.len()` (at most 64) 32-bit words of a ChaCha stream, in order.
+#[inline]
+pub(crate) fn chacha_words(rng: &mut ChaCha8Rng, out: &mut [u32]) {
+    let mut bytes = [0u8; 256];
+    let bytes = &mut bytes[..4 * out.len()];
+    rand_core::Rng::fill_bytes(rng, bytes);
+    for (w, b) in out.iter_mut().zip(bytes.chunks_exact(4)) {
+        *w = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
     }
 }
 
@@ -219,6 +133,33 @@ mod tests {
 
     const PINNED_FIRST_U64_SEED0: u64 = 0x53175d61490b23df;
 
+    /// The direction streams are plain ChaCha8: the stream of seed 0, tag 0 (zero
+    /// key, zero nonce) is test case TC1 of draft-strombergson-chacha-test-vectors
+    /// (8 rounds, 256-bit key), read as little-endian words, and a seek lands on
+    /// the same words.
+    #[test]
+    fn chacha_streams_are_the_specified_keystream() {
+        let tc1: [u8; 64] = [
+            0x3e, 0x00, 0xef, 0x2f, 0x89, 0x5f, 0x40, 0xd6, 0x7f, 0x5b, 0xb8, 0xe8, 0x1f, 0x09, 0xa5, 0xa1, 0x2c, 0x84,
+            0x0e, 0xc3, 0xce, 0x9a, 0x7f, 0x3b, 0x18, 0x1b, 0xe1, 0x88, 0xef, 0x71, 0x1a, 0x1e, 0x98, 0x4c, 0xe1, 0x72,
+            0xb9, 0x21, 0x6f, 0x41, 0x9f, 0x44, 0x53, 0x67, 0x45, 0x6d, 0x56, 0x19, 0x31, 0x4a, 0x42, 0xa3, 0xda, 0x86,
+            0xb0, 0x01, 0x38, 0x7b, 0xfd, 0xb8, 0x0e, 0x0c, 0xfe, 0x42,
+        ];
+        let mut w = [0u32; 16];
+        chacha_words(&mut chacha_stream(0, 0), &mut w);
+        for (k, b) in tc1.chunks_exact(4).enumerate() {
+            assert_eq!(w[k], u32::from_le_bytes([b[0], b[1], b[2], b[3]]), "word {k}");
+        }
+        let mut seq = [0u32; 64];
+        let mut r = chacha_stream(99, 1);
+        chacha_words(&mut r, &mut seq);
+        let mut r = chacha_stream(99, 1);
+        r.set_word_pos(37);
+        let mut tail = [0u32; 27];
+        chacha_words(&mut r, &mut tail);
+        assert_eq!(tail, seq[37..]);
+    }
+
     #[test]
     fn below_is_in_range_and_roughly_uniform() {
         let mut r = ZoRng::seed_from_u64(3);
@@ -233,29 +174,6 @@ mod tests {
         }
         assert_eq!(r.below(0), 0);
         assert_eq!(r.below(1), 0);
-    }
-
-    #[test]
-    fn philox_reads_blocks_in_order_whatever_the_access() {
-        let mut seq = Philox::new(0xfeed, 3);
-        let words: Vec<u32> = (0..600).map(|_| seq.next_word()).collect();
-        for (i, &w) in words.iter().enumerate() {
-            assert_eq!(w, seq.block(i as u64 / 4)[i % 4]);
-        }
-        let mut p = Philox::new(0xfeed, 3);
-        p.seek(37);
-        assert_eq!(
-            p.try_next_u64().unwrap(),
-            u64::from(words[37]) | u64::from(words[38]) << 32
-        );
-        // fill_bytes across the unaligned head, whole batches and a tail.
-        let mut bytes = vec![0u8; 4 * 540 + 3];
-        p.try_fill_bytes(&mut bytes).unwrap();
-        for (k, b) in bytes.chunks(4).enumerate() {
-            let w = words[39 + k].to_le_bytes();
-            assert_eq!(b, &w[..b.len()], "word {k}");
-        }
-        assert_eq!(p.next_word(), words[39 + 541]);
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! The direction streams: moments, distribution, out-of-order replay and pinned
 //! values. Every test is seeded; each tolerance says why it holds.
 
-use zoptim::rng::Philox;
+use chacha20::ChaCha8Rng;
+use rand::SeedableRng;
+use rand_core::Rng;
 use zoptim::{Direction, SeededDirection, ZoRng};
 
 fn draw(kind: Direction, seed: u64, d: usize) -> SeededDirection {
@@ -26,8 +28,9 @@ fn draw_takes_exactly_one_word_from_the_parent() {
 }
 
 /// E\[u uᵀ\] = I, entry by entry, on coordinates chosen to straddle the streams'
-/// structure in d = 70: Box–Muller partners (0 and 16, 32 and 48), neighbouring
-/// blocks (0, 1), the end of a 64-value group (63, 64) and the last coordinate.
+/// structure in d = 70: Box–Muller partners (0 and 16, 32 and 48), neighbours
+/// from different pairs (0, 1), the end of a 64-value group (63, 64), the edge
+/// of a 32-sign word (15, 16 and 32) and the last coordinate.
 /// With n = 60 000 draws an entry of the sample mean has standard deviation
 /// √(v/n), v = Var(uᵢuⱼ) ≤ 2 (Gaussian and sphere diagonal: Var(z²) = 2), 1
 /// (Rademacher) or d − 1 = 69 (coordinate diagonal: uᵢ² is d with probability
@@ -232,62 +235,69 @@ fn a_range_past_the_end_panics() {
     dir.write_range(8, &mut [0.0f64; 3]);
 }
 
-/// The Rademacher stream is exactly as documented: bit i mod 32 of word
-/// ⌊(i mod 128)/32⌋ of Philox block ⌊i/128⌋ with counter word 2 = 1, keyed by
-/// the sub-seed (so another implementation of Philox can reproduce it).
+/// The Rademacher stream is exactly as documented: bit i mod 32 of word ⌊i/32⌋
+/// of the ChaCha8 stream with key (sub-seed as 8 little-endian bytes, then 24
+/// zero bytes) and stream id 1 — so any ChaCha8 implementation can reproduce it.
 #[test]
-fn rademacher_signs_are_the_documented_philox_bits() {
+fn rademacher_signs_are_the_documented_chacha_bits() {
     let dir = draw(Direction::Rademacher, 13, 1000);
     let u: Vec<f64> = written(&dir);
-    let p = Philox::new(dir.seed(), 1);
+    let mut key = [0u8; 32];
+    key[..8].copy_from_slice(&dir.seed().to_le_bytes());
+    let mut rng = ChaCha8Rng::from_seed(key);
+    rng.set_stream(1);
+    let words: Vec<u32> = (0..1000usize.div_ceil(32)).map(|_| rng.next_u32()).collect();
     for (i, &v) in u.iter().enumerate() {
-        let w = p.block((i / 128) as u64)[(i % 128) / 32];
-        let want = if (w >> (i % 32)) & 1 == 1 { -1.0 } else { 1.0 };
+        let want = if (words[i / 32] >> (i % 32)) & 1 == 1 {
+            -1.0
+        } else {
+            1.0
+        };
         assert_eq!(v, want, "coordinate {i}");
     }
 }
 
-/// The f64 Gaussian and sphere coordinates, pinned at positions that cover
-/// both words of both pairs of a block, the next block and the next group.
+/// The Gaussian and sphere coordinates, pinned at positions that cover both
+/// halves of both pairs of a group (0 with 16, 1, 2, 3), its end and the next group.
 const GAUSSIAN_F64: [(usize, u64); 8] = [
-    (0, 0xbfee2bfda0000000),
-    (1, 0x3f9bc76ce0000000),
-    (2, 0xbff7a98140000000),
-    (3, 0xbff2ff6760000000),
-    (16, 0x3fed161b80000000),
-    (63, 0xbfc49ddbe0000000),
-    (64, 0xbfd2971da0000000),
-    (999, 0x3ff3465880000000),
+    (0, 0x3feb836700000000),
+    (1, 0x3fdc838740000000),
+    (2, 0xbfd703e960000000),
+    (3, 0x3ff3910920000000),
+    (16, 0x3fea7249c0000000),
+    (63, 0xbff0dda360000000),
+    (64, 0x3fb80fcde0000000),
+    (999, 0xbfe4194700000000),
 ];
 const GAUSSIAN_F32: [(usize, u32); 8] = [
-    (0, 0xbf715fed),
-    (1, 0x3cde3b67),
-    (2, 0xbfbd4c0a),
-    (3, 0xbf97fb3b),
-    (16, 0x3f68b0dc),
-    (63, 0xbe24eedf),
-    (64, 0xbe94b8ed),
-    (999, 0x3f9a32c4),
+    (0, 0x3f5c1b38),
+    (1, 0x3ee41c3a),
+    (2, 0xbeb81f4b),
+    (3, 0x3f9c8849),
+    (16, 0x3f53924e),
+    (63, 0xbf86ed1b),
+    (64, 0x3dc07e6f),
+    (999, 0xbf20ca38),
 ];
 const SPHERE_F64: [(usize, u64); 8] = [
-    (0, 0xbfee1a8900c60ca7),
-    (1, 0x3f9bb75aa5381ab7),
-    (2, 0xbff79bd0c0dce94f),
-    (3, 0xbff2f469b610b398),
-    (16, 0x3fed0547a4e172b4),
-    (63, 0xbfc491ee6ee57e7c),
-    (64, 0xbfd28c5c4bba40f6),
-    (999, 0x3ff33b31cb2a2997),
+    (0, 0x3fec032348537ec5),
+    (1, 0x3fdd07e8a4e8b54d),
+    (2, 0xbfd76ec3a6c32a4d),
+    (3, 0x3ff3ebe07d04bcf5),
+    (16, 0x3feaed120cb74dff),
+    (63, 0xbff12bf0cc9e6759),
+    (64, 0x3fb87f83e4442ddc),
+    (999, 0xbfe47696e3ed4bb2),
 ];
 const SPHERE_F32: [(usize, u32); 8] = [
-    (0, 0xbf70d448),
-    (1, 0x3cddbad5),
-    (2, 0xbfbcde86),
-    (3, 0xbf97a34e),
-    (16, 0x3f682a3d),
-    (63, 0xbe248f74),
-    (64, 0xbe9462e2),
-    (999, 0x3f99d98e),
+    (0, 0x3f60191a),
+    (1, 0x3ee83f44),
+    (2, 0xbebb761d),
+    (3, 0x3f9f5f03),
+    (16, 0x3f576890),
+    (63, 0xbf895f86),
+    (64, 0x3dc3fc1e),
+    (999, 0xbf23b4b7),
 ];
 
 /// Value stability: the first values of every sampler for the direction drawn
@@ -316,9 +326,9 @@ fn values_are_pinned() {
     let a: Vec<f64> = written(&dir);
     let b: Vec<f32> = written(&dir);
     for (w, want) in [
-        (0usize, 0x47ea38fc8428ee84u64),
-        (1, 0x307bf0381c6c3150),
-        (14, 0xf8b4ce4187edb09c),
+        (0usize, 0x0225fd82db4be2d4u64),
+        (1, 0x4df94aba8a96c2f8),
+        (14, 0xc590b7b6a00ed4e0),
     ] {
         let mask = |neg: &dyn Fn(usize) -> bool| (0..64).fold(0u64, |m, k| m | u64::from(neg(64 * w + k)) << k);
         assert_eq!(mask(&|i| a[i] < 0.0), want, "f64 word {w}");

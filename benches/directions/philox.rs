@@ -1,16 +1,8 @@
-//! Philox4x32-10, the counter-based generator behind every direction stream.
-//!
-//! Written here rather than taken from a crate. `benches/directions.rs` measures
-//! its raw output against ChaCha8 (the `chacha20` crate with its AVX2 back end):
-//! the two cost the same per word on this machine (BENCHMARKS.md), and so did the
-//! Gaussian stream fed by either (1.97 vs 1.99 ns per value, measured once while
-//! choosing). Philox is kept because it pays in everything but raw speed: no
-//! dependency, no buffer to refill on a seek (any 16-byte block is computed
-//! directly, where ChaCha's unit is a 64-byte block behind a 256-byte buffer), the
-//! words are produced in registers where the transform consumes them, and it is
-//! the generator of cuRAND and PyTorch, so a GPU can reproduce the streams. The
-//! algorithm is a dozen lines, checked below against the published known-answer
-//! vectors.
+//! Philox4x32-10 (Salmon et al., SC 2011), kept only to measure it against
+//! ChaCha8 as the source of the direction streams' words. The library used this
+//! implementation while the generator was chosen; ChaCha8 from the `chacha20`
+//! crate produced words at the same speed on AVX2, so the library uses the crate.
+//! Checked against Random123's known-answer vectors when the benchmark starts.
 
 /// Multipliers and Weyl key increments of Philox4x32 (Salmon et al. 2011, table 2).
 const M0: u32 = 0xD251_1F53;
@@ -20,13 +12,13 @@ const W1: u32 = 0xBB67_AE85;
 
 /// Blocks generated together by [`blocks`]: four AVX2 registers of four 64-bit
 /// lanes per word, enough independent multiplications to hide their latency.
-pub(crate) const BATCH: usize = 16;
+pub const BATCH: usize = 16;
 
 /// Philox4x32-10 of the 128-bit counter `ctr` under the 64-bit key `key`:
 /// ten rounds of two 32×32→64-bit multiplications, the key bumped by the Weyl
 /// constants between rounds.
 #[inline]
-pub(crate) fn block(ctr: [u32; 4], key: [u32; 2]) -> [u32; 4] {
+pub fn block(ctr: [u32; 4], key: [u32; 2]) -> [u32; 4] {
     let [mut c0, mut c1, mut c2, mut c3] = ctr;
     let [mut k0, mut k1] = key;
     for _ in 0..10 {
@@ -60,7 +52,7 @@ fn round(c0: u32, c1: u32, c2: u32, c3: u32, k0: u32, k1: u32) -> (u32, u32, u32
 /// reaches a low half — XOR keeps halves apart, and the multiplier ignores them —
 /// and is cleared once, on output.
 #[inline(always)]
-pub(crate) fn blocks(key: [u32; 2], first: u64, tag: u32) -> [[u32; BATCH]; 4] {
+pub fn blocks(key: [u32; 2], first: u64, tag: u32) -> [[u32; BATCH]; 4] {
     const LOW: u64 = 0xFFFF_FFFF;
     let mut c0 = [0u64; BATCH];
     let mut c1 = [0u64; BATCH];
@@ -104,7 +96,7 @@ pub(crate) fn blocks(key: [u32; 2], first: u64, tag: u32) -> [[u32; BATCH]; 4] {
 /// 10% on the whole Gaussian stream.)
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-pub(crate) unsafe fn blocks_avx2(key: [u32; 2], first: u64, tag: u32) -> [[u32; BATCH]; 4] {
+pub unsafe fn blocks_avx2(key: [u32; 2], first: u64, tag: u32) -> [[u32; BATCH]; 4] {
     use std::arch::x86_64::*;
     // SAFETY: every intrinsic below needs only AVX2, which the caller guarantees.
     unsafe {
@@ -162,7 +154,7 @@ fn blocks_avx2_entry(key: [u32; 2], first: u64, tag: u32) -> [[u32; BATCH]; 4] {
 
 /// [`blocks`] through the fastest path the CPU has (the same words on every path).
 #[inline]
-pub(crate) fn blocks_any(key: [u32; 2], first: u64, tag: u32) -> [[u32; BATCH]; 4] {
+pub fn blocks_any(key: [u32; 2], first: u64, tag: u32) -> [[u32; BATCH]; 4] {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2, checked just above.
@@ -173,49 +165,6 @@ pub(crate) fn blocks_any(key: [u32; 2], first: u64, tag: u32) -> [[u32; BATCH]; 
 
 /// The key words of a 64-bit seed (low word first).
 #[inline]
-pub(crate) fn key_of(seed: u64) -> [u32; 2] {
+pub fn key_of(seed: u64) -> [u32; 2] {
     [seed as u32, (seed >> 32) as u32]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Random123's known-answer vectors for Philox4x32-10 (file `tests/kat_vectors`).
-    #[test]
-    fn known_answers() {
-        let cases = [
-            (
-                [0u32; 4],
-                [0u32; 2],
-                [0x6627_e8d5, 0xe169_c58d, 0xbc57_ac4c, 0x9b00_dbd8],
-            ),
-            (
-                [u32::MAX; 4],
-                [u32::MAX; 2],
-                [0x408f_276d, 0x41c8_3b0e, 0xa20b_c7c6, 0x6d54_51fd],
-            ),
-            (
-                [0x243f_6a88, 0x85a3_08d3, 0x1319_8a2e, 0x0370_7344],
-                [0xa409_3822, 0x299f_31d0],
-                [0xd16c_fe09, 0x94fd_cceb, 0x5001_e420, 0x2412_6ea1],
-            ),
-        ];
-        for (ctr, key, want) in cases {
-            assert_eq!(block(ctr, key), want);
-        }
-    }
-
-    #[test]
-    fn batches_are_the_blocks_of_consecutive_counters() {
-        let key = key_of(0x0123_4567_89ab_cdef);
-        // Straddle a carry into counter word 1.
-        let first = u64::from(u32::MAX) - 3;
-        let w = blocks(key, first, 7);
-        for (b, n) in (first..first + BATCH as u64).enumerate() {
-            let want = block([n as u32, (n >> 32) as u32, 7, 0], key);
-            assert_eq!(w.map(|word| word[b]), want, "block {b}");
-        }
-        assert_eq!(blocks_any(key, first, 7), w);
-    }
 }
