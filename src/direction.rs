@@ -273,8 +273,9 @@ impl SeededDirection {
     }
 }
 
-/// Coordinates per parallel task: a multiple of every stream's block (64
-/// Gaussian values, 128 signs), large enough to amortise a task.
+/// Coordinates per parallel task: a multiple of every stream's unit (64
+/// Gaussian values, 32 signs), so no task regenerates words another one uses,
+/// and large enough to amortise a task.
 #[cfg(feature = "rayon")]
 const PAR_CHUNK: usize = 1 << 14;
 
