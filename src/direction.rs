@@ -1,17 +1,55 @@
 //! Random directions for two-point estimators, each normalised so that E\[u uᵀ\] = I.
 //!
-//! | sampler | u = | ‖u‖² | E‖g‖² / ‖∇f‖² (μ → 0, q = 1) | random numbers per direction |
+//! | sampler | u = | ‖u‖² | E‖g‖² / ‖∇f‖² (μ → 0, q = 1) | random bits per coordinate |
 //! |---|---|---|---|---|
-//! | [`Direction::Gaussian`] | z ~ N(0, I) | ≈ d (χ²_d) | d + 2 | d normals |
-//! | [`Direction::Rademacher`] | uniform on {−1, +1}^d | d exactly | d | d / 64 words |
-//! | [`Direction::Sphere`] | uniform on the sphere of radius √d | d exactly | d | d normals, twice |
-//! | [`Direction::Coordinate`] | √d·eᵢ, i uniform | d exactly | d | 1 word |
+//! | [`Direction::Gaussian`] | z ~ N(0, I) | ≈ d (χ²_d) | d + 2 | 32 |
+//! | [`Direction::Rademacher`] | uniform on {−1, +1}^d | d exactly | d | 1 |
+//! | [`Direction::Sphere`] | uniform on the sphere of radius √d | d exactly | d | 32, twice |
+//! | [`Direction::Coordinate`] | √d·eᵢ, i uniform | d exactly | d | 64 per direction |
 //!
 //! Every direction is drawn as a [`SeededDirection`]: one `u64` sub-seed taken
 //! from the optimizer's [`ZoRng`], from which the vector is *replayed* on demand.
 //! The buffered estimators write it once into memory; the memory-light modes
 //! regenerate it for each use (MeZO's trick), and both see the same vector.
+//!
+//! # The streams
+//! Coordinate i of a direction is a pure function of (sub-seed, i): the streams
+//! are read from the counter-based generator ChaCha8 (Bernstein 2008, 8 rounds)
+//! keyed by the sub-seed — key = its 8 little-endian bytes followed by 24 zero
+//! bytes, 64-bit stream id 0 for normals and 1 for signs, words read as 32-bit
+//! little-endian from position 0 — so any range of coordinates can be generated
+//! on its own — out of order, on several threads
+//! ([`SeededDirection::write_range`], [`SeededDirection::axpy_range`]) or on
+//! another machine — with the same bits as a sequential replay.
+//!
+//! * **Gaussian**: coordinate i comes from word i and a partner of the normal
+//!   stream: in each group of 64 words, (64g + b, 64g + 16 + b) and
+//!   (64g + 32 + b, 64g + 48 + b) for b < 16 are Box–Muller pairs, giving
+//!   (r cos θ, r sin θ) at their two positions. The transform runs in `f32`
+//!   arithmetic on portable polynomials (ln, cos, sin within 2 ulp), so the
+//!   values are the same bits on every IEEE 754 platform and CPU feature level,
+//!   and an `f64` direction is the `f32` one widened. Departures from N(0, 1): no
+//!   value beyond |z| = 6.66 (missing mass 2.7·10⁻¹¹) and an `f32` rounding error
+//!   per value (below 4·10⁻⁷ of its pair's radius).
+//! * **Sphere**: the Gaussian coordinates times √d/‖z‖ (‖z‖ computed in `f64` at
+//!   draw time), rounded to the working precision.
+//! * **Rademacher**: coordinate i is −1 when bit i mod 32 of word ⌊i/32⌋ of the
+//!   sign stream is set, +1 otherwise.
+//! * **Coordinate**: i = `ZoRng::seed_from_u64(sub-seed).below(d)`.
+//!
+//! ChaCha (Bernstein 2008) is a stream cipher built as a keyed function of a
+//! block counter; the best published attacks reach 7 of its rounds, and 8 rounds
+//! is the reduced-round variant recommended for speed (Aumasson, "Too Much
+//! Crypto", 2019) and used by `rand_chacha`'s `ChaCha8Rng`. It was chosen over a
+//! hand-written Philox4x32-10 (Salmon et al., SC 2011; cuRAND's generator) by
+//! measurement: on AVX2 the two produce words at the same speed, so the
+//! maintained crate was preferred to code of our own (figures in BENCHMARKS.md).
+//! Box–Muller (1958) is exact for independent uniforms, so the quality of the
+//! normals is that of the generator, up to the departures above. The tests pin
+//! the first values of every sampler, so a change to any stream is a deliberate
+//! one.
 
+use crate::normal;
 use crate::real::Real;
 use crate::rng::ZoRng;
 
@@ -136,39 +174,70 @@ impl SeededDirection {
 
     /// Writes u into `out` (`out.len()` must be d; extra entries are left alone).
     pub fn write<F: Real>(&self, out: &mut [F]) {
-        if self.kind == Direction::Coordinate {
-            out.iter_mut().for_each(|v| *v = F::zero());
-            if let Some(v) = out.get_mut(self.index) {
-                *v = F::of_f64((self.len as f64).sqrt());
-            }
-            return;
+        let n = out.len().min(self.len);
+        self.write_range(0, &mut out[..n]);
+    }
+
+    /// Writes the coordinates u\[start\], …, u\[start + out.len() − 1\] into `out`.
+    ///
+    /// Every coordinate is a pure function of the sub-seed and its index (see the
+    /// [module docs](self)), so any range can be generated on its own — out of
+    /// order, on another thread or on another machine — with the same bits as
+    /// [`write`](Self::write) gives for it. Costs O(`out.len()`), whatever `start`.
+    ///
+    /// # Panics
+    /// If `start + out.len()` exceeds d.
+    pub fn write_range<F: Real>(&self, start: usize, out: &mut [F]) {
+        self.check_range(start, out.len());
+        self.cursor(start).fill(out);
+    }
+
+    fn check_range(&self, start: usize, len: usize) {
+        assert!(
+            start.checked_add(len).is_some_and(|end| end <= self.len),
+            "range {start}..{start}+{len} outside a direction of length {}",
+            self.len
+        );
+    }
+
+    /// A reader of u positioned at coordinate `start`.
+    fn cursor(&self, start: usize) -> Cursor {
+        match self.kind {
+            Direction::Gaussian => Cursor::Normal(normal::Reader::at(self.seed, start as u64), 1.0),
+            Direction::Sphere => Cursor::Normal(normal::Reader::at(self.seed, start as u64), self.scale),
+            Direction::Rademacher => Cursor::Signs(signs::Reader::at(self.seed, start as u64)),
+            Direction::Coordinate => Cursor::Coordinate(start, self.index, (self.len as f64).sqrt()),
         }
-        let out_len = out.len();
-        self.for_each_chunk::<F>(|start, c| {
-            let end = (start + c.len()).min(out_len);
-            if start < end {
-                out[start..end].copy_from_slice(&c[..end - start]);
-            }
-        });
     }
 
     /// x ← x + α·u, regenerating u chunk by chunk (no d-sized memory).
     pub fn axpy<F: Real>(&self, alpha: F, x: &mut [F]) {
+        let n = x.len().min(self.len);
+        self.axpy_range(alpha, 0, &mut x[..n]);
+    }
+
+    /// x\[i\] ← x\[i\] + α·u\[start + i\] for every i: [`axpy`](Self::axpy) on the
+    /// slice of u that starts at `start`, with the same bits.
+    ///
+    /// # Panics
+    /// If `start + x.len()` exceeds d.
+    pub fn axpy_range<F: Real>(&self, alpha: F, start: usize, x: &mut [F]) {
+        self.check_range(start, x.len());
         if self.kind == Direction::Coordinate {
-            if let Some(v) = x.get_mut(self.index) {
+            if let Some(v) = self.index.checked_sub(start).and_then(|i| x.get_mut(i)) {
                 *v = *v + alpha * F::of_f64((self.len as f64).sqrt());
             }
             return;
         }
-        let x_len = x.len();
-        self.for_each_chunk::<F>(|start, c| {
-            let end = (start + c.len()).min(x_len);
-            if start < end {
-                for (xi, &ui) in x[start..end].iter_mut().zip(c) {
-                    *xi = *xi + alpha * ui;
-                }
+        let mut cursor = self.cursor(start);
+        let mut buf = [F::zero(); CHUNK];
+        for xs in x.chunks_mut(CHUNK) {
+            let u = &mut buf[..xs.len()];
+            cursor.fill(u);
+            for (xi, &ui) in xs.iter_mut().zip(u.iter()) {
+                *xi = *xi + alpha * ui;
             }
-        });
+        }
     }
 
     /// uᵀy, regenerating u (no d-sized memory).
@@ -191,58 +260,172 @@ impl SeededDirection {
     /// Calls `f(offset, chunk)` over consecutive chunks of u (at most 256 values
     /// each, in order), so u can be consumed without being stored.
     pub fn for_each_chunk<F: Real>(&self, mut f: impl FnMut(usize, &[F])) {
-        if self.kind == Direction::Coordinate {
-            let mut buf = [F::zero(); CHUNK];
-            let mut start = 0;
-            while start < self.len {
-                let n = CHUNK.min(self.len - start);
-                if (start..start + n).contains(&self.index) {
-                    buf[self.index - start] = F::of_f64((self.len as f64).sqrt());
-                    f(start, &buf[..n]);
-                    buf[self.index - start] = F::zero();
-                } else {
-                    f(start, &buf[..n]);
-                }
-                start += n;
-            }
-            return;
-        }
-        let mut rng = ZoRng::seed_from_u64(self.seed);
+        let mut cursor = self.cursor(0);
         let mut buf = [F::zero(); CHUNK];
-        let scale = F::of_f64(self.scale);
-        let signs: [[F; 4]; 16] = std::array::from_fn(|n| std::array::from_fn(|j| F::signed_one((n >> j) as u64)));
         let mut start = 0;
         while start < self.len {
             let n = CHUNK.min(self.len - start);
             let chunk = &mut buf[..n];
-            match self.kind {
-                Direction::Rademacher => {
-                    // Bit b of each word gives coordinate b's sign; 4 bits at a time
-                    // through a 16-entry table (a variable shift per coordinate
-                    // does not vectorise).
-                    for words in chunk.chunks_mut(64) {
-                        let mut w = rng.next_u64();
-                        let mut quads = words.chunks_exact_mut(4);
-                        for quad in &mut quads {
-                            let t = &signs[(w & 15) as usize];
-                            quad[0] = t[0];
-                            quad[1] = t[1];
-                            quad[2] = t[2];
-                            quad[3] = t[3];
-                            w >>= 4;
-                        }
-                        let t = &signs[(w & 15) as usize];
-                        for (v, &s) in quads.into_remainder().iter_mut().zip(t) {
-                            *v = s;
-                        }
-                    }
-                }
-                Direction::Gaussian => chunk.iter_mut().for_each(|v| *v = F::standard_normal(&mut rng)),
-                Direction::Sphere => chunk.iter_mut().for_each(|v| *v = F::standard_normal(&mut rng) * scale),
-                Direction::Coordinate => {}
-            }
+            cursor.fill(chunk);
             f(start, chunk);
             start += n;
+        }
+    }
+}
+
+/// Coordinates per parallel task: a multiple of every stream's unit (64
+/// Gaussian values, 32 signs), so no task regenerates words another one uses,
+/// and large enough to amortise a task.
+#[cfg(feature = "rayon")]
+const PAR_CHUNK: usize = 1 << 14;
+
+#[cfg(feature = "rayon")]
+impl SeededDirection {
+    /// [`write`](Self::write) on rayon's thread pool: ranges of 16 384
+    /// coordinates written in parallel, each by [`write_range`](Self::write_range).
+    /// The bits are those of `write`, whatever the number of threads.
+    pub fn par_write<F: Real>(&self, out: &mut [F]) {
+        use rayon::prelude::*;
+        let n = out.len().min(self.len);
+        out[..n]
+            .par_chunks_mut(PAR_CHUNK)
+            .enumerate()
+            .for_each(|(j, o)| self.write_range(j * PAR_CHUNK, o));
+    }
+
+    /// [`axpy`](Self::axpy) on rayon's thread pool: x ← x + α·u by ranges of
+    /// 16 384 coordinates, each regenerated where it is used (no d-sized memory).
+    /// The bits are those of `axpy`, whatever the number of threads: every
+    /// coordinate is updated by the same single operation.
+    pub fn par_axpy<F: Real>(&self, alpha: F, x: &mut [F]) {
+        use rayon::prelude::*;
+        let n = x.len().min(self.len);
+        x[..n]
+            .par_chunks_mut(PAR_CHUNK)
+            .enumerate()
+            .for_each(|(j, xs)| self.axpy_range(alpha, j * PAR_CHUNK, xs));
+    }
+}
+
+/// The Rademacher stream: value i is −1 when bit i mod 32 of word ⌊i/32⌋ of the
+/// ChaCha8 stream (stream id [`TAG_SIGNS`], keyed by the sub-seed) is set, +1
+/// otherwise.
+mod signs {
+    use crate::real::Real;
+    use crate::rng::{chacha_stream, chacha_words};
+    use chacha20::ChaCha8Rng;
+
+    /// Stream id of the sign stream (the normal stream uses 0).
+    pub(super) const TAG_SIGNS: u64 = 1;
+
+    /// Words generated at a time: 2048 signs.
+    const WORDS: usize = 64;
+
+    /// A reader of the sign stream positioned anywhere (see `normal::Reader`).
+    pub(super) struct Reader {
+        rng: ChaCha8Rng,
+        /// The current word, bits `bit..` not yet handed out.
+        word: u32,
+        bit: usize,
+    }
+
+    impl Reader {
+        /// The sign stream of `seed`, positioned at sign `index`.
+        pub(super) fn at(seed: u64, index: u64) -> Self {
+            let mut rng = chacha_stream(seed, TAG_SIGNS);
+            rng.set_word_pos(u128::from(index / 32));
+            let mut r = Reader { rng, word: 0, bit: 32 };
+            if !index.is_multiple_of(32) {
+                let mut w = [0u32; 1];
+                chacha_words(&mut r.rng, &mut w);
+                r.word = w[0];
+                r.bit = (index % 32) as usize;
+            }
+            r
+        }
+
+        #[inline(always)]
+        fn fill_impl<F: Real>(&mut self, out: &mut [F]) {
+            let mut out = out;
+            if self.bit < 32 {
+                let len = out.len().min(32 - self.bit);
+                for (k, v) in out[..len].iter_mut().enumerate() {
+                    *v = F::signed_one(u64::from(self.word >> (self.bit + k)));
+                }
+                self.bit += len;
+                out = &mut out[len..];
+            }
+            // Bit k of a word is the sign of its coordinate k.
+            let mut words = [0u32; WORDS];
+            let whole = out.len() / 32 * 32;
+            let (full, rest) = out.split_at_mut(whole);
+            for block in full.chunks_mut(32 * WORDS) {
+                let w = &mut words[..block.len() / 32];
+                chacha_words(&mut self.rng, w);
+                for (o, &word) in block.chunks_exact_mut(32).zip(w.iter()) {
+                    for (k, v) in o.iter_mut().enumerate() {
+                        *v = F::signed_one(u64::from(word >> k));
+                    }
+                }
+            }
+            if !rest.is_empty() {
+                chacha_words(&mut self.rng, &mut words[..1]);
+                self.word = words[0];
+                for (k, v) in rest.iter_mut().enumerate() {
+                    *v = F::signed_one(u64::from(self.word >> k));
+                }
+                self.bit = rest.len();
+            }
+        }
+
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2")]
+        fn fill_avx2<F: Real>(&mut self, out: &mut [F]) {
+            self.fill_impl(out);
+        }
+
+        /// Writes the next `out.len()` signs into `out`.
+        pub(super) fn fill<F: Real>(&mut self, out: &mut [F]) {
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU supports AVX2, checked just above.
+                unsafe { self.fill_avx2(out) };
+                return;
+            }
+            self.fill_impl(out);
+        }
+    }
+}
+
+/// A positioned reader of one direction's coordinates.
+// One per pass, on the stack: boxing the large variant would allocate in hot loops.
+#[allow(clippy::large_enum_variant)]
+enum Cursor {
+    Normal(normal::Reader, f64),
+    Signs(signs::Reader),
+    /// The coordinate direction: next position, index, value √d.
+    Coordinate(usize, usize, f64),
+}
+
+impl Cursor {
+    #[inline]
+    fn fill<F: Real>(&mut self, out: &mut [F]) {
+        match self {
+            Cursor::Normal(r, scale) => {
+                r.fill(out);
+                if *scale != 1.0 {
+                    let scale = F::of_f64(*scale);
+                    out.iter_mut().for_each(|v| *v = *v * scale);
+                }
+            }
+            Cursor::Signs(r) => r.fill(out),
+            Cursor::Coordinate(pos, index, value) => {
+                out.iter_mut().for_each(|v| *v = F::zero());
+                if let Some(v) = index.checked_sub(*pos).and_then(|i| out.get_mut(i)) {
+                    *v = F::of_f64(*value);
+                }
+                *pos += out.len();
+            }
         }
     }
 }

@@ -1,5 +1,7 @@
-//! The crate's random number generator: a named, portable, seeded Xoshiro256++.
+//! The crate's random number generator, a named, portable, seeded Xoshiro256++
+//! ([`ZoRng`]), and the ChaCha8 streams that directions are replayed from.
 
+use chacha20::ChaCha8Rng;
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand_core::{Infallible, TryRng};
@@ -15,10 +17,10 @@ use rand_core::{Infallible, TryRng};
 /// No global or thread-local generator is used anywhere in the crate: a run is a
 /// pure function of its configuration, its seed and the objective's values.
 ///
-/// Direction samplers that must be regenerated (the memory-light modes) draw a
-/// fresh `u64` *sub-seed* from this generator per direction and replay the
-/// direction from a generator seeded with it; see
-/// [`SeededDirection`](crate::direction::SeededDirection).
+/// Direction samplers draw a fresh `u64` *sub-seed* from this generator per
+/// direction and replay the direction from the counter-based ChaCha8 stream
+/// keyed by it, so that any part of a direction can be regenerated on its own;
+/// see [`SeededDirection`](crate::direction::SeededDirection).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ZoRng {
     inner: Xoshiro256PlusPlus,
@@ -78,6 +80,30 @@ impl TryRng for ZoRng {
     }
 }
 
+/// The ChaCha8 stream of a direction's sub-seed: the key is the seed's eight
+/// little-endian bytes followed by 24 zero bytes, the 64-bit stream id (nonce)
+/// is `tag`, and the stream's 32-bit words are read from word 0 (ChaCha block
+/// counter 0). See [`SeededDirection`](crate::direction::SeededDirection) for
+/// how the directions read it.
+pub(crate) fn chacha_stream(seed: u64, tag: u64) -> ChaCha8Rng {
+    let mut key = [0u8; 32];
+    key[..8].copy_from_slice(&seed.to_le_bytes());
+    let mut rng = ChaCha8Rng::from_seed(key);
+    rng.set_stream(tag);
+    rng
+}
+
+/// The next `out.len()` (at most 64) 32-bit words of a ChaCha stream, in order.
+#[inline]
+pub(crate) fn chacha_words(rng: &mut ChaCha8Rng, out: &mut [u32]) {
+    let mut bytes = [0u8; 256];
+    let bytes = &mut bytes[..4 * out.len()];
+    rand_core::Rng::fill_bytes(rng, bytes);
+    for (w, b) in out.iter_mut().zip(bytes.chunks_exact(4)) {
+        *w = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,6 +132,33 @@ mod tests {
     }
 
     const PINNED_FIRST_U64_SEED0: u64 = 0x53175d61490b23df;
+
+    /// The direction streams are plain ChaCha8: the stream of seed 0, tag 0 (zero
+    /// key, zero nonce) is test case TC1 of draft-strombergson-chacha-test-vectors
+    /// (8 rounds, 256-bit key), read as little-endian words, and a seek lands on
+    /// the same words.
+    #[test]
+    fn chacha_streams_are_the_specified_keystream() {
+        let tc1: [u8; 64] = [
+            0x3e, 0x00, 0xef, 0x2f, 0x89, 0x5f, 0x40, 0xd6, 0x7f, 0x5b, 0xb8, 0xe8, 0x1f, 0x09, 0xa5, 0xa1, 0x2c, 0x84,
+            0x0e, 0xc3, 0xce, 0x9a, 0x7f, 0x3b, 0x18, 0x1b, 0xe1, 0x88, 0xef, 0x71, 0x1a, 0x1e, 0x98, 0x4c, 0xe1, 0x72,
+            0xb9, 0x21, 0x6f, 0x41, 0x9f, 0x44, 0x53, 0x67, 0x45, 0x6d, 0x56, 0x19, 0x31, 0x4a, 0x42, 0xa3, 0xda, 0x86,
+            0xb0, 0x01, 0x38, 0x7b, 0xfd, 0xb8, 0x0e, 0x0c, 0xfe, 0x42,
+        ];
+        let mut w = [0u32; 16];
+        chacha_words(&mut chacha_stream(0, 0), &mut w);
+        for (k, b) in tc1.chunks_exact(4).enumerate() {
+            assert_eq!(w[k], u32::from_le_bytes([b[0], b[1], b[2], b[3]]), "word {k}");
+        }
+        let mut seq = [0u32; 64];
+        let mut r = chacha_stream(99, 1);
+        chacha_words(&mut r, &mut seq);
+        let mut r = chacha_stream(99, 1);
+        r.set_word_pos(37);
+        let mut tail = [0u32; 27];
+        chacha_words(&mut r, &mut tail);
+        assert_eq!(tail, seq[37..]);
+    }
 
     #[test]
     fn below_is_in_range_and_roughly_uniform() {
