@@ -175,14 +175,20 @@ fn a_panicking_objective_leaves_x_counts_and_state_consistent() {
     };
     // Block coordinate: x exactly as before, 3 calls counted.
     let x0 = array![0.5, -0.3, 0.2, 0.9, -0.7, 0.1];
-    let mut opt = Optimizer::builder(BlockCoordinate::new(2).directions(2)).max_evaluations(10).build().unwrap();
+    let mut opt = Optimizer::builder(BlockCoordinate::new(2).directions(2))
+        .max_evaluations(10)
+        .build()
+        .unwrap();
     let mut x = x0.clone();
     let mut f = panicking(3);
     assert!(catch_unwind(AssertUnwindSafe(|| opt.step(&mut x, &mut f))).is_err());
     assert_eq!(x, x0);
     assert_eq!(opt.evaluations(), 3);
     // MeZO's walk: x back to within the documented rounding of the walk.
-    let mut opt = Optimizer::builder(TwoPoint::mezo().mu(1e-3)).max_evaluations(10).build().unwrap();
+    let mut opt = Optimizer::builder(TwoPoint::mezo().mu(1e-3))
+        .max_evaluations(10)
+        .build()
+        .unwrap();
     let mut x = x0.clone();
     let mut f = panicking(2);
     assert!(catch_unwind(AssertUnwindSafe(|| opt.step(&mut x, &mut f))).is_err());
@@ -192,7 +198,13 @@ fn a_panicking_objective_leaves_x_counts_and_state_consistent() {
     assert_eq!(opt.evaluations(), 2);
     // ReLIZO is not poisoned: after the panic its next steps are those of an
     // optimizer that never saw it.
-    let build = || Optimizer::builder(Relizo::readme(0.1)).learning_rate(0.1).seed(3).build().unwrap();
+    let build = || {
+        Optimizer::builder(Relizo::readme(0.1))
+            .learning_rate(0.1)
+            .seed(3)
+            .build()
+            .unwrap()
+    };
     let lin = |x: ArrayView1<f64>| x.iter().enumerate().map(|(i, v)| (i + 1) as f64 * v).sum::<f64>();
     let mut opt = build();
     let mut twin = build();
