@@ -501,3 +501,38 @@ fn a_worker_regenerates_seeded_points_from_x_and_the_row_description() {
         assert_eq!(seeded_batches, 5);
     }
 }
+
+#[test]
+fn compact_batches_regenerated_by_workers_give_the_same_run() {
+    for (name, make) in estimators() {
+        let mut opt = optimizer(make(), Box::new(Momentum::new(0.5)));
+        let want = opt.minimize(&mut objective, &x0()).expect("minimize");
+        let mut run = opt.start(&x0()).expect("start");
+        let mut out = vec![0.0; D];
+        let mut scratch = Vec::new();
+        loop {
+            let x = run.x().to_owned();
+            let Some(batch) = run.ask_compact().expect("ask") else {
+                break;
+            };
+            let values: Vec<f64> = if batch.seeded().is_empty() {
+                batch.points().rows().into_iter().map(objective).collect()
+            } else {
+                // A worker holding x regenerates each point from its row description.
+                assert_eq!(batch.points().nrows(), 0);
+                (0..batch.len())
+                    .map(|i| {
+                        assert!(
+                            batch
+                                .round()
+                                .write_point(i, x.as_slice().unwrap(), &mut out, &mut scratch)
+                        );
+                        objective(ArrayView1::from(&out[..]))
+                    })
+                    .collect()
+            };
+            run.tell(&values).expect("tell");
+        }
+        assert_same(&want, &run.finish(), &format!("{name}: compact ask/tell"));
+    }
+}

@@ -571,6 +571,8 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
             staged,
         });
         let engine = &mut self.engine;
+        // Seeded rows move x in place: the round must not be walked again.
+        engine.rounds.next.mark_walked();
         eval_sequential(
             objective,
             &engine.rounds.next,

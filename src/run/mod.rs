@@ -309,6 +309,26 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
         Ok(self.materialized_batch())
     }
 
+    /// The next batch without materialising seeded rows: for workers that
+    /// regenerate their own points from x and each row's [`SeededRow`] (with
+    /// [`Round::write_point`]) instead of receiving d numbers per row, as on a
+    /// cluster where every process holds x. For a seeded round
+    /// [`Batch::points`] is then empty; other rounds are as from
+    /// [`ask`](Run::ask). The values told are handled exactly as after `ask`.
+    pub fn ask_compact(&mut self) -> Result<Option<Batch<'_, F>>> {
+        if self.stochastic && self.state == State::Boundary {
+            return Err(Error::WrongDriver(
+                "draws a minibatch before each step: call ask_resampled(&mut problem)",
+            ));
+        }
+        self.advance_to_pending(None::<&mut NoSample>);
+        Ok(match self.state {
+            State::Start | State::Final => Some(Batch { round: &self.single }),
+            State::InStep => self.opt.engine.pending().map(|round| Batch { round }),
+            State::Boundary | State::NeedFinal | State::Done => None,
+        })
+    }
+
     /// For a stochastic run: the next batch, after redrawing the problem's sample
     /// with the run's generator whenever a step begins (and before the final
     /// evaluation), exactly as [`Optimizer::minimize_stochastic`] does.
@@ -458,6 +478,23 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
             if let Some(i) = self.staged.row {
                 self.best.offer(&self.staged.x, values[i]);
             }
+            return;
+        }
+        if round.is_seeded() && !round.is_materialized() {
+            // Told after `ask_compact`: regenerate a candidate's point from x
+            // (the iterate before the round) only when it would become the best.
+            let mut point = std::mem::take(&mut self.staged.x);
+            let mut scratch = Vec::new();
+            point.resize(self.x.len(), F::zero());
+            for (i, &v) in values.iter().enumerate() {
+                if self.best.f.is_none_or(|b| v < b)
+                    && round.write_point(i, &self.x, &mut point, &mut scratch)
+                    && feasible.is_none_or(|s| s.contains(&point))
+                {
+                    self.best.offer(&point, v);
+                }
+            }
+            self.staged.x = point;
             return;
         }
         for (i, &v) in values.iter().enumerate() {

@@ -90,6 +90,8 @@ pub struct Round<F> {
     walk_pending: bool,
     /// The largest support the component's seeded rows will use (a sizing hint).
     support_hint: usize,
+    /// True once the in-place driver has moved x along this round's walk.
+    walked: bool,
 }
 
 impl<F: Real> Round<F> {
@@ -106,6 +108,7 @@ impl<F: Real> Round<F> {
             walk_end: Vec::new(),
             walk_pending: false,
             support_hint: 0,
+            walked: false,
         }
     }
 
@@ -119,6 +122,7 @@ impl<F: Real> Round<F> {
         self.materialized = false;
         self.walk_pending = false;
         self.support_hint = 0;
+        self.walked = false;
     }
 
     /// Makes the point buffer at least `n` values long (it never shrinks).
@@ -343,13 +347,29 @@ impl<F: Real> Round<F> {
         self.materialized = true;
     }
 
-    /// Moves x to where the in-place walk of a materialised round leaves it (a
-    /// no-op for other rounds).
+    /// Moves x to where the in-place walk of the round leaves it, once its
+    /// values are in (a no-op for rounds without [`Perturb::Walk`] rows, and for
+    /// rounds the in-place driver evaluated, which left x there already).
     pub(crate) fn settle(&mut self, x: &mut [F]) {
         if self.walk_pending && x.len() == self.walk_end.len() {
             x.copy_from_slice(&self.walk_end);
+        } else if !self.materialized && self.seeded.iter().any(|r| r.perturb == Perturb::Walk) && !self.walked {
+            // Told without materialising (ask_compact): replay the walk's moves.
+            let mut walk = Walk::default();
+            for r in &self.seeded {
+                match r.perturb {
+                    Perturb::Walk => walk.move_to(r, x),
+                    Perturb::Exact => walk.finish(x),
+                }
+            }
+            walk.finish(x);
         }
         self.walk_pending = false;
+    }
+
+    /// Records that the in-place driver evaluated this round (x already walked).
+    pub(crate) fn mark_walked(&mut self) {
+        self.walked = true;
     }
 }
 
