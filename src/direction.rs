@@ -210,6 +210,18 @@ impl SeededDirection {
         }
     }
 
+    /// [`axpy`](Self::axpy), on rayon's pool when the crate's `rayon` feature is
+    /// on and x is long enough to pay for it (≥ 2¹⁶ coordinates); the same bits
+    /// either way.
+    pub(crate) fn axpy_auto<F: Real>(&self, alpha: F, x: &mut [F]) {
+        #[cfg(feature = "rayon")]
+        if x.len() >= PAR_MIN {
+            self.par_axpy(alpha, x);
+            return;
+        }
+        self.axpy(alpha, x);
+    }
+
     /// x ← x + α·u, regenerating u chunk by chunk (no d-sized memory).
     pub fn axpy<F: Real>(&self, alpha: F, x: &mut [F]) {
         let n = x.len().min(self.len);
@@ -306,6 +318,11 @@ impl SeededDirection {
             .for_each(|(j, xs)| self.axpy_range(alpha, j * PAR_CHUNK, xs));
     }
 }
+
+/// The length from which [`SeededDirection::axpy_auto`] spreads a pass over
+/// the rayon pool.
+#[cfg(feature = "rayon")]
+const PAR_MIN: usize = 1 << 16;
 
 /// The Rademacher stream: value i is −1 when bit i mod 32 of word ⌊i/32⌋ of the
 /// ChaCha8 stream (stream id [`TAG_SIGNS`], keyed by the sub-seed) is set, +1

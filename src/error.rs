@@ -136,10 +136,22 @@ pub enum Error {
     /// or after the run ended).
     #[error("no batch is waiting for values: call ask() first (the run may have ended)")]
     NoPendingBatch,
+    /// Reading or writing a file failed (an observer's output, a plot).
+    #[error("input/output failed: {message}")]
+    Io {
+        /// What failed, with the operating system's message.
+        message: String,
+    },
     /// A stochastic run was asked for its next batch without its objective, or a
     /// deterministic one with it.
     #[error("this run {0}")]
     WrongDriver(&'static str),
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::Io { message: e.to_string() }
+    }
 }
 
 /// `Result` with the crate's [`Error`].

@@ -199,10 +199,21 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
     }
 
     /// Checks the whole configuration and builds the optimizer.
+    ///
+    /// Besides each component's and schedule's own checks, the learning rate
+    /// (and the μ schedule, when set) at step 0 must be finite and > 0 once
+    /// converted to `F`: in f32 a learning rate of 1e300 (which would be ∞) or
+    /// 1e-50 (which would be 0) is an [`Error::InvalidParameter`] naming
+    /// `learning_rate` (or `smoothing`). A later value that overflows `F` makes
+    /// that step fail with [`Error::NonFiniteStep`].
     pub fn build(self) -> Result<Optimizer<F, E, U>> {
         self.estimator.validate()?;
         self.update.validate()?;
         self.config.validate()?;
+        check_in_precision::<F>("learning_rate", self.config.learning_rate.value(0))?;
+        if let Some(s) = &self.config.smoothing {
+            check_in_precision::<F>("smoothing", s.value(0))?;
+        }
         Ok(Optimizer {
             estimator: self.estimator,
             update: self.update,
@@ -393,7 +404,7 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
         objective: &mut dyn Objective<F>,
         values: &mut Vec<F>,
     ) -> Result<StepRecord<F>> {
-        let mut outcome = self.begin_step(x, None, 0)?;
+        let mut outcome = self.begin_step(x, None, 0, false)?;
         let mut staged = crate::run::Staged::default();
         loop {
             match outcome {
@@ -581,6 +592,19 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
             }
         }
     }
+}
+
+/// [`Error::InvalidParameter`] when `value` is not finite and > 0 in `F`.
+fn check_in_precision<F: Real>(name: &'static str, value: f64) -> Result<()> {
+    let v = F::of_f64(value);
+    if v.is_finite() && v > F::zero() {
+        return Ok(());
+    }
+    Err(Error::InvalidParameter {
+        name,
+        value: format!("{value} at step 0 (which is {v} in the optimizer's precision)"),
+        requirement: "finite and > 0 in the optimizer's float type (f32: between 1.4e-45 and 3.4e38)",
+    })
 }
 
 fn check_finite<F: Real>(x: ArrayView1<'_, F>) -> Result<()> {

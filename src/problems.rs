@@ -5,11 +5,30 @@ use crate::real::Real;
 use ndarray::{Array1, ArrayView1};
 
 /// A test function whose gradient is known in closed form.
+///
+/// Functions defined for one dimension only ([`Quadratic`], [`Linear`]) return
+/// NaN from [`value`](TestFunction::value) (and so from
+/// [`Objective::eval`], which an optimizer reports as
+/// [`Error::NonFiniteObjective`](crate::Error::NonFiniteObjective)) and a NaN
+/// vector of x's length from [`gradient`](TestFunction::gradient) when x has
+/// another length; they never panic. [`dim`](TestFunction::dim) tells that
+/// length, so that a caller (such as [`ExactGradient`](crate::estimator::ExactGradient))
+/// can check it up front.
 pub trait TestFunction<F: Real>: Objective<F> {
     /// f(x) without counting as a query.
     fn value(&self, x: ArrayView1<'_, F>) -> F;
     /// ∇f(x).
     fn gradient(&self, x: ArrayView1<'_, F>) -> Array1<F>;
+    /// The one dimension the function is defined for, or `None` when it is
+    /// defined for every d (the default).
+    fn dim(&self) -> Option<usize> {
+        None
+    }
+}
+
+/// NaN, for a point of the wrong length.
+fn wrong_length<F: Real>() -> F {
+    F::nan()
 }
 
 /// f(x) = ½·Σᵢ aᵢ·xᵢ² with aᵢ > 0: a diagonal quadratic, minimum 0 at x = 0.
@@ -53,12 +72,23 @@ impl<F: Real> Objective<F> for Quadratic<F> {
 }
 
 impl<F: Real> TestFunction<F> for Quadratic<F> {
+    /// NaN when x's length is not that of the curvatures.
     fn value(&self, x: ArrayView1<'_, F>) -> F {
+        if x.len() != self.a.len() {
+            return wrong_length();
+        }
         let s: F = x.iter().zip(self.a.iter()).map(|(&xi, &ai)| ai * xi * xi).sum();
         s * F::of_f64(0.5)
     }
+    /// NaN entries when x's length is not that of the curvatures.
     fn gradient(&self, x: ArrayView1<'_, F>) -> Array1<F> {
+        if x.len() != self.a.len() {
+            return Array1::from_elem(x.len(), wrong_length());
+        }
         &x * &self.a
+    }
+    fn dim(&self) -> Option<usize> {
+        Some(self.a.len())
     }
 }
 
@@ -120,11 +150,22 @@ impl<F: Real> Objective<F> for Linear<F> {
 }
 
 impl<F: Real> TestFunction<F> for Linear<F> {
+    /// NaN when x's length is not that of a.
     fn value(&self, x: ArrayView1<'_, F>) -> F {
+        if x.len() != self.a.len() {
+            return wrong_length();
+        }
         self.a.dot(&x) + self.c
     }
-    fn gradient(&self, _x: ArrayView1<'_, F>) -> Array1<F> {
+    /// NaN entries when x's length is not that of a.
+    fn gradient(&self, x: ArrayView1<'_, F>) -> Array1<F> {
+        if x.len() != self.a.len() {
+            return Array1::from_elem(x.len(), wrong_length());
+        }
         self.a.clone()
+    }
+    fn dim(&self) -> Option<usize> {
+        Some(self.a.len())
     }
 }
 
@@ -201,6 +242,22 @@ mod tests {
         check(&Sphere, x.clone());
         check(&Linear::new(array![1.0, -2.0, 0.5, 3.0], 4.0), x.clone());
         check(&Rosenbrock, x);
+    }
+
+    #[test]
+    fn a_point_of_the_wrong_length_gives_nan_not_a_panic() {
+        let l = Linear::new(array![1.0f64, 2.0], 0.0);
+        assert!(l.value(array![1.0, 2.0, 3.0].view()).is_nan());
+        assert!(Linear::new(array![1.0f64, 2.0], 0.0).eval(array![1.0].view()).is_nan());
+        let g = l.gradient(array![1.0, 2.0, 3.0].view());
+        assert_eq!(g.len(), 3);
+        assert!(g.iter().all(|v| v.is_nan()));
+        let q = Quadratic::new(array![1.0f64, 2.0, 3.0]);
+        assert!(q.value(Array1::from_elem(5, 1.0).view()).is_nan());
+        assert_eq!(q.gradient(Array1::from_elem(5, 1.0).view()).len(), 5);
+        assert_eq!(TestFunction::<f64>::dim(&q), Some(3));
+        assert_eq!(TestFunction::<f64>::dim(&Sphere), None);
+        assert_eq!(q.value(array![1.0, 1.0, 1.0].view()), 3.0);
     }
 
     #[test]

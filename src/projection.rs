@@ -33,13 +33,19 @@ pub trait Projection<F: Real> {
     /// `changed` is the range of coordinates the last step moved: x is feasible
     /// before the step, so a separable set (a box) need only look there; others
     /// may ignore it.
+    ///
+    /// An `x` whose length is not the set's dimension (for a set that has one)
+    /// is left unchanged and `false` is returned; the optimizer never passes one,
+    /// since [`prepare`](Projection::prepare) checks the dimension first.
     fn project(&self, x: &mut [F], changed: Range<usize>) -> bool;
 
     /// Whether `x` is in the set (up to the rounding of a projection, for sets
-    /// whose projection is not exact in floating point).
+    /// whose projection is not exact in floating point). False for an `x` whose
+    /// length is not the set's dimension.
     fn contains(&self, x: &[F]) -> bool;
 
     /// Why `x` is not in the set, for [`Error::Infeasible`]; `None` when it is.
+    /// An `x` of the wrong length is reported as such.
     fn violation(&self, x: &[F]) -> Option<String>;
 }
 
@@ -82,6 +88,14 @@ impl<F: Real> Bounds1<F> {
 }
 
 impl<F: Real> Bounds<F> {
+    /// The per-coordinate bounds' length, when it differs from `n` (a mismatch).
+    fn mismatch(&self, n: usize) -> Option<usize> {
+        [self.lower.len(), self.upper.len()]
+            .into_iter()
+            .flatten()
+            .find(|&m| m != n)
+    }
+
     /// Per-coordinate bounds `lower[i] ≤ x[i] ≤ upper[i]`.
     pub fn new(lower: Array1<F>, upper: Array1<F>) -> Self {
         Bounds {
@@ -146,6 +160,9 @@ impl<F: Real> Projection<F> for Bounds<F> {
     }
 
     fn project(&self, x: &mut [F], changed: Range<usize>) -> bool {
+        if self.mismatch(x.len()).is_some() {
+            return false;
+        }
         let start = changed.start.min(x.len());
         let end = changed.end.min(x.len()).max(start);
         let mut moved = false;
@@ -167,6 +184,9 @@ impl<F: Real> Projection<F> for Bounds<F> {
     }
 
     fn violation(&self, x: &[F]) -> Option<String> {
+        if let Some(m) = self.mismatch(x.len()) {
+            return Some(format!("x has {} coordinates, the bounds {m}", x.len()));
+        }
         x.iter().enumerate().find_map(|(i, &v)| {
             let (l, u) = (self.lower.at(i), self.upper.at(i));
             (v < l || v > u || v.is_nan()).then(|| format!("x[{i}] = {v} is outside [{l}, {u}]"))
@@ -178,9 +198,12 @@ impl<F: Real> Projection<F> for Bounds<F> {
 /// x is outside.
 ///
 /// The projected point's norm is r up to rounding, so
-/// [`contains`](Projection::contains) accepts ‖x − c‖ ≤ r·(1 + 4·(√d + 2)·u), u the
-/// unit roundoff of `F` (a bound on the relative rounding of the norm and of the
-/// scaling). Cost of a projection: two passes over x when it is outside, one otherwise.
+/// [`contains`](Projection::contains) accepts ‖x − c‖ ≤ r·(1 + 4·(√d + 2)·u) +
+/// 4·(√d + 1)·(u·(‖c‖∞ + r) + η), u the unit roundoff of `F` and η its smallest
+/// subnormal: a bound on the relative rounding of the norm and of the scaling,
+/// plus the absolute rounding of adding the center back (which matters when
+/// ‖c‖ ≫ r) and of coordinates below the normal range (a subnormal radius). Cost of a projection: two passes
+/// over x when it is outside, one otherwise.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Ball<F> {
     center: Option<Array1<F>>,
@@ -199,6 +222,11 @@ impl<F: Real> Ball<F> {
             center: Some(center),
             radius,
         }
+    }
+
+    /// The center's length, when it differs from `n` (a mismatch).
+    fn mismatch(&self, n: usize) -> Option<usize> {
+        self.center.as_ref().map(|c| c.len()).filter(|&m| m != n)
     }
 
     #[inline]
@@ -229,7 +257,19 @@ impl<F: Real> Ball<F> {
     }
 
     fn tolerance(&self, d: usize) -> F {
-        self.radius * F::of_f64(1.0 + 4.0 * ((d as f64).sqrt() + 2.0) * F::UNIT_ROUNDOFF)
+        let u = F::UNIT_ROUNDOFF;
+        let root = (d as f64).sqrt();
+        // Adding the center back rounds each coordinate by up to u·|cᵢ + tᵢ|: an
+        // absolute error that a relative tolerance misses when |c| ≫ r.
+        let c = self
+            .center
+            .as_ref()
+            .map_or(0.0, |c| c.iter().fold(0.0f64, |m, v| m.max(v.as_f64().abs())));
+        let r = self.radius.as_f64();
+        // Below F's normal range each coordinate also rounds by up to half the
+        // smallest subnormal, whatever its size (a tiny radius).
+        let tiny = (F::min_positive_value() * F::epsilon()).as_f64();
+        F::of_f64(r * (1.0 + 4.0 * (root + 2.0) * u) + 4.0 * (root + 1.0) * (u * (c + r) + tiny))
     }
 }
 
@@ -264,23 +304,38 @@ impl<F: Real> Projection<F> for Ball<F> {
     }
 
     fn project(&self, x: &mut [F], _changed: Range<usize>) -> bool {
+        if self.mismatch(x.len()).is_some() {
+            return false;
+        }
         let dist = self.distance(x);
         if dist <= self.radius {
             return false;
         }
         let s = self.radius / dist;
-        for (i, xi) in x.iter_mut().enumerate() {
-            let c = self.c(i);
-            *xi = c + (*xi - c) * s;
+        if s >= F::min_positive_value() {
+            for (i, xi) in x.iter_mut().enumerate() {
+                let c = self.c(i);
+                *xi = c + (*xi - c) * s;
+            }
+        } else {
+            // r/‖x − c‖ is subnormal (x near F's limit): it has lost precision,
+            // so divide first ((xᵢ − cᵢ)/‖x − c‖ ∈ [−1, 1]) and scale by r.
+            for (i, xi) in x.iter_mut().enumerate() {
+                let c = self.c(i);
+                *xi = c + (*xi - c) / dist * self.radius;
+            }
         }
         true
     }
 
     fn contains(&self, x: &[F]) -> bool {
-        self.distance(x) <= self.tolerance(x.len())
+        self.mismatch(x.len()).is_none() && self.distance(x) <= self.tolerance(x.len())
     }
 
     fn violation(&self, x: &[F]) -> Option<String> {
+        if let Some(m) = self.mismatch(x.len()) {
+            return Some(format!("x has {} coordinates, the ball's center {m}", x.len()));
+        }
         let dist = self.distance(x);
         (dist > self.tolerance(x.len())).then(|| format!("‖x − c‖ = {dist} exceeds the radius {}", self.radius))
     }

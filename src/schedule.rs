@@ -13,12 +13,46 @@
 //! schedule checks its parameters once, when the optimizer is built
 //! ([`Schedule::validate`]); the optimizer also checks each value it uses is finite
 //! and > 0.
+//!
+//! # Underflow
+//! A decaying schedule eventually produces values below the smallest positive
+//! normal `f64` (2.2e-308): `StepDecay::new(0.1, 1e-300, 1)` after two steps,
+//! `PowerDecay::new(0.1, 0.0, 1000.0)` after one. Such values would be 0 or
+//! subnormal, and a 0 is not a valid learning rate or μ. So every built-in
+//! schedule **floors its values at [`FLOOR`] = `f64::MIN_POSITIVE`**: a schedule
+//! that passed validation yields a finite value ≥ 2.2e-308 at every step and
+//! never makes a run fail. What a floored value does downstream:
+//!
+//! - as a learning rate, the step is ~2.2e-308·g: x no longer moves (in f32 the
+//!   value rounds to 0 and x does not move at all);
+//! - as μ, the query points x ± μu equal x up to rounding, so the difference
+//!   quotients are 0 or huge: the estimate is 0 (x stays put), or not finite and
+//!   the step fails with [`Error::NonFiniteEstimate`] (in f32, where μ rounds
+//!   to 0, always the latter).
+//!
+//! Either way the run ends on its budget or iteration limit (or on that error),
+//! not on an invalid parameter. Choose the decay so that the values you need stay
+//! well above the floor. (Your own [`Schedule`] implementations are not floored:
+//! a value ≤ 0 from one ends the run with [`Error::InvalidParameter`].)
 
 use crate::error::{Error, Result, check_count, check_non_negative, check_positive};
+
+/// The smallest value a built-in schedule returns: `f64::MIN_POSITIVE`, the
+/// smallest positive normal `f64` (see [Underflow](self#underflow)).
+pub const FLOOR: f64 = f64::MIN_POSITIVE;
+
+/// A non-negative value below [`FLOOR`] (an underflow) becomes `FLOOR`; other
+/// values (including negative ones and NaN, which validation rejects) are kept.
+fn floor(v: f64) -> f64 {
+    if (0.0..FLOOR).contains(&v) { FLOOR } else { v }
+}
 
 /// A value per iteration k = 0, 1, 2, …: a learning-rate or smoothing schedule.
 ///
 /// Every `f64` is a constant schedule, so `.learning_rate(0.01)` just works.
+/// The built-in schedules never return less than [`FLOOR`] (2.2e-308) once
+/// validated: values that would underflow are floored (see
+/// [Underflow](self#underflow)).
 pub trait Schedule {
     /// The value at iteration `k` (0-based).
     fn value(&self, k: usize) -> f64;
@@ -29,7 +63,7 @@ pub trait Schedule {
 
 impl Schedule for f64 {
     fn value(&self, _k: usize) -> f64 {
-        *self
+        floor(*self)
     }
 
     fn validate(&self, name: &'static str) -> Result<()> {
@@ -53,7 +87,7 @@ pub struct Constant(pub f64);
 
 impl Schedule for Constant {
     fn value(&self, _k: usize) -> f64 {
-        self.0
+        floor(self.0)
     }
 
     fn validate(&self, name: &'static str) -> Result<()> {
@@ -98,7 +132,7 @@ impl PowerDecay {
 
 impl Schedule for PowerDecay {
     fn value(&self, k: usize) -> f64 {
-        self.a / (k as f64 + 1.0 + self.stability).powf(self.exponent)
+        floor(self.a / (k as f64 + 1.0 + self.stability).powf(self.exponent))
     }
 
     fn validate(&self, name: &'static str) -> Result<()> {
@@ -126,7 +160,7 @@ impl StepDecay {
 impl Schedule for StepDecay {
     fn value(&self, k: usize) -> f64 {
         let n = k / self.every.max(1);
-        self.initial * self.factor.powi(n.min(i32::MAX as usize) as i32)
+        floor(self.initial * self.factor.powi(n.min(i32::MAX as usize) as i32))
     }
 
     fn validate(&self, name: &'static str) -> Result<()> {
@@ -142,8 +176,9 @@ impl Schedule for StepDecay {
 /// For k < w (the warm-up): v_max·(k + 1)/w, rising linearly and reaching v_max
 /// at k = w − 1. Then, with t = (k − w)/(T − w) clipped to 1:
 /// v_min + ½(v_max − v_min)(1 + cos(π·t)), so v_max at k = w and v_min from k = T
-/// on. With v_min = 0 the value is 0 from k = T on, which the optimizer rejects
-/// (a learning rate must be > 0): set `max_iterations` ≤ T, or v_min > 0.
+/// on. With v_min = 0 the value from k = T on is [`FLOOR`] (2.2e-308, the floor
+/// of every built-in schedule): x effectively stops moving, so set
+/// `max_iterations` ≤ T, or v_min > 0.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Cosine {
     max: f64,
@@ -173,11 +208,13 @@ impl Cosine {
 impl Schedule for Cosine {
     fn value(&self, k: usize) -> f64 {
         if k < self.warmup {
-            return self.max * (k + 1) as f64 / self.warmup as f64;
+            // (k + 1)/w first, so that a max near f64::MAX cannot overflow.
+            return floor(self.max * ((k + 1) as f64 / self.warmup as f64));
         }
         let span = self.total.saturating_sub(self.warmup).max(1) as f64;
         let t = ((k - self.warmup) as f64 / span).min(1.0);
-        self.min + 0.5 * (self.max - self.min) * (1.0 + (std::f64::consts::PI * t).cos())
+        let v = self.min + 0.5 * (self.max - self.min) * (1.0 + (std::f64::consts::PI * t).cos());
+        floor(v.min(self.max))
     }
 
     fn validate(&self, name: &'static str) -> Result<()> {
@@ -208,7 +245,7 @@ pub struct InverseSqrt(pub f64);
 
 impl Schedule for InverseSqrt {
     fn value(&self, k: usize) -> f64 {
-        self.0 / (k as f64 + 1.0).sqrt()
+        floor(self.0 / (k as f64 + 1.0).sqrt())
     }
 
     fn validate(&self, name: &'static str) -> Result<()> {

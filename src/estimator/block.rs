@@ -68,9 +68,10 @@ enum Partition {
 /// ≈ d/K coordinates, so the speed-up is the share of random-number generation
 /// and parameter writes in the step time.
 ///
-/// **Faithfulness.** The paper's algorithm box and code were not reachable;
-/// this follows its abstract ("perturbs and updates only a subset of parameters
-/// at each step") with secondary reports of random-permutation block order. The
+/// **Faithfulness.** This follows the paper's abstract ("perturbs and updates
+/// only a subset of parameters at each step") and secondary descriptions of its
+/// random-permutation block order; the paper's own pseudo-code was not
+/// available to check the details against. The
 /// ZO-Bench "block-wise" variant, which visits *every* block per step, is a
 /// different method. Defaults: K-scaling off (the learning rate absorbs it),
 /// μ = 1e-3 (MeZO's ε), Gaussian directions, central differences, q = 1.

@@ -31,6 +31,14 @@ use std::fmt;
 pub trait GradientProxy<F: Real> {
     /// Writes the proxy a(x) into `out` (length d).
     fn proxy(&mut self, x: ArrayView1<'_, F>, out: ArrayViewMut1<'_, F>);
+
+    /// The one dimension the proxy is defined for, when it has one (`None`, the
+    /// default, for proxies of any dimension). [`Dap`] checks it when it is
+    /// prepared for a dimension: a mismatch is [`Error::DimensionMismatch`]
+    /// before anything is evaluated.
+    fn dim(&self) -> Option<usize> {
+        None
+    }
 }
 
 impl<F: Real, C> GradientProxy<F> for C
@@ -49,8 +57,19 @@ where
 pub struct ExactGradient<T>(pub T);
 
 impl<F: Real, T: TestFunction<F>> GradientProxy<F> for ExactGradient<T> {
+    /// Writes ∇f(x); NaN (which [`Dap`] reports as an error) when the gradient
+    /// does not have `out`'s length.
     fn proxy(&mut self, x: ArrayView1<'_, F>, mut out: ArrayViewMut1<'_, F>) {
-        out.assign(&self.0.gradient(x));
+        let g = self.0.gradient(x);
+        if g.len() == out.len() {
+            out.assign(&g);
+        } else {
+            out.fill(F::nan());
+        }
+    }
+
+    fn dim(&self) -> Option<usize> {
+        self.0.dim()
     }
 }
 
@@ -298,7 +317,7 @@ impl<F: Real> Dap<F> {
                 iteration: ctx.iteration(),
             });
         }
-        let (rows, _) = out.stored_mut(d, 0..d, self.smoothing.directions() + extra);
+        let (rows, _) = out.try_stored_mut(d, 0..d, self.smoothing.directions().saturating_add(extra))?;
         let (g0, dirs) = rows.split_at_mut(extra * d);
         g0.copy_from_slice(&self.a[..extra * d]);
         let usable = match self.source {
@@ -450,9 +469,30 @@ impl<F: Real> GradientEstimator<F> for Dap<F> {
     }
 
     fn prepare(&mut self, dim: usize) -> Result<()> {
+        if dim == 0 {
+            return Err(Error::EmptyParameters);
+        }
+        if let Source::Given(p) = &self.source
+            && let Some(n) = p.dim()
+            && n != dim
+        {
+            return Err(Error::DimensionMismatch {
+                what: "gradient proxy (the dimension it is defined for)",
+                expected: dim,
+                found: n,
+            });
+        }
         self.a.clear();
         self.a.resize(dim, F::zero());
         self.pilot_rows.clear();
+        let rows = self.pilot().checked_mul(dim);
+        if rows.is_none_or(|n| self.pilot_rows.try_reserve(n).is_err()) {
+            return Err(Error::InvalidParameter {
+                name: "two_stage pilot directions",
+                value: format!("{} directions of length {dim}", self.pilot()),
+                requirement: "a number of pilot values (directions × d) that can be allocated",
+            });
+        }
         self.pilot_rows.resize(self.pilot() * dim, F::zero());
         self.pilot_coefs.clear();
         self.pilot_coefs.resize(self.pilot(), F::zero());
@@ -480,7 +520,10 @@ impl<F: Real> GradientEstimator<F> for Dap<F> {
     ) -> Result<Flow<EstimateInfo<F>>> {
         let d = x.len();
         let pilot = self.pilot();
-        if self.a.len() != d || self.pilot_rows.len() != pilot * d {
+        if d == 0 {
+            return Err(Error::EmptyParameters);
+        }
+        if self.a.len() != d || self.pilot_rows.len() != pilot.saturating_mul(d) {
             return Err(Error::DimensionMismatch {
                 what: "parameter vector (the estimator was prepared for another dimension)",
                 expected: self.a.len(),

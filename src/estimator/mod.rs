@@ -193,6 +193,7 @@ pub struct EstimateContext<'a, F: Real> {
     answered: Option<&'a Round<F>>,
     round: usize,
     queries: usize,
+    resampled: bool,
 }
 
 impl<'a, F: Real> EstimateContext<'a, F> {
@@ -205,7 +206,20 @@ impl<'a, F: Real> EstimateContext<'a, F> {
             answered: None,
             round: 0,
             queries: 0,
+            resampled: false,
         }
+    }
+
+    pub(crate) fn with_resampled(mut self, resampled: bool) -> Self {
+        self.resampled = resampled;
+        self
+    }
+
+    /// True when the objective was resampled for this step (a stochastic run
+    /// draws a new minibatch before every step), so values from earlier steps
+    /// belong to another sample and must not be mixed with this step's.
+    pub fn resampled(&self) -> bool {
+        self.resampled
     }
 
     pub(crate) fn with_answered(mut self, round: usize, answered: Option<&'a Round<F>>, queries: usize) -> Self {
@@ -370,6 +384,8 @@ pub struct Estimate<F> {
     rows: Vec<F>,
     coefs: Vec<F>,
     seeded: Vec<SeededDirection>,
+    /// Set when `stored_mut` could not allocate its rows (see there).
+    invalid: bool,
 }
 
 impl<F: Real> Default for Estimate<F> {
@@ -390,6 +406,7 @@ impl<F: Real> Estimate<F> {
             rows: Vec::new(),
             coefs: Vec::new(),
             seeded: Vec::new(),
+            invalid: false,
         }
     }
 
@@ -421,6 +438,7 @@ impl<F: Real> Estimate<F> {
         self.support = support;
         self.form = form;
         self.materialized = form == Form::Dense;
+        self.invalid = false;
     }
 
     /// Starts a dense estimate on `support` and returns its zero-filled values
@@ -436,13 +454,50 @@ impl<F: Real> Estimate<F> {
     /// Starts a stored-direction estimate g = Σⱼ cⱼ·uⱼ with `q` directions on
     /// `support`. Returns the rows (row-major, `q × support.len()`, contents
     /// unspecified: write every entry) and the coefficients (zero-filled).
+    ///
+    /// Never panics and never aborts on a size: when `q × support.len()` values
+    /// (or `q` coefficients) cannot be allocated — the product overflows, or the
+    /// allocator refuses — both returned slices are empty and the estimate is
+    /// *invalid*: [`is_finite`](Estimate::is_finite) is false (so an optimizer
+    /// rejects it with [`Error::NonFiniteEstimate`](crate::Error::NonFiniteEstimate)),
+    /// and it has no coefficient (its [`values`](Estimate::values) are zero and
+    /// [`scaled_add_to`](Estimate::scaled_add_to) changes nothing).
+    /// [`try_stored_mut`](Estimate::try_stored_mut) reports the failure as an error.
     pub fn stored_mut(&mut self, dim: usize, support: Range<usize>, q: usize) -> (&mut [F], &mut [F]) {
         self.reset_to(dim, support, Form::Stored);
         let n = self.support.len();
-        self.rows.resize(q * n, F::zero());
+        let total = q.checked_mul(n);
+        let fits = |buf: &mut Vec<F>, len: usize| buf.try_reserve(len.saturating_sub(buf.len())).is_ok();
+        let ok = match total {
+            Some(total) => fits(&mut self.rows, total) && fits(&mut self.coefs, q),
+            None => false,
+        };
+        if !ok {
+            self.invalid = true;
+            self.coefs.clear();
+            return (&mut [], &mut []);
+        }
+        let total = q * n;
+        self.rows.resize(total, F::zero());
         self.coefs.clear();
         self.coefs.resize(q, F::zero());
-        (&mut self.rows[..q * n], &mut self.coefs)
+        (&mut self.rows[..total], &mut self.coefs)
+    }
+
+    /// [`stored_mut`](Estimate::stored_mut), with a size that cannot be
+    /// allocated reported as [`Error::InvalidParameter`](crate::Error::InvalidParameter)
+    /// (naming `directions`) instead of empty slices.
+    pub fn try_stored_mut(&mut self, dim: usize, support: Range<usize>, q: usize) -> Result<(&mut [F], &mut [F])> {
+        let n = support.end.min(dim).saturating_sub(support.start.min(dim));
+        let (rows, coefs) = self.stored_mut(dim, support, q);
+        if rows.len() != q.saturating_mul(n) || coefs.len() != q {
+            return Err(crate::Error::InvalidParameter {
+                name: "directions",
+                value: format!("{q} stored directions of length {n}"),
+                requirement: "a number of stored values (directions × support length) that can be allocated",
+            });
+        }
+        Ok((rows, coefs))
     }
 
     /// Starts a seeded estimate g = Σⱼ cⱼ·uⱼ on `support`; push directions and
@@ -484,6 +539,9 @@ impl<F: Real> Estimate<F> {
     /// True when every value (dense) or every coefficient (stored, seeded) is finite.
     /// Stored and seeded directions are finite by construction.
     pub fn is_finite(&self) -> bool {
+        if self.invalid {
+            return false;
+        }
         match self.form {
             Form::Dense => self.dense.iter().all(|v| v.is_finite()),
             Form::Stored | Form::Seeded => self.coefs.iter().all(|v| v.is_finite()),
@@ -518,7 +576,88 @@ impl<F: Real> Estimate<F> {
             }
             Form::Seeded => {
                 for (dir, &c) in self.seeded.iter().zip(&self.coefs) {
-                    dir.axpy(alpha * c, xs);
+                    dir.axpy_auto(alpha * c, xs);
+                }
+            }
+        }
+    }
+
+    /// An upper bound, in f64, on the magnitude of every single term that
+    /// [`scaled_add_to`](Estimate::scaled_add_to)`(alpha, x)` adds to a
+    /// coordinate: |α·gᵢ| for materialised values, |fl(α·cⱼ)·uⱼᵢ| for each
+    /// direction j of the combination forms (which are added one after another).
+    /// Not finite when no bound is known. Costs O(q) for seeded directions (their
+    /// entries have documented bounds) and one read pass otherwise.
+    pub(crate) fn term_bound(&self, alpha: F) -> f64 {
+        // Relative slack for the rounding of fl(α·cⱼ)·uᵢ and of this bound itself.
+        const SLACK: f64 = 1.0 + 1e-6;
+        if self.invalid {
+            return 0.0;
+        }
+        let n = self.support.len();
+        if self.materialized {
+            let dense = &self.dense[..n.min(self.dense.len())];
+            return alpha.as_f64().abs() * crate::update::max_abs(dense) * SLACK;
+        }
+        match self.form {
+            Form::Dense => f64::INFINITY,
+            Form::Stored => {
+                if n == 0 {
+                    return 0.0;
+                }
+                self.rows
+                    .chunks_exact(n)
+                    .zip(&self.coefs)
+                    .map(|(row, &c)| (alpha * c).as_f64().abs() * crate::update::max_abs(row) * SLACK)
+                    .fold(0.0, |m, b| if b > m || b.is_nan() { b } else { m })
+            }
+            Form::Seeded => self
+                .seeded
+                .iter()
+                .zip(&self.coefs)
+                .map(|(dir, &c)| (alpha * c).as_f64().abs() * direction_bound(dir) * SLACK)
+                .fold(0.0, |m, b| if b > m || b.is_nan() { b } else { m }),
+        }
+    }
+
+    /// Applies to `out` exactly the operations [`scaled_add_to`](Estimate::scaled_add_to)`(alpha, x)`
+    /// applies to the coordinates support.start + `offset` … support.start +
+    /// `offset` + `out.len()` − 1 of x (same bits), where `out` holds those
+    /// coordinates of x. For checking a step before it is taken.
+    pub(crate) fn scaled_add_range(&self, alpha: F, offset: usize, out: &mut [F]) {
+        let n = self.support.len();
+        if offset.checked_add(out.len()).is_none_or(|end| end > n) {
+            return;
+        }
+        if self.materialized {
+            if let Some(gs) = self.dense.get(offset..offset + out.len()) {
+                for (xi, &gi) in out.iter_mut().zip(gs) {
+                    *xi = *xi + alpha * gi;
+                }
+            }
+            return;
+        }
+        match self.form {
+            Form::Dense => {}
+            Form::Stored => {
+                if n == 0 {
+                    return;
+                }
+                for (row, &c) in self.rows.chunks_exact(n).zip(&self.coefs) {
+                    let a = alpha * c;
+                    for (xi, &ui) in out.iter_mut().zip(&row[offset..]) {
+                        *xi = *xi + a * ui;
+                    }
+                }
+            }
+            Form::Seeded => {
+                for (dir, &c) in self.seeded.iter().zip(&self.coefs) {
+                    // As `axpy` on the support: a direction shorter than the
+                    // support covers only its own length.
+                    let m = dir.len().saturating_sub(offset).min(out.len());
+                    if m > 0 {
+                        dir.axpy_range(alpha * c, offset, &mut out[..m]);
+                    }
                 }
             }
         }
@@ -544,7 +683,7 @@ impl<F: Real> Estimate<F> {
                 }
                 Form::Seeded => {
                     for (dir, &c) in self.seeded.iter().zip(&self.coefs) {
-                        dir.axpy(c, &mut self.dense);
+                        dir.axpy_auto(c, &mut self.dense);
                     }
                 }
             }
@@ -564,6 +703,19 @@ impl<F: Real> Estimate<F> {
         let s = self.support.clone();
         out[s].copy_from_slice(self.values());
         out
+    }
+}
+
+/// A bound on |uᵢ| for every entry of a seed-replayed direction of length d:
+/// Rademacher 1; Gaussian 8 (the normal stream's values satisfy |z| ≤ √(64 ln 2)
+/// ≈ 6.66, see `crate::normal`); sphere and coordinate √d (an entry is at most
+/// the norm), with slack for rounding.
+pub(crate) fn direction_bound(dir: &SeededDirection) -> f64 {
+    let root = (dir.len() as f64).sqrt() * 1.001;
+    match dir.kind() {
+        crate::direction::Direction::Rademacher => 1.0,
+        crate::direction::Direction::Gaussian => 8.0,
+        crate::direction::Direction::Sphere | crate::direction::Direction::Coordinate => root,
     }
 }
 

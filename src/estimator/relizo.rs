@@ -131,8 +131,9 @@ pub struct RelizoStep {
 /// Samples are stored as the points actually queried, and their offsets p − x
 /// are formed block by block when needed, so reused samples are never rewritten.
 /// A step writes its new points into free rows and changes nothing it holds until
-/// it is committed: a step that fails or is abandoned leaves the samples, G and
-/// the statistics exactly as they were, so a retry gives the same bits.
+/// [`commit`](GradientEstimator::commit): a step that fails or is abandoned
+/// leaves the samples, G and the statistics exactly as they were, so a retry
+/// gives the same bits.
 ///
 /// # Steps
 /// The estimator only estimates; the step is the update rule's:
@@ -583,7 +584,7 @@ impl<F: Real> GradientEstimator<F> for Relizo<F> {
         let iteration = ctx.iteration();
         let Some(answered) = ctx.answered() else {
             let sigma = ctx.smoothing().map_or(self.sigma, |s| s.as_f64());
-            let plan = self.plan(x, sigma, ctx.fx());
+            let plan = self.plan(x, sigma, ctx.fx(), ctx.resampled());
             self.state.plan = Some(plan);
             self.sample(x, &plan, ctx.rng(), round);
             return match plan.fx {
@@ -594,10 +595,11 @@ impl<F: Real> GradientEstimator<F> for Relizo<F> {
         let plan = match self.state.plan {
             Some(p) if p.done.is_none() => p,
             _ => {
+                // An answered round that this step did not ask for.
                 return Err(Error::DimensionMismatch {
-                    what: "rounds of a ReLIZO step (one per step)",
-                    expected: 1,
-                    found: ctx.round_index() + 1,
+                    what: "answered rounds a ReLIZO step did not ask for",
+                    expected: 0,
+                    found: 1,
                 });
             }
         };
@@ -650,13 +652,14 @@ impl<F: Real> Relizo<F> {
     /// The first phase of a step, from the samples held: pass 1, the choice of
     /// reused candidates, the layout of the new step (slots, rows, order), and
     /// the Gram entries that follow from the previous ones.
-    fn plan(&mut self, x: &[F], sigma: f64, fx: Option<F>) -> Plan<F> {
+    fn plan(&mut self, x: &[F], sigma: f64, fx: Option<F>, resampled: bool) -> Plan<F> {
         let b = self.b;
         let rho = self.rho;
         let exact = self.gram_update == GramUpdate::Exact;
         let s = &mut self.state;
         let (ne, dd) = (s.ne, s.dim);
-        let reuse = s.has_samples && b > 0.0;
+        // Values from another minibatch must not be mixed with this one's.
+        let reuse = s.has_samples && b > 0.0 && !resampled;
 
         // Pass 1: with Δ = x_prev − x, ‖Δ‖² and aᵢ = δᵢᵀΔ, where δᵢ = pᵢ − x_prev
         // is sample i's offset from the iterate it was used at.
@@ -1002,7 +1005,8 @@ impl<F: Real> Relizo<F> {
                 s.gmat[i * ne + j] = s.gram_next[si * ne + sj] / (s.h_next[si] * s.h_next[sj]);
             }
         }
-        let rank = pinv_solve(&mut s.gmat, &mut s.evec, &s.y, &mut s.coef, &mut s.proj, ne);
+        let eps = 2.0 * F::UNIT_ROUNDOFF.max(f64::EPSILON / 2.0);
+        let rank = pinv_solve(&mut s.gmat, &mut s.evec, &s.y, &mut s.coef, &mut s.proj, ne, eps);
         for i in 0..ne {
             s.coef[i] /= s.h_next[s.new_order[i]];
         }
@@ -1146,7 +1150,7 @@ fn orthogonal_draws<F: Real>(
         }
         jacobi_eigen(&mut s.ogram[..k * k], &mut s.oevec[..k * k], k);
         let lmax = (0..k).map(|i| s.ogram[i * k + i]).fold(0.0f64, f64::max);
-        let cut = k as f64 * f64::EPSILON * lmax;
+        let cut = k as f64 * 2.0 * F::UNIT_ROUNDOFF.max(f64::EPSILON / 2.0) * lmax;
         for _ in 0..2 {
             // B = δ Zᵀ (k × m), staged offsets per block.
             s.ob[..k * m].iter_mut().for_each(|v| *v = 0.0);
@@ -1340,9 +1344,20 @@ fn dot_diff<F: Real>(p: &[F], a: &[F], b: &[F]) -> f64 {
 
 /// Solves c = G⁺y for the symmetric positive semi-definite n×n matrix `g`
 /// (row-major, overwritten) by a cyclic Jacobi eigendecomposition, dropping
-/// eigenvalues ≤ n·ε·λ_max. Returns the numerical rank. `v` and `tmp` are scratch
-/// of sizes n² and n.
-pub(crate) fn pinv_solve(g: &mut [f64], v: &mut [f64], y: &[f64], c: &mut [f64], tmp: &mut [f64], n: usize) -> usize {
+/// eigenvalues ≤ n·ε·λ_max, with ε the machine epsilon of the precision G's
+/// entries were formed from (f32 points give f32-accurate Gram entries, even
+/// though they are accumulated in f64). Returns the numerical rank. `v` and
+/// `tmp` are scratch of sizes n² and n.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn pinv_solve(
+    g: &mut [f64],
+    v: &mut [f64],
+    y: &[f64],
+    c: &mut [f64],
+    tmp: &mut [f64],
+    n: usize,
+    eps: f64,
+) -> usize {
     if g[..n * n].iter().chain(&y[..n]).any(|t| !t.is_finite()) {
         c[..n].iter_mut().for_each(|t| *t = f64::NAN);
         return 0;
@@ -1353,7 +1368,7 @@ pub(crate) fn pinv_solve(g: &mut [f64], v: &mut [f64], y: &[f64], c: &mut [f64],
     if lmax.is_nan() || lmax <= 0.0 {
         return 0;
     }
-    let cut = n as f64 * f64::EPSILON * lmax;
+    let cut = n as f64 * eps * lmax;
     let mut rank = 0;
     for kk in 0..n {
         let lam = g[kk * n + kk];
@@ -1498,7 +1513,7 @@ mod tests {
             let mut v = vec![0.0; n * n];
             let mut c = vec![0.0; n];
             let mut tmp = vec![0.0; n];
-            let rank = pinv_solve(&mut gm, &mut v, &y, &mut c, &mut tmp, n);
+            let rank = pinv_solve(&mut gm, &mut v, &y, &mut c, &mut tmp, n, f64::EPSILON);
             assert_eq!(rank, want_rank, "n={n} r={r}");
             assert_eq!(rank, r, "n={n} r={r}");
             // Compare the minimum-norm estimates Uᵀc (the quantity ReLIZO uses).

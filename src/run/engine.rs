@@ -44,9 +44,9 @@ impl<F: Real> RoundPair<F> {
     }
 
     fn start_phase(&mut self, dim: usize) {
-        // Write into the warmer buffer, so that steps of one round never allocate
-        // after the first.
-        if self.answered.capacity() > self.next.capacity() {
+        // Undo the phase's swaps, so that a component with one round per step
+        // writes into the same (warm, already sized) buffer every step.
+        if self.index % 2 == 1 {
             std::mem::swap(&mut self.next, &mut self.answered);
         }
         self.next.clear(dim);
@@ -74,6 +74,7 @@ struct StepState<F> {
     min_value: Option<F>,
     limit: usize,
     rng_before: ZoRng,
+    resampled: bool,
 }
 
 /// Run-time state of an optimizer: generator, counters, buffers, the step in
@@ -239,7 +240,11 @@ fn stage_row<F: Real>(stage: &mut Option<StageRequest<'_, F>>, i: usize, v: F, x
     let Some(s) = stage.as_mut() else {
         return;
     };
-    if v.is_finite() && s.below.is_none_or(|b| v < b) && s.feasible.is_none_or(|p| p.contains(x)) {
+    if v.is_finite()
+        && s.below.is_none_or(|b| v < b)
+        && x.iter().all(|t| t.is_finite())
+        && s.feasible.is_none_or(|p| p.contains(x))
+    {
         s.below = Some(v);
         s.staged.row = Some(i);
         s.staged.x.clear();
@@ -328,10 +333,23 @@ pub(crate) fn drive_update<F: Real, U: UpdateRule<F> + ?Sized>(
     }
 }
 
-/// A round must hold at least one point and stay within the step's declared queries.
+/// A round must hold at least one point and stay within the step's declared
+/// queries, and a seeded row's perturbation must be unable to overflow x (the
+/// in-place driver could not undo an x + s·u that became ±∞).
 fn check_round<F: Real>(component: &'static str, round: &Round<F>, used: usize, limit: usize) -> Result<()> {
     if round.is_empty() || used.saturating_add(round.len()) > limit {
         return Err(Error::QueryLimitExceeded { component, limit });
+    }
+    let safe = crate::update::safe_term::<F>();
+    for r in round.seeded() {
+        let reach = r.scale.as_f64().abs() * crate::estimator::direction_bound(&r.direction);
+        if !(reach < safe) {
+            return Err(Error::InvalidParameter {
+                name: "mu",
+                value: format!("{} (perturbations up to {reach:e})", r.scale.as_f64().abs()),
+                requirement: "small enough that x + mu*u cannot overflow the float type",
+            });
+        }
     }
     Ok(())
 }
@@ -388,7 +406,13 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
     /// Begins a step at `x` (f(x) = `fx` when known): checks the budget
     /// (keeping `reserve` evaluations), evaluates the schedules and runs the
     /// components until they need a round or the step is done.
-    pub(crate) fn begin_step(&mut self, x: &mut [F], fx: Option<F>, reserve: usize) -> Result<StepOutcome<F>> {
+    pub(crate) fn begin_step(
+        &mut self,
+        x: &mut [F],
+        fx: Option<F>,
+        reserve: usize,
+        resampled: bool,
+    ) -> Result<StepOutcome<F>> {
         let d = x.len();
         // A step left in progress (a run dropped mid-step) is abandoned first.
         self.abandon_step();
@@ -425,6 +449,7 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
             min_value: None,
             limit: cost,
             rng_before: self.engine.rng.clone(),
+            resampled,
         });
         self.engine.rounds.start_phase(d);
         self.engine.rounds.queries = 0;
@@ -464,7 +489,8 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
             match step.phase {
                 Phase::Estimate => {
                     let mut ctx = EstimateContext::new(&mut self.engine.rng, step.fx, step.iteration, step.smoothing)
-                        .with_answered(rounds.index, answered, rounds.queries);
+                        .with_answered(rounds.index, answered, rounds.queries)
+                        .with_resampled(step.resampled);
                     match self
                         .estimator
                         .estimate(x, &mut ctx, &mut rounds.next, &mut self.engine.estimate)?

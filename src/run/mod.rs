@@ -381,7 +381,7 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
             if let Some(p) = problem.as_deref_mut() {
                 p.resample(&mut self.opt.engine.rng);
             }
-            match self.opt.begin_step(&mut self.x, self.fx, 1) {
+            match self.opt.begin_step(&mut self.x, self.fx, 1, self.stochastic) {
                 Ok(StepOutcome::Pending) => self.state = State::InStep,
                 Ok(StepOutcome::Done(rec)) => self.after_step(rec),
                 Err(e) => self.begin_final(StopReason::Failed(e)),
@@ -489,6 +489,7 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
             for (i, &v) in values.iter().enumerate() {
                 if self.best.f.is_none_or(|b| v < b)
                     && round.write_point(i, &self.x, &mut point, &mut scratch)
+                    && point.iter().all(|t| t.is_finite())
                     && feasible.is_none_or(|s| s.contains(&point))
                 {
                     self.best.offer(&point, v);
@@ -500,7 +501,8 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
         for (i, &v) in values.iter().enumerate() {
             if self.best.f.is_none_or(|b| v < b) {
                 let p = round.point(i);
-                if feasible.is_none_or(|s| s.contains(p)) {
+                // A finite value at a non-finite point is not a best point.
+                if p.iter().all(|t| t.is_finite()) && feasible.is_none_or(|s| s.contains(p)) {
                     self.best.offer(p, v);
                 }
             }
@@ -670,6 +672,7 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
     /// Evaluates the pending round with `evaluate`, which fills the values of a
     /// materialised round (seeded rounds are materialised first), and hands them
     /// on; an invalid value ends the run. Returns false when the run is over.
+    #[cfg_attr(not(feature = "rayon"), allow(dead_code))]
     pub(crate) fn step_materialized<S: StochasticObjective<F>>(
         &mut self,
         problem: Option<&mut S>,

@@ -60,7 +60,7 @@ impl<F: Real> SeededRow<F> {
             return;
         }
         if let Some(s) = y.get_mut(self.support.clone()) {
-            self.direction.axpy(self.scale, s);
+            self.direction.axpy_auto(self.scale, s);
         }
     }
 }
@@ -130,11 +130,6 @@ impl<F: Real> Round<F> {
         if self.points.len() < n {
             self.points.resize(n, F::zero());
         }
-    }
-
-    /// Values the point buffer holds without allocating.
-    pub(crate) fn capacity(&self) -> usize {
-        self.points.capacity() + self.seeded.capacity() * self.dim.max(1)
     }
 
     /// Tells the drivers that this component's seeded rows use supports of at
@@ -271,6 +266,55 @@ impl<F: Real> Round<F> {
         self.materialized
     }
 
+    /// Calls `visit(i, point)` for every row `i` in `rows`, in order, forming
+    /// seeded points from the iterate `x` with one replay of the round's walk
+    /// (so a block of rows costs one pass per direction, not one replay per
+    /// row as repeated [`write_point`](Round::write_point) calls would).
+    /// `scratch` and `out` are d-sized scratch. Returns false when the range or
+    /// `x.len()` does not fit the round.
+    pub fn visit_points(
+        &self,
+        rows: Range<usize>,
+        x: &[F],
+        scratch: &mut Vec<F>,
+        out: &mut Vec<F>,
+        mut visit: impl FnMut(usize, &[F]),
+    ) -> bool {
+        let d = self.dim;
+        if rows.end > self.len() || rows.start > rows.end || x.len() != d {
+            return false;
+        }
+        if !self.is_seeded() {
+            for i in rows {
+                visit(i, self.point(i));
+            }
+            return true;
+        }
+        scratch.clear();
+        scratch.extend_from_slice(x);
+        let mut walk = Walk::default();
+        for (i, r) in self.seeded[..rows.end].iter().enumerate() {
+            match r.perturb {
+                Perturb::Walk => {
+                    walk.move_to(r, scratch);
+                    if i >= rows.start {
+                        visit(i, scratch);
+                    }
+                }
+                Perturb::Exact => {
+                    walk.finish(scratch);
+                    if i >= rows.start {
+                        out.clear();
+                        out.extend_from_slice(scratch);
+                        r.apply(out);
+                        visit(i, out);
+                    }
+                }
+            }
+        }
+        true
+    }
+
     /// Writes the point of row `i` into `out` (d values) from the iterate `x`,
     /// replaying seeded directions exactly as the in-place driver moves x.
     /// `scratch` (d values) is used for [`Perturb::Walk`] rows. Returns false when
@@ -388,7 +432,7 @@ impl<F: Real> Walk<F> {
         {
             let step = row.scale - *s;
             if let Some(xs) = x.get_mut(row.support.clone()) {
-                dir.axpy(step, xs);
+                dir.axpy_auto(step, xs);
             }
             self.at = Some((*dir, support.clone(), row.scale));
             return;
@@ -404,7 +448,7 @@ impl<F: Real> Walk<F> {
             && s != F::zero()
             && let Some(xs) = x.get_mut(support)
         {
-            dir.axpy(-s, xs);
+            dir.axpy_auto(-s, xs);
         }
     }
 }

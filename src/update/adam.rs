@@ -1,6 +1,6 @@
 //! Adam, AdamW and AMSGrad (ZO-Adam in ZO-Bench; ZO-AdaMM).
 
-use super::{UpdateContext, UpdateInfo, UpdateRule};
+use super::{UpdateContext, UpdateInfo, UpdateRule, max_abs, non_finite_step, safe_term, safe_value};
 use crate::error::{Result, check_in_range, check_non_negative, check_positive};
 use crate::estimator::Estimate;
 use crate::real::Real;
@@ -50,6 +50,17 @@ pub enum WeightDecay {
 /// coordinate so that the bias correction of a block visited every K-th step is
 /// right; for full-support estimates all counts are equal and the correction is
 /// computed once per step.
+///
+/// **Non-finite steps.** A step that would make x, m, v or v_max NaN or ±∞ (a
+/// learning rate that overflows `F`; in f32, gradients for which (1 − β₂)·g²
+/// overflows, |g| ≳ 6e20 with β₂ = 0.999, as from objective values near 1e37)
+/// is refused with
+/// [`Error::NonFiniteStep`](crate::Error::NonFiniteStep): x, the moments and the
+/// step counts are then exactly as before. The rule keeps upper bounds on |m|,
+/// v and v_max (updated by the moments' own recurrences, O(1) per step), so the
+/// check costs one read pass over g (and over x with L2 weight decay); only a
+/// step whose bound comes near the overflow threshold (|x's step| bounded by
+/// η·|m|/ε) is simulated before it is taken.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Adam<F> {
     beta1: f64,
@@ -65,6 +76,26 @@ pub struct Adam<F> {
     t: Vec<u64>,
     /// The common step count while every step had full support (then `t` is stale).
     t_all: Option<u64>,
+    /// Upper bounds on max |mᵢ|, max vᵢ and max v_maxᵢ.
+    bounds: Bounds,
+}
+
+/// Upper bounds on the moments, for the overflow check.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Bounds {
+    m: f64,
+    v: f64,
+    v_max: f64,
+}
+
+impl Bounds {
+    fn max(self, o: Bounds) -> Bounds {
+        Bounds {
+            m: self.m.max(o.m),
+            v: self.v.max(o.v),
+            v_max: self.v_max.max(o.v_max),
+        }
+    }
 }
 
 impl<F: Real> Default for Adam<F> {
@@ -89,6 +120,7 @@ impl<F: Real> Adam<F> {
             v_max: Vec::new(),
             t: Vec::new(),
             t_all: Some(0),
+            bounds: Bounds::default(),
         }
     }
 
@@ -178,20 +210,40 @@ struct Kernel<F> {
 }
 
 impl<F: Real> Kernel<F> {
+    /// One coordinate: (x', m', v', v_max') from (x, m, v, v_max, g). `vm` is
+    /// ignored (and returned as v') without AMSGrad.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn lane(&self, xi: F, mi: F, vi: F, vm: Option<F>, gi: F, step: F, v_scale: F) -> (F, F, F, F) {
+        let wd = self.wd.unwrap_or(F::zero());
+        let shrink = self.shrink.unwrap_or(F::one());
+        let gi = gi + wd * xi;
+        let m = self.b1 * mi + self.one_b1 * gi;
+        let v = self.b2 * vi + self.one_b2 * gi * gi;
+        let (vm, denom) = match vm {
+            None => (v, v),
+            Some(vm) => {
+                let vm = vm.max(v);
+                (vm, vm)
+            }
+        };
+        let x = xi * shrink - step * m / (denom.sqrt() * v_scale + self.eps);
+        (x, m, v, vm)
+    }
+
+    /// Applies the step to a run of coordinates sharing one step count.
     #[allow(clippy::too_many_arguments)]
     #[inline]
     fn run(&self, x: &mut [F], m: &mut [F], v: &mut [F], vmax: Option<&mut [F]>, g: &[F], step: F, v_scale: F) {
         let n = x.len().min(m.len()).min(v.len()).min(g.len());
         let (x, m, v, g) = (&mut x[..n], &mut m[..n], &mut v[..n], &g[..n]);
-        let wd = self.wd.unwrap_or(F::zero());
-        let shrink = self.shrink.unwrap_or(F::one());
         match vmax {
             None => {
                 for (((xi, mi), vi), &gi) in x.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(g) {
-                    let gi = gi + wd * *xi;
-                    *mi = self.b1 * *mi + self.one_b1 * gi;
-                    *vi = self.b2 * *vi + self.one_b2 * gi * gi;
-                    *xi = *xi * shrink - step * *mi / (vi.sqrt() * v_scale + self.eps);
+                    let (xn, mn, vn, _) = self.lane(*xi, *mi, *vi, None, gi, step, v_scale);
+                    *xi = xn;
+                    *mi = mn;
+                    *vi = vn;
                 }
             }
             Some(vmax) => {
@@ -203,15 +255,43 @@ impl<F: Real> Kernel<F> {
                     .zip(vmax.iter_mut())
                     .zip(g)
                 {
-                    let gi = gi + wd * *xi;
-                    *mi = self.b1 * *mi + self.one_b1 * gi;
-                    *vi = self.b2 * *vi + self.one_b2 * gi * gi;
-                    *vm = vm.max(*vi);
-                    *xi = *xi * shrink - step * *mi / (vm.sqrt() * v_scale + self.eps);
+                    let (xn, mn, vn, vmn) = self.lane(*xi, *mi, *vi, Some(*vm), gi, step, v_scale);
+                    *xi = xn;
+                    *mi = mn;
+                    *vi = vn;
+                    *vm = vmn;
                 }
             }
         }
     }
+
+    /// The exact step on a run, computed without writing: the largest |m'|,
+    /// v' and v_max', or `None` when any result is not finite.
+    #[allow(clippy::too_many_arguments)]
+    fn check(&self, x: &[F], m: &[F], v: &[F], vmax: Option<&[F]>, g: &[F], step: F, v_scale: F) -> Option<Bounds> {
+        let mut b = Bounds::default();
+        for (i, (((&xi, &mi), &vi), &gi)) in x.iter().zip(m).zip(v).zip(g).enumerate() {
+            let vm = vmax.and_then(|vm| vm.get(i).copied());
+            let (xn, mn, vn, vmn) = self.lane(xi, mi, vi, vm, gi, step, v_scale);
+            if !(xn.is_finite() && mn.is_finite() && vn.is_finite() && vmn.is_finite()) {
+                return None;
+            }
+            b.m = b.m.max(mn.abs().as_f64());
+            b.v = b.v.max(vn.as_f64());
+            b.v_max = b.v_max.max(vmn.as_f64());
+        }
+        Some(b)
+    }
+}
+
+/// The end of the run of equal step counts that starts at `start` (counts from `count`).
+fn run_end(count: impl Fn(usize) -> u64, start: usize, len: usize) -> usize {
+    let t = count(start);
+    let mut end = start + 1;
+    while end < len && count(end) == t {
+        end += 1;
+    }
+    end
 }
 
 impl<F: Real> UpdateRule<F> for Adam<F> {
@@ -243,6 +323,7 @@ impl<F: Real> UpdateRule<F> for Adam<F> {
         self.t.clear();
         self.t.resize(dim, 0);
         self.t_all = Some(0);
+        self.bounds = Bounds::default();
         Ok(())
     }
 
@@ -280,22 +361,95 @@ impl<F: Real> UpdateRule<F> for Adam<F> {
             shrink,
         };
         let r = support;
+        let name = UpdateRule::<F>::name(self);
+        let fail = || non_finite_step(name, ctx.iteration());
+
+        // The cheap bound, from the moments' recurrences (rounding covered by
+        // `slack` and by the margins of safe_value/safe_term): |ĝ| ≤ G + λX,
+        // |m'| ≤ β₁M + (1 − β₁)|ĝ|, v' ≤ β₂V + (1 − β₂)ĝ², and the step is at most
+        // (η/(1 − β₁))·|m'|/ε (the bias correction is largest at t = 1).
+        let slack = 1.0 + 16.0 * F::UNIT_ROUNDOFF;
+        let xmax = if l2 { max_abs(&x[r.clone()]) } else { 0.0 };
+        let gh = (max_abs(gs) + wd.as_f64() * xmax) * slack;
+        let (fb1, fb2) = (b1.as_f64(), b2.as_f64());
+        let (fo1, fo2) = (one_b1.as_f64(), one_b2.as_f64());
+        let old = self.bounds;
+        let m_new = (fb1 * old.m + fo1 * gh) * slack;
+        let v_new = (fb2 * old.v + fo2 * gh * gh) * slack;
+        let env = Bounds {
+            m: m_new,
+            v: v_new,
+            v_max: old.v_max.max(v_new),
+        };
+        let step_max = if self.bias_correction {
+            lr.as_f64() / F::of_f64(1.0 - self.beta1).as_f64() * slack
+        } else {
+            lr.as_f64()
+        };
+        let shrink_safe = shrink.is_none_or(|s| s.is_finite() && s.abs() <= F::one());
+        let fast = lr.is_finite()
+            && shrink_safe
+            && gh * gh < safe_value::<F>()
+            && m_new < safe_value::<F>()
+            && v_new < safe_value::<F>()
+            && step_max * m_new < safe_value::<F>()
+            && step_max * m_new / eps.as_f64() < safe_term::<F>();
+        let amsgrad = self.amsgrad;
+
         match (full, self.t_all) {
             // Every step so far had full support: one step count for all, one
             // bias correction per step, and a loop the compiler can vectorise.
             (true, Some(t0)) => {
                 let t = t0 + 1;
-                self.t_all = Some(t);
                 let (step_scale, v_scale) = corrections(cfg, lr, t);
-                let vmax = if self.amsgrad { Some(&mut self.v_max[..]) } else { None };
+                let new = if fast {
+                    env
+                } else {
+                    let vmax = if amsgrad { Some(&self.v_max[..]) } else { None };
+                    k.check(x, &self.m, &self.v, vmax, gs, step_scale, v_scale)
+                        .ok_or_else(fail)?
+                };
+                self.t_all = Some(t);
+                let vmax = if amsgrad { Some(&mut self.v_max[..]) } else { None };
                 k.run(x, &mut self.m, &mut self.v, vmax, gs, step_scale, v_scale);
+                self.bounds = new;
             }
             _ => {
+                // Per-coordinate counts; runs of equal counts (a block visited
+                // together) share one bias correction. While `t_all` is set every
+                // count is that value.
+                let base = self.t_all;
+                let counts = &self.t;
+                let count = |i: usize| base.unwrap_or_else(|| counts[r.start + i]);
+                let mut new = env;
+                if !fast {
+                    // Check every run exactly before anything is written.
+                    let mut exact = Bounds::default();
+                    let mut start = 0;
+                    while start < r.len() {
+                        let end = run_end(count, start, r.len());
+                        let (step_scale, v_scale) = corrections(cfg, lr, count(start) + 1);
+                        let (a, b) = (r.start + start, r.start + end);
+                        let vmax = if amsgrad { Some(&self.v_max[a..b]) } else { None };
+                        let run = k
+                            .check(
+                                &x[a..b],
+                                &self.m[a..b],
+                                &self.v[a..b],
+                                vmax,
+                                &gs[start..end],
+                                step_scale,
+                                v_scale,
+                            )
+                            .ok_or_else(fail)?;
+                        exact = exact.max(run);
+                        start = end;
+                    }
+                    new = exact;
+                }
                 if let Some(t0) = self.t_all.take() {
                     self.t.iter_mut().for_each(|t| *t = t0);
                 }
-                // Per-coordinate counts; runs of equal counts (a block visited
-                // together) share one bias correction.
                 let ts = &mut self.t[r.clone()];
                 let mut start = 0;
                 while start < ts.len() {
@@ -307,11 +461,7 @@ impl<F: Real> UpdateRule<F> for Adam<F> {
                     ts[start..end].iter_mut().for_each(|c| *c = t);
                     let (step_scale, v_scale) = corrections(cfg, lr, t);
                     let (a, b) = (r.start + start, r.start + end);
-                    let vmax = if self.amsgrad {
-                        Some(&mut self.v_max[a..b])
-                    } else {
-                        None
-                    };
+                    let vmax = if amsgrad { Some(&mut self.v_max[a..b]) } else { None };
                     k.run(
                         &mut x[a..b],
                         &mut self.m[a..b],
@@ -323,6 +473,8 @@ impl<F: Real> UpdateRule<F> for Adam<F> {
                     );
                     start = end;
                 }
+                // Entries off the block keep their values: the bounds cover them too.
+                self.bounds = if full { new } else { old.max(new) };
             }
         }
         Ok(Flow::Done(UpdateInfo::none()))

@@ -29,7 +29,9 @@ use crate::run::{Flow, Round};
 /// are built by streaming x ± η·g into them ([`Estimate::scaled_add_to`]), so g
 /// is never materialised; the accepted candidate x − η·g is recomputed in place
 /// by the same operations (bit-identical to the evaluated point). On an error (a
-/// non-finite trial value) x is unchanged.
+/// non-finite trial value) x is unchanged. A candidate that is not finite (the
+/// step x ∓ η·g overflows `F`) is never evaluated: the step fails with
+/// [`Error::NonFiniteStep`](crate::Error::NonFiniteStep), x unchanged.
 ///
 /// With a block estimate only the block differs between the candidates, so only
 /// the block moves. The rule has no weight decay.
@@ -73,6 +75,13 @@ impl<F: Real> UpdateRule<F> for Conservative<F> {
                 let row = round.push(Query::Trial(j));
                 row.copy_from_slice(x);
                 g.scaled_add_to(sign, row);
+                // A candidate that is not finite is never evaluated, and never x.
+                if !sign.is_finite() || !row.get(g.support()).unwrap_or(&[]).iter().all(|v| v.is_finite()) {
+                    return Err(crate::Error::NonFiniteStep {
+                        rule: "conservative",
+                        iteration: ctx.iteration(),
+                    });
+                }
             }
             return Ok(Flow::Query);
         };

@@ -1,6 +1,6 @@
 //! Backtracking line searches along the normalised estimate.
 
-use super::normalized::decayed_norm;
+use super::normalized::{Norm, Scale, decayed_norm, normalized_step};
 use super::{UpdateContext, UpdateInfo, UpdateRule};
 use crate::error::{Error, Query, Result, check_count, check_non_negative, check_positive};
 use crate::estimator::Estimate;
@@ -55,8 +55,11 @@ pub enum Acceptance {
 ///
 /// [`UpdateInfo::trials`] counts the evaluated trials (the reference records the
 /// *rejected* ones: trials − 1 when a trial was accepted, T otherwise). On error
-/// (a non-finite value at a trial), x is unchanged. Memory: the trial point lives
-/// in the round (one row of d).
+/// (a non-finite value at a trial), x is unchanged. A trial point that is not
+/// finite (a learning rate or ‖g‖ so large that the step overflows `F`) is never
+/// evaluated: the step fails with [`Error::NonFiniteStep`], x unchanged; so does
+/// the reference's unevaluated fallback step. Memory: the trial point lives in
+/// the round (one row of d).
 #[derive(Clone)]
 pub struct LineSearch<F> {
     acceptance: Acceptance,
@@ -74,6 +77,8 @@ pub struct LineSearch<F> {
 struct Search {
     /// ν = ‖g + λx‖.
     nu: f64,
+    /// ν, as the normalisation uses it.
+    norm: Norm,
     /// The trial step of the pending trial.
     s: f64,
     /// The index of the pending trial.
@@ -203,8 +208,9 @@ impl<F: Real> UpdateRule<F> for LineSearch<F> {
         let armijo = self.acceptance == Acceptance::Armijo;
         let Some(answered) = ctx.answered() else {
             // First call: the first trial, with f(x) in the same round when unknown.
-            let nu = decayed_norm(x, g, lambda);
-            if !nu.is_finite() {
+            let norm = decayed_norm(x, g, lambda);
+            let nu = norm.nu;
+            if !nu.is_finite() || !ctx.lr().is_finite() {
                 return Err(Error::NonFiniteStep {
                     rule: self.name(),
                     iteration: ctx.iteration(),
@@ -225,12 +231,19 @@ impl<F: Real> UpdateRule<F> for LineSearch<F> {
             let phi0 = f0.map_or(0.0, |f| f + self.regularizer(x, armijo));
             self.search = Some(Search {
                 nu,
+                norm,
                 s: s0,
                 trial: 0,
                 f0,
                 phi0,
             });
-            self.push_trial(x, g, round, 0, s0 / nu);
+            if !self.push_trial(x, g, round, 0, s0, norm) {
+                self.search = None;
+                return Err(Error::NonFiniteStep {
+                    rule: self.name(),
+                    iteration: ctx.iteration(),
+                });
+            }
             return Ok(Flow::Query);
         };
         let Some(mut st) = self.search else {
@@ -260,7 +273,13 @@ impl<F: Real> UpdateRule<F> for LineSearch<F> {
         st.trial += 1;
         if st.trial < self.max_trials {
             self.search = Some(st);
-            self.push_trial(x, g, round, st.trial, st.s / st.nu);
+            if !self.push_trial(x, g, round, st.trial, st.s, st.norm) {
+                self.search = None;
+                return Err(Error::NonFiniteStep {
+                    rule: self.name(),
+                    iteration: ctx.iteration(),
+                });
+            }
             return Ok(Flow::Query);
         }
         self.search = None;
@@ -270,15 +289,15 @@ impl<F: Real> UpdateRule<F> for LineSearch<F> {
             Acceptance::Reference => {
                 // The reference returns init·shrink^T unevaluated (s has been
                 // shrunk T times) and takes it.
-                let a = F::of_f64(st.s / st.nu);
-                let lam = F::of_f64(lambda);
-                let support = g.support();
-                let gv = g.values();
-                if let Some(xs) = x.get_mut(support) {
-                    for (xi, &gi) in xs.iter_mut().zip(gv) {
-                        *xi = *xi - a * (gi + lam * *xi);
-                    }
-                }
+                normalized_step(
+                    x,
+                    g,
+                    lambda,
+                    st.s,
+                    Scale::new(st.s, st.norm),
+                    self.name(),
+                    ctx.iteration(),
+                )?;
                 Ok(Flow::Done(UpdateInfo::with_trials(self.max_trials, None)))
             }
         }
@@ -303,18 +322,23 @@ impl<F: Real> LineSearch<F> {
         }
     }
 
-    /// Pushes trial `t`: x − a·(g + λx) on the support, x elsewhere.
-    fn push_trial(&self, x: &[F], g: &mut Estimate<F>, round: &mut Round<F>, t: usize, a: f64) {
-        let a = F::of_f64(a);
+    /// Pushes trial `t`: x − (s/ν)·(g + λx) on the support, x elsewhere. Returns
+    /// false when the trial point is not finite (it must not be evaluated, nor
+    /// ever become x).
+    fn push_trial(&self, x: &[F], g: &mut Estimate<F>, round: &mut Round<F>, t: usize, s: f64, norm: Norm) -> bool {
+        let scale = Scale::<F>::new(s, norm);
         let lam = F::of_f64(self.weight_decay);
         let support = g.support();
         let gv = g.values();
         let row = round.push(Query::Trial(t));
         row.copy_from_slice(x);
+        let mut finite = true;
         if let Some(ts) = row.get_mut(support) {
             for (ti, &gi) in ts.iter_mut().zip(gv) {
-                *ti = *ti - a * (gi + lam * *ti);
+                *ti = *ti - scale.apply(gi + lam * *ti);
+                finite &= ti.is_finite();
             }
         }
+        finite
     }
 }

@@ -48,6 +48,10 @@ use crate::run::{Flow, Round};
 /// # Contract
 /// - x changes only in the call that returns `Ok(Flow::Done(_))`; on `Err`, x
 ///   and the rule's state are unchanged.
+/// - A step that would make a coordinate of x, or a value of the rule's state,
+///   NaN or ±∞ (a learning rate that overflows `F`, an estimate so large that
+///   the step overflows) is refused with [`Error::NonFiniteStep`](crate::Error::NonFiniteStep):
+///   every built-in rule returns `Ok` only with a finite x (given a finite x).
 /// - The optimizer calls `update` only with a finite estimate.
 /// - Stateful rules size their state in [`prepare`](UpdateRule::prepare) and
 ///   allocate nothing in `update`. For an estimate whose
@@ -264,6 +268,105 @@ pub fn update_once<F: Real, U: UpdateRule<F> + ?Sized>(
             Err(e)
         }
     }
+}
+
+/// The rule's error for a step that would leave x (or its own state) non-finite.
+pub(crate) fn non_finite_step(rule: &'static str, iteration: usize) -> crate::Error {
+    crate::Error::NonFiniteStep { rule, iteration }
+}
+
+/// A bound below which a term t can be added to any finite y of type F without
+/// overflow: fl(y + t) is finite whenever |y| ≤ MAX and |t| < ½ulp(MAX), since
+/// only values of magnitude ≥ MAX + ½ulp(MAX) round to ∞. This is ½ulp(MAX)/4
+/// (a margin for the rounding of the bounds that are compared with it):
+/// about 2.4e291 for f64 and 2.5e30 for f32.
+pub(crate) fn safe_term<F: Real>() -> f64 {
+    F::max_value().as_f64() * F::epsilon().as_f64() * 0.125
+}
+
+/// A bound below which a rule's state value (a moment, a buffer entry) is kept
+/// safely finite through one more multiply-add: MAX/8.
+pub(crate) fn safe_value<F: Real>() -> f64 {
+    F::max_value().as_f64() * 0.125
+}
+
+/// max |sᵢ| in f64, with eight independent lanes so that it vectorises; NaN
+/// when an entry is NaN, ∞ when one is infinite (0 for an empty slice).
+pub(crate) fn max_abs<F: Real>(s: &[F]) -> f64 {
+    let mut acc = [F::zero(); 8];
+    // v·0 is ±0 for a finite v and NaN for ±∞ and NaN: any non-finite entry
+    // makes its lane NaN.
+    let mut bad = [F::zero(); 8];
+    let chunks = s.chunks_exact(8);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for k in 0..8 {
+            let a = c[k].abs();
+            acc[k] = if a > acc[k] { a } else { acc[k] };
+            bad[k] = bad[k] + c[k] * F::zero();
+        }
+    }
+    let mut m = 0.0f64;
+    for &v in rest.iter().chain(acc.iter()) {
+        if !v.is_finite() {
+            return if v.is_nan() { f64::NAN } else { f64::INFINITY };
+        }
+        m = m.max(v.as_f64().abs());
+    }
+    if bad.iter().any(|b| b.is_nan()) {
+        // A lane saw ±∞ or NaN; the lane maxima ignore NaN, so say so.
+        return if s.iter().any(|v| v.is_nan()) {
+            f64::NAN
+        } else {
+            f64::INFINITY
+        };
+    }
+    m
+}
+
+/// x\[support\] ← x\[support\]·`shrink` (when given), then x ← x + α·g exactly as
+/// [`Estimate::scaled_add_to`] does, or [`Error::NonFiniteStep`](crate::Error::NonFiniteStep)
+/// with x untouched when a coordinate would become non-finite.
+///
+/// The common case costs nothing beyond the step itself plus
+/// [`Estimate::term_bound`] (O(q) for seeded directions): when |shrink| ≤ 1 and
+/// every term is below [`safe_term`], no coordinate of a finite x can overflow.
+/// Otherwise the step is first simulated, 256 coordinates at a time on the
+/// stack, with exactly the operations of the real pass, and taken only if every
+/// result is finite.
+pub(crate) fn checked_scaled_add<F: Real>(
+    g: &Estimate<F>,
+    alpha: F,
+    shrink: Option<F>,
+    x: &mut [F],
+    rule: &'static str,
+    iteration: usize,
+) -> Result<()> {
+    let support = g.support();
+    let Some(xs) = x.get_mut(support) else {
+        return Ok(());
+    };
+    let shrink_safe = shrink.is_none_or(|s| s.is_finite() && s.abs() <= F::one());
+    let fast = alpha.is_finite() && shrink_safe && g.term_bound(alpha) < safe_term::<F>();
+    if !fast {
+        let mut tmp = [F::zero(); 256];
+        for (k, chunk) in xs.chunks(256).enumerate() {
+            let t = &mut tmp[..chunk.len()];
+            t.copy_from_slice(chunk);
+            if let Some(s) = shrink {
+                t.iter_mut().for_each(|v| *v = *v * s);
+            }
+            g.scaled_add_range(alpha, k * 256, t);
+            if !t.iter().all(|v| v.is_finite()) {
+                return Err(non_finite_step(rule, iteration));
+            }
+        }
+    }
+    if let Some(s) = shrink {
+        xs.iter_mut().for_each(|v| *v = *v * s);
+    }
+    g.scaled_add_to(alpha, x);
+    Ok(())
 }
 
 /// What an update reports.

@@ -1,6 +1,6 @@
 //! Heavy-ball and Nesterov momentum (ZO-Bench's ZO-SGD-MMT).
 
-use super::{UpdateContext, UpdateInfo, UpdateRule};
+use super::{UpdateContext, UpdateInfo, UpdateRule, max_abs, non_finite_step, safe_term, safe_value};
 use crate::error::{Result, check_in_range, check_non_negative};
 use crate::estimator::Estimate;
 use crate::real::Real;
@@ -22,12 +22,22 @@ use crate::run::{Flow, Round};
 /// decay and only that block of x moves; the momentum of the other blocks is
 /// frozen until their next visit (as in lazy/sparse momentum implementations),
 /// rather than decaying and still moving x with a zero gradient.
+///
+/// **Non-finite steps.** A step that would make x or the buffer NaN or ±∞ (a
+/// learning rate that overflows `F`, a huge estimate, f32 values near 3.4e38) is
+/// refused with [`Error::NonFiniteStep`](crate::Error::NonFiniteStep); x and m
+/// are then exactly as before. The rule keeps an upper bound on |m| (updated by
+/// the same recurrence, O(1) per step), so the check costs one read pass over g
+/// (and over x with weight decay); only a step whose bound comes near the
+/// overflow threshold is simulated before it is taken.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Momentum<F> {
     beta: f64,
     nesterov: bool,
     weight_decay: f64,
     buf: Vec<F>,
+    /// An upper bound on max |mᵢ| (0 before the first step).
+    bound: f64,
 }
 
 impl<F: Real> Momentum<F> {
@@ -38,6 +48,7 @@ impl<F: Real> Momentum<F> {
             nesterov: false,
             weight_decay: 0.0,
             buf: Vec::new(),
+            bound: 0.0,
         }
     }
 
@@ -88,6 +99,7 @@ impl<F: Real> UpdateRule<F> for Momentum<F> {
     fn prepare(&mut self, dim: usize) -> Result<()> {
         self.buf.clear();
         self.buf.resize(dim, F::zero());
+        self.bound = 0.0;
         Ok(())
     }
 
@@ -105,21 +117,58 @@ impl<F: Real> UpdateRule<F> for Momentum<F> {
         let lr = ctx.lr();
         let beta = F::of_f64(self.beta);
         let wd = F::of_f64(self.weight_decay);
+        let nesterov = self.nesterov;
+        let name = UpdateRule::<F>::name(self);
+        let full = support.start == 0 && support.end == x.len();
         let gs = g.values();
         let (Some(xs), Some(ms)) = (x.get_mut(support.clone()), self.buf.get_mut(support)) else {
             return Ok(Flow::Done(UpdateInfo::none()));
         };
+        // One coordinate of the step: (x', m').
+        let lane = |xi: F, mi: F, gi: F| {
+            let gh = gi + wd * xi;
+            let m = beta * mi + gh;
+            let step = if nesterov { gh + beta * m } else { m };
+            (xi - lr * step, m)
+        };
+        // The cheap bound: |ĝ| ≤ G + λX, |m'| ≤ β·M + |ĝ|, |step| ≤ |ĝ| + β|m'|
+        // (rounding covered by the slack and by the margins of safe_value/safe_term).
+        let slack = 1.0 + 8.0 * F::UNIT_ROUNDOFF;
+        let xmax = if self.weight_decay != 0.0 { max_abs(xs) } else { 0.0 };
+        let gh = (max_abs(gs) + wd.as_f64() * xmax) * slack;
+        let b = beta.as_f64();
+        let m_new = (b * self.bound + gh) * slack;
+        let step = if nesterov { (gh + b * m_new) * slack } else { m_new };
+        let fast = lr.is_finite()
+            && gh < safe_value::<F>()
+            && m_new < safe_value::<F>()
+            && lr.as_f64() * step < safe_term::<F>();
+        let new_bound = if fast {
+            m_new
+        } else {
+            // Simulate the step exactly; take it only if everything stays finite.
+            let mut mmax = 0.0f64;
+            for ((&xi, &mi), &gi) in xs.iter().zip(ms.iter()).zip(gs) {
+                let (xn, mn) = lane(xi, mi, gi);
+                if !(xn.is_finite() && mn.is_finite()) {
+                    return Err(non_finite_step(name, ctx.iteration()));
+                }
+                mmax = mmax.max(mn.abs().as_f64());
+            }
+            mmax
+        };
         for ((xi, mi), &gi) in xs.iter_mut().zip(ms.iter_mut()).zip(gs) {
-            let gh = gi + wd * *xi;
-            let m = beta * *mi + gh;
-            *mi = m;
-            let step = if self.nesterov { gh + beta * m } else { m };
-            *xi = *xi - lr * step;
+            let (xn, mn) = lane(*xi, *mi, gi);
+            *xi = xn;
+            *mi = mn;
         }
+        // Entries off a block keep their values: the bound covers them too.
+        self.bound = if full { new_bound } else { self.bound.max(new_bound) };
         Ok(Flow::Done(UpdateInfo::none()))
     }
 
     fn reset(&mut self) {
         self.buf.iter_mut().for_each(|m| *m = F::zero());
+        self.bound = 0.0;
     }
 }

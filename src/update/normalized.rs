@@ -18,6 +18,14 @@ use crate::run::{Flow, Round};
 /// direction is undefined and x is left unchanged (the reference would divide by
 /// zero, get NaN and reset its state). With a block estimate only the block is
 /// normalised and moved.
+///
+/// The norm is taken of the values gᵢ + λxᵢ as the step computes them in `F`
+/// (λ rounded to `F`), rescaled when its squares would overflow or underflow,
+/// and the step is formed as (η/ν)·t, or η·(t/ν) when η/ν is not representable
+/// in `F` (a tiny ν), so it has length η up to rounding whatever ν is. A step
+/// that would still make a coordinate non-finite (η near the overflow
+/// threshold of `F`, or a learning rate that overflows `F`) is refused with
+/// [`Error::NonFiniteStep`], x unchanged.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Normalized {
     weight_decay: f64,
@@ -36,23 +44,124 @@ impl Normalized {
     }
 }
 
-/// ‖g + λx‖ over g's support, in f64.
-pub(crate) fn decayed_norm<F: Real>(x: &[F], g: &mut Estimate<F>, lambda: f64) -> f64 {
+/// ‖t‖ over g's support for tᵢ = gᵢ + λ·xᵢ computed in `F` exactly as the
+/// step computes it (λ rounded to `F`), accumulated in f64: so |tᵢ| ≤ ‖t‖ holds
+/// for the very values the step uses. Rescaled by max |tᵢ| when the plain sum of
+/// squares overflows or underflows, so any non-zero finite t has a finite,
+/// non-zero norm; ∞ or NaN when some tᵢ is not finite.
+pub(crate) fn decayed_norm<F: Real>(x: &[F], g: &mut Estimate<F>, lambda: f64) -> Norm {
     let support = g.support();
     let gv = g.values();
     let xs = x.get(support).unwrap_or(&[]);
-    if lambda == 0.0 {
-        gv.iter().map(|&v| v.as_f64() * v.as_f64()).sum::<f64>().sqrt()
-    } else {
-        gv.iter()
-            .zip(xs)
-            .map(|(&v, &xi)| {
-                let t = v.as_f64() + lambda * xi.as_f64();
-                t * t
-            })
-            .sum::<f64>()
-            .sqrt()
+    let lam = F::of_f64(lambda);
+    let t = |i: usize| {
+        let gi = gv[i];
+        if lambda == 0.0 {
+            gi
+        } else {
+            gi + lam * xs.get(i).copied().unwrap_or(F::zero())
+        }
+    };
+    let n = gv.len();
+    let ss: f64 = (0..n).map(|i| t(i).as_f64() * t(i).as_f64()).sum();
+    if ss.is_nan() || (ss.is_finite() && ss > 1e-280) {
+        let nu = ss.sqrt();
+        return Norm {
+            nu,
+            max: nu,
+            ratio: 1.0,
+        };
     }
+    // Overflowed, or so small that the squares may have underflowed: rescale.
+    let m = (0..n).fold(0.0f64, |m, i| {
+        let a = t(i).as_f64().abs();
+        if a > m || a.is_nan() { a } else { m }
+    });
+    if m == 0.0 || !m.is_finite() {
+        return Norm {
+            nu: m,
+            max: m,
+            ratio: 1.0,
+        };
+    }
+    let ss: f64 = (0..n).map(|i| (t(i).as_f64() / m) * (t(i).as_f64() / m)).sum();
+    let ratio = ss.sqrt();
+    Norm {
+        nu: m * ratio,
+        max: m,
+        ratio,
+    }
+}
+
+/// ν = ‖g + λx‖, also held as ν = `max`·`ratio` (`ratio` ∈ \[1, √n\]) so that tiny
+/// norms keep their precision.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Norm {
+    pub(crate) nu: f64,
+    max: f64,
+    ratio: f64,
+}
+
+/// How a normalised step scales tᵢ = gᵢ + λxᵢ: by a = s/ν in `F`, or, when a is
+/// not representable in `F` (ν tiny), by s·((tᵢ/max)/ratio) in f64 (at most s).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Scale<F> {
+    Mul(F),
+    Div { s: f64, max: f64, ratio: f64 },
+}
+
+impl<F: Real> Scale<F> {
+    /// The scaling for a step of length `s` along t/ν.
+    pub(crate) fn new(s: f64, norm: Norm) -> Self {
+        let a = F::of_f64(s / norm.nu);
+        if a.is_finite() && a != F::zero() {
+            Scale::Mul(a)
+        } else {
+            Scale::Div {
+                s,
+                max: norm.max,
+                ratio: norm.ratio,
+            }
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn apply(self, t: F) -> F {
+        match self {
+            Scale::Mul(a) => a * t,
+            Scale::Div { s, max, ratio } => F::of_f64(s * ((t.as_f64() / max) / ratio)),
+        }
+    }
+}
+
+/// x ← x − scale(g + λx) on g's support, or [`Error::NonFiniteStep`] with x
+/// untouched when a coordinate would not be finite. A step of length at most
+/// `s` with s < [`safe_term`](super::safe_term) cannot overflow (|tᵢ| ≤ ν), so
+/// it is taken at once; otherwise it is simulated first.
+pub(crate) fn normalized_step<F: Real>(
+    x: &mut [F],
+    g: &mut Estimate<F>,
+    lambda: f64,
+    s: f64,
+    scale: Scale<F>,
+    rule: &'static str,
+    iteration: usize,
+) -> Result<()> {
+    let lam = F::of_f64(lambda);
+    let support = g.support();
+    let gv = g.values();
+    let Some(xs) = x.get_mut(support) else {
+        return Ok(());
+    };
+    let lane = |xi: F, gi: F| xi - scale.apply(gi + lam * xi);
+    let safe = s.is_finite() && s * (1.0 + 1e-3) + 1.0 < super::safe_term::<F>();
+    if !safe && !xs.iter().zip(gv).all(|(&xi, &gi)| lane(xi, gi).is_finite()) {
+        return Err(super::non_finite_step(rule, iteration));
+    }
+    for (xi, &gi) in xs.iter_mut().zip(gv) {
+        *xi = lane(*xi, gi);
+    }
+    Ok(())
 }
 
 impl<F: Real> UpdateRule<F> for Normalized {
@@ -71,8 +180,10 @@ impl<F: Real> UpdateRule<F> for Normalized {
         ctx: &mut UpdateContext<'_, F>,
         _round: &mut Round<F>,
     ) -> Result<Flow<UpdateInfo<F>>> {
-        let nu = decayed_norm(x, g, self.weight_decay);
-        if !nu.is_finite() {
+        let norm = decayed_norm(x, g, self.weight_decay);
+        let nu = norm.nu;
+        let lr = ctx.lr();
+        if !nu.is_finite() || !lr.is_finite() {
             return Err(Error::NonFiniteStep {
                 rule: "normalized",
                 iteration: ctx.iteration(),
@@ -81,15 +192,16 @@ impl<F: Real> UpdateRule<F> for Normalized {
         if nu == 0.0 {
             return Ok(Flow::Done(UpdateInfo::none()));
         }
-        let a = F::of_f64(ctx.lr().as_f64() / nu);
-        let lambda = F::of_f64(self.weight_decay);
-        let support = g.support();
-        let gv = g.values();
-        if let Some(xs) = x.get_mut(support) {
-            for (xi, &gi) in xs.iter_mut().zip(gv) {
-                *xi = *xi - a * (gi + lambda * *xi);
-            }
-        }
+        let s = lr.as_f64();
+        normalized_step(
+            x,
+            g,
+            self.weight_decay,
+            s,
+            Scale::new(s, norm),
+            "normalized",
+            ctx.iteration(),
+        )?;
         Ok(Flow::Done(UpdateInfo::none()))
     }
 }

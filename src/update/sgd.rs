@@ -14,6 +14,13 @@ use crate::run::{Flow, Round};
 /// ([`Storage::Seeded`](crate::estimator::Storage::Seeded)) nothing
 /// d-sized is allocated besides x (MeZO's memory footprint). With a block
 /// estimate only the block's coordinates are touched, weight decay included.
+///
+/// A step that would make a coordinate NaN or ±∞ (a learning rate that
+/// overflows `F`, an estimate whose step overflows) is refused with
+/// [`Error::NonFiniteStep`](crate::Error::NonFiniteStep), x unchanged. The check
+/// costs O(q) for seed-replayed estimates and one read pass over stored
+/// directions or dense values; only a step whose terms come within a factor
+/// ~2⁻⁵⁵ of the overflow threshold is simulated first.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Sgd {
     weight_decay: f64,
@@ -49,13 +56,8 @@ impl<F: Real> UpdateRule<F> for Sgd {
         _round: &mut Round<F>,
     ) -> Result<Flow<UpdateInfo<F>>> {
         let lr = ctx.lr();
-        if self.weight_decay != 0.0 {
-            let shrink = F::one() - lr * F::of_f64(self.weight_decay);
-            if let Some(xs) = x.get_mut(g.support()) {
-                xs.iter_mut().for_each(|v| *v = *v * shrink);
-            }
-        }
-        g.scaled_add_to(-lr, x);
+        let shrink = (self.weight_decay != 0.0).then(|| F::one() - lr * F::of_f64(self.weight_decay));
+        super::checked_scaled_add(g, -lr, shrink, x, "sgd", ctx.iteration())?;
         Ok(Flow::Done(UpdateInfo::none()))
     }
 }

@@ -37,6 +37,10 @@ pub enum SignMode {
 ///   defined: `apply` then returns [`Error::InvalidParameter`] (naming `sign mode`)
 ///   and leaves x unchanged, rather than guessing a generalisation.
 ///
+/// A step that would make a coordinate non-finite (a learning rate that
+/// overflows `F` or comes near its limit) is refused with
+/// [`Error::NonFiniteStep`], x unchanged.
+///
 /// Queries per step: 0. Memory: none beyond the estimate.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct SignSgd {
@@ -78,6 +82,13 @@ impl<F: Real> UpdateRule<F> for SignSgd {
         _round: &mut Round<F>,
     ) -> Result<Flow<UpdateInfo<F>>> {
         let lr = ctx.lr();
+        let name = UpdateRule::<F>::name(self);
+        if !lr.is_finite() {
+            return Err(Error::NonFiniteStep {
+                rule: name,
+                iteration: ctx.iteration(),
+            });
+        }
         match self.mode {
             SignMode::ElementWise => {
                 let support = g.support();
@@ -85,9 +96,21 @@ impl<F: Real> UpdateRule<F> for SignSgd {
                 if let Some(xs) = x.get_mut(support) {
                     // Branch-free (random signs defeat branch prediction): the
                     // step η carries g's sign, and is 0 where g is 0.
-                    for (xi, &gi) in xs.iter_mut().zip(gs) {
+                    let lane = |xi: F, gi: F| {
                         let step = if gi == F::zero() { F::zero() } else { lr.copysign(gi) };
-                        *xi = *xi - step;
+                        xi - step
+                    };
+                    // Every step is ±η: it can overflow only for η near F's limit.
+                    if lr.as_f64() >= super::safe_term::<F>()
+                        && !xs.iter().zip(gs).all(|(&xi, &gi)| lane(xi, gi).is_finite())
+                    {
+                        return Err(Error::NonFiniteStep {
+                            rule: name,
+                            iteration: ctx.iteration(),
+                        });
+                    }
+                    for (xi, &gi) in xs.iter_mut().zip(gs) {
+                        *xi = lane(*xi, gi);
                     }
                 }
             }
@@ -112,7 +135,7 @@ impl<F: Real> UpdateRule<F> for SignSgd {
                             iteration: ctx.iteration(),
                         });
                     }
-                    g.scaled_add_to(alpha, x);
+                    super::checked_scaled_add(g, alpha, None, x, name, ctx.iteration())?;
                 }
             }
         }
