@@ -5,7 +5,9 @@
 //! ZO-SGD at the best learning rate of a small grid (the grid and the winner
 //! are printed), from the same seed.
 //!
-//! `cargo run --release --example quickstart`
+//! `cargo run --release --example quickstart`; with `--features plot` it also
+//! writes `quickstart.svg`, the convergence of a few of the methods at their best
+//! learning rate.
 
 use ndarray::Array1;
 use std::time::Instant;
@@ -78,6 +80,7 @@ fn run(make: &Make, lr: f64) -> Report<f64> {
     let mut opt = Optimizer::builder(make(lr))
         .learning_rate(lr)
         .max_evaluations(BUDGET)
+        .history(true)
         .seed(2026)
         .build()
         .expect("valid configuration");
@@ -92,6 +95,7 @@ fn main() {
         "method", "lr", "evals", "final f", "time"
     );
     println!("{}", "-".repeat(79));
+    let mut winners: Vec<(String, Report<f64>)> = Vec::new();
     for (name, make) in methods() {
         let start = Instant::now();
         let mut best: Option<(f64, Report<f64>)> = None;
@@ -104,16 +108,45 @@ fn main() {
         }
         let per_run = start.elapsed() / LR_GRID.len() as u32;
         match best {
-            Some((lr, r)) => println!(
-                "{:<38} {:>8.0e} {:>7} {:>12.4e} {:>8.1?}",
-                name,
-                lr,
-                r.evaluations,
-                r.last_f.unwrap_or(f64::NAN),
-                per_run
-            ),
+            Some((lr, r)) => {
+                println!(
+                    "{:<38} {:>8.0e} {:>7} {:>12.4e} {:>8.1?}",
+                    name,
+                    lr,
+                    r.evaluations,
+                    r.last_f.unwrap_or(f64::NAN),
+                    per_run
+                );
+                winners.push((name, r));
+            }
             None => println!("{name:<38} diverged at every learning rate"),
         }
     }
     println!("\nfinal f is f at the last iterate; time is per run (mean over the grid).");
+    plot(&winners);
 }
+
+/// The convergence of a few methods, at their best learning rate.
+#[cfg(feature = "plot")]
+fn plot(winners: &[(String, Report<f64>)]) {
+    let shown = [
+        "SPSA",
+        "MeZO (seeded, in place)",
+        "coordinate (CGE) central",
+        "DAP, two-stage b = 4",
+        "ReLIZO, README settings (n = 8)",
+        "MeZO-BCD, K = 10 blocks",
+    ];
+    let runs: Vec<(&str, &Report<f64>)> = winners
+        .iter()
+        .filter(|(n, _)| shown.contains(&n.as_str()))
+        .map(|(n, r)| (n.as_str(), r))
+        .collect();
+    match zoptim::plot::convergence(&runs, "quickstart.svg") {
+        Ok(()) => println!("wrote quickstart.svg"),
+        Err(e) => eprintln!("could not write quickstart.svg: {e}"),
+    }
+}
+
+#[cfg(not(feature = "plot"))]
+fn plot(_winners: &[(String, Report<f64>)]) {}

@@ -10,13 +10,15 @@
 //! | concept | trait | built in |
 //! |---|---|---|
 //! | the function | [`Objective`] | any `FnMut(ArrayView1<F>) -> F` |
-//! | gradient estimate | [`GradientEstimator`] | [`TwoPoint`], [`Coordinate`], [`Dap`], [`BlockCoordinate`] |
+//! | gradient estimate | [`GradientEstimator`] | [`TwoPoint`] (SPSA, MeZO), [`Coordinate`], [`Relizo`], [`Dap`], [`BlockCoordinate`] |
+//! | smoothing (difference, μ, q) | [`Smoothed`] | one set of builder methods for the two-point-style estimators |
 //! | random directions | — | [`Direction`]: Gaussian, Rademacher, sphere, coordinate |
-//! | update rule | [`UpdateRule`] | [`Sgd`], [`Momentum`], [`SignSgd`], [`Adam`], [`Conservative`] |
+//! | update rule | [`UpdateRule`] | [`Sgd`], [`Momentum`], [`SignSgd`], [`Adam`], [`Conservative`], [`Normalized`], [`LineSearch`] |
 //! | schedules | [`Schedule`] | constants (`f64`), [`PowerDecay`], [`StepDecay`], [`Cosine`], [`InverseSqrt`] |
 //! | watching a run | [`Observer`] | closures, [`observer::History`], [`observer::Progress`], [`observer::CsvWriter`] |
 //! | constraints | [`Projection`] | [`Bounds`], [`Ball`] |
 //! | minibatches | [`StochasticObjective`] | [`BatchIndices`] |
+//! | driving a run | — | [`Optimizer::minimize`], [`Optimizer::step`], ask/tell [`Run`], `minimize_parallel` (feature `rayon`) |
 //!
 //! An [`Optimizer`] owns the estimator, the rule, a seeded [`ZoRng`], the budget
 //! and the stop criteria. Estimators and rules never call the objective: a step
@@ -49,16 +51,30 @@
 //! ## Reproducibility
 //! A run is a pure function of its configuration, its seed and the objective's
 //! values: the generator is the portable Xoshiro256++ ([`ZoRng`]) owned by the
-//! optimizer, never a global or thread RNG.
+//! optimizer, never a global or thread RNG, and each direction is replayed from
+//! a ChaCha8 stream keyed by its sub-seed. Every driver (sequential, parallel at
+//! any thread count, ask/tell) gives the same bits for the same seed.
+//!
+//! ## Features
+//!
+//! | feature | what it adds | needs |
+//! |---|---|---|
+//! | `rayon` | `Optimizer::minimize_parallel`, `run::ParallelObjective`, `SeededDirection::par_write` / `par_axpy` | nothing beyond the crate |
+//! | `mpi` | `mpi::minimize`: one run over MPI ranks, exchanging only the values of each round | an MPI library and libclang at build time |
+//! | `plot` | `plot::convergence`: best f against evaluations, one line per run, as SVG | nothing beyond the crate (plotters' SVG backend only) |
 #![deny(missing_docs)]
 
 pub mod direction;
 pub mod error;
 pub mod estimator;
+#[cfg(feature = "mpi")]
+pub mod mpi;
 mod normal;
 pub mod objective;
 pub mod observer;
 pub mod optimizer;
+#[cfg(feature = "plot")]
+pub mod plot;
 pub mod problems;
 pub mod projection;
 pub mod real;
