@@ -343,7 +343,7 @@ fn check_round<F: Real>(component: &'static str, round: &Round<F>, used: usize, 
     let safe = crate::update::safe_term::<F>();
     for r in round.seeded() {
         let reach = r.scale.as_f64().abs() * crate::estimator::direction_bound(&r.direction);
-        if !(reach < safe) {
+        if reach.partial_cmp(&safe) != Some(std::cmp::Ordering::Less) {
             return Err(Error::InvalidParameter {
                 name: "mu",
                 value: format!("{} (perturbations up to {reach:e})", r.scale.as_f64().abs()),
