@@ -208,11 +208,7 @@ where
     C: Communicator,
     O: Objective<F>,
 {
-    let x0 = x0.into();
-    let mut exchange = Exchange::new(world);
-    exchange.check_start(opt.seed(), x0)?;
-    let run = Run::new(opt, x0, false, None)?;
-    drive(run, &mut exchange, &mut Plain(objective), false)
+    deterministic(world, opt, objective, x0.into(), None)
 }
 
 /// [`minimize_with_stats`] with one more observer for this run (it runs on
@@ -231,10 +227,27 @@ where
     C: Communicator,
     O: Objective<F>,
 {
-    let x0 = x0.into();
+    deterministic(world, opt, objective, x0.into(), Some(observer))
+}
+
+/// The deterministic drivers: the start check, then the rounds.
+fn deterministic<'o, F, E, U, C, O>(
+    world: &C,
+    opt: &'o mut Optimizer<F, E, U>,
+    objective: &mut O,
+    x0: ArrayView1<'_, F>,
+    observer: Option<&'o mut dyn Observer<F>>,
+) -> Result<(Report<F>, Traffic)>
+where
+    F: Real + Equivalence,
+    E: GradientEstimator<F>,
+    U: UpdateRule<F>,
+    C: Communicator,
+    O: Objective<F>,
+{
     let mut exchange = Exchange::new(world);
     exchange.check_start(opt.seed(), x0)?;
-    let run = Run::new(opt, x0, false, Some(observer))?;
+    let run = Run::new(opt, x0, false, observer)?;
     drive(run, &mut exchange, &mut Plain(objective), false)
 }
 
