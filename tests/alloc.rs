@@ -108,6 +108,44 @@ fn allocations_under_ask_tell<E: GradientEstimator<f64>>(estimator: E, d: usize,
     after - before.unwrap_or(after)
 }
 
+/// As [`allocations_under_ask_tell`], with compact batches whose seeded points
+/// a worker regenerates itself (as the MPI driver does).
+fn allocations_under_ask_compact<E: GradientEstimator<f64>>(estimator: E, d: usize, steps: usize) -> usize {
+    let mut opt = Optimizer::builder(estimator)
+        .learning_rate(1e-4)
+        .max_iterations(steps + 3)
+        .build()
+        .expect("valid");
+    let x0 = Array1::from_elem(d, 0.5);
+    let mut run = opt.start(&x0).expect("start");
+    let (mut values, mut x, mut point, mut scratch) = (Vec::with_capacity(64), vec![0.0; d], Vec::new(), Vec::new());
+    point.reserve(d);
+    scratch.reserve(d);
+    let mut before = None;
+    loop {
+        if before.is_none() && run.iteration() >= 3 {
+            before = Some(allocations());
+        }
+        x.copy_from_slice(run.x().as_slice().expect("contiguous"));
+        let Some(batch) = run.ask_compact().expect("ask") else {
+            break;
+        };
+        values.clear();
+        if batch.seeded().is_empty() {
+            values.extend(batch.points().rows().into_iter().map(|p| p.dot(&p)));
+        } else {
+            let n = batch.len();
+            batch.round().visit_points(0..n, &x, &mut scratch, &mut point, |_, p| {
+                values.push(p.iter().map(|v| v * v).sum())
+            });
+        }
+        run.tell(&values).expect("tell");
+    }
+    let after = allocations();
+    drop(run);
+    after - before.unwrap_or(after)
+}
+
 fn main() {
     // The counter must see an allocation, or a zero below would prove nothing.
     counting_alloc::assert_counting();
@@ -155,6 +193,14 @@ fn main() {
         (
             "ask/tell: mezo seeded + armijo",
             allocations_under_ask_tell(TwoPoint::mezo(), d, 10),
+        ),
+        (
+            "ask/tell compact: mezo seeded",
+            allocations_under_ask_compact(TwoPoint::mezo().directions(2), d, 10),
+        ),
+        (
+            "ask/tell compact: block coordinate",
+            allocations_under_ask_compact(BlockCoordinate::new(4), d, 10),
         ),
         (
             "ask/tell: cge + armijo",

@@ -129,6 +129,9 @@ impl<F: Real> Engine<F> {
 pub(crate) struct Staged<F> {
     pub(crate) row: Option<usize>,
     pub(crate) x: Vec<F>,
+    /// Scratch for regenerating a seeded point (kept, so that regenerating
+    /// allocates nothing after the first round).
+    pub(crate) scratch: Vec<F>,
 }
 
 /// What the best-point tracking needs from an in-place evaluation.

@@ -484,7 +484,7 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
             // Told after `ask_compact`: regenerate a candidate's point from x
             // (the iterate before the round) only when it would become the best.
             let mut point = std::mem::take(&mut self.staged.x);
-            let mut scratch = Vec::new();
+            let mut scratch = std::mem::take(&mut self.staged.scratch);
             point.resize(self.x.len(), F::zero());
             for (i, &v) in values.iter().enumerate() {
                 if self.best.f.is_none_or(|b| v < b)
@@ -496,6 +496,7 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
                 }
             }
             self.staged.x = point;
+            self.staged.scratch = scratch;
             return;
         }
         for (i, &v) in values.iter().enumerate() {
