@@ -3,6 +3,7 @@
 use std::fmt;
 
 /// Which query of a step produced a value: used in error messages and step records.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Query {
@@ -146,6 +147,74 @@ pub enum Error {
     /// deterministic one with it.
     #[error("this run {0}")]
     WrongDriver(&'static str),
+    /// A checkpoint does not fit the optimizer resuming it (another estimator or
+    /// rule, other parameters, another dimension or float type).
+    #[error("the checkpoint does not fit this optimizer: {what} is {checkpoint} in the checkpoint, {optimizer} here")]
+    CheckpointMismatch {
+        /// What differs.
+        what: String,
+        /// Its value in the checkpoint.
+        checkpoint: String,
+        /// Its value in the resuming optimizer.
+        optimizer: String,
+    },
+    /// A checkpoint was written in another format version.
+    #[error("checkpoint format version {found} cannot be read: this zoptim reads version {supported}")]
+    CheckpointVersion {
+        /// The checkpoint's format version.
+        found: u64,
+        /// The version this zoptim reads ([`CHECKPOINT_FORMAT`](crate::run::checkpoint::CHECKPOINT_FORMAT)).
+        supported: u32,
+    },
+    /// A checkpoint does not parse, or its contents are inconsistent.
+    #[error("the checkpoint is corrupt: {reason}")]
+    CheckpointCorrupt {
+        /// What is wrong, with the parser's position when it has one.
+        reason: String,
+    },
+    /// A checkpoint ends before its end (a partial write or copy).
+    #[error("the checkpoint is truncated: {reason}")]
+    CheckpointTruncated {
+        /// The parser's message.
+        reason: String,
+    },
+    /// An estimator or update rule without checkpoint support
+    /// ([`GradientEstimator::save_state`](crate::GradientEstimator::save_state)).
+    #[error("{component} cannot be checkpointed: it does not implement save_state and load_state")]
+    CheckpointUnsupported {
+        /// The component's name.
+        component: &'static str,
+    },
+    /// An error read back from a serialised report or checkpoint, kept as its message.
+    #[error("{message}")]
+    Restored {
+        /// The original error's message.
+        message: String,
+    },
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Error {
+    /// An error is written as its message (`{"message": "..."}`); it reads back
+    /// as [`Error::Restored`].
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Error", 1)?;
+        st.serialize_field("message", &self.to_string())?;
+        st.end()
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for Error {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        struct Message {
+            message: String,
+        }
+        let m = Message::deserialize(d)?;
+        Ok(Error::Restored { message: m.message })
+    }
 }
 
 impl From<std::io::Error> for Error {

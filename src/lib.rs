@@ -99,7 +99,7 @@ pub use projection::{Ball, Bounds, Projection};
 pub use real::Real;
 pub use report::{Report, StepRecord, StopReason};
 pub use rng::ZoRng;
-pub use run::{Batch, Flow, Round, Run};
+pub use run::{Batch, Checkpoint, ComponentState, Flow, Round, Run};
 pub use schedule::{Constant, Cosine, InverseSqrt, PowerDecay, Schedule, StepDecay};
 pub use stochastic::{BatchIndices, StochasticObjective};
 pub use update::{Adam, Conservative, LineSearch, Momentum, Normalized, Sgd, SignSgd, UpdateRule};

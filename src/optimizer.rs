@@ -42,6 +42,9 @@ pub(crate) struct Config<F: Real> {
     pub(crate) keep_best: bool,
     pub(crate) observers: Vec<Box<dyn Observer<F> + Send>>,
     pub(crate) projection: Option<Box<dyn Projection<F> + Send>>,
+    /// Write a checkpoint file every n steps.
+    #[cfg(feature = "serde")]
+    pub(crate) checkpoint: Option<(usize, std::path::PathBuf)>,
 }
 
 impl<F: Real> Config<F> {
@@ -55,11 +58,17 @@ impl<F: Real> Config<F> {
             keep_best: true,
             observers: Vec::new(),
             projection: None,
+            #[cfg(feature = "serde")]
+            checkpoint: None,
         }
     }
 
     /// Checks everything that does not depend on the components.
     fn validate(&self) -> Result<()> {
+        #[cfg(feature = "serde")]
+        if let Some((every, _)) = &self.checkpoint {
+            crate::error::check_count("checkpoint_every", *every)?;
+        }
         if let Some(p) = &self.projection {
             p.validate()?;
         }
@@ -195,6 +204,20 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
     /// must be feasible, else [`Error::Infeasible`].
     pub fn projection(mut self, set: impl Projection<F> + Send + 'static) -> Self {
         self.config.projection = Some(Box::new(set));
+        self
+    }
+
+    /// Writes a [`Checkpoint`](crate::Checkpoint) of the run to `path` after
+    /// every `every` steps (feature `serde`), replacing the file atomically
+    /// (see [`Checkpoint::write`](crate::Checkpoint::write)), under every
+    /// driver: `minimize`, `minimize_parallel`, ask/tell and MPI.
+    /// [`Optimizer::resume_from`] continues from it. `every` must be ≥ 1. A
+    /// failed write ends the run with
+    /// [`StopReason::Failed`](crate::StopReason::Failed) holding
+    /// [`Error::Io`].
+    #[cfg(feature = "serde")]
+    pub fn checkpoint_every(mut self, every: usize, path: impl AsRef<std::path::Path>) -> Self {
+        self.config.checkpoint = Some((every, path.as_ref().to_path_buf()));
         self
     }
 

@@ -31,6 +31,7 @@ pub trait Real:
     + Sync
     + 'static
     + sealed::Sealed
+    + crate::run::checkpoint::Serializable
 {
     /// Unit roundoff of the type (`EPSILON / 2`).
     const UNIT_ROUNDOFF: f64;

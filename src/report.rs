@@ -5,6 +5,7 @@ use ndarray::Array1;
 
 /// What happened in one step.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct StepRecord<F> {
     /// 0-based index of the step.
@@ -34,6 +35,7 @@ pub struct StepRecord<F> {
 
 /// Why `minimize` stopped.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub enum StopReason {
     /// The next step could have exceeded the evaluation budget.
@@ -59,6 +61,7 @@ pub enum StopReason {
 
 /// The result of [`Optimizer::minimize`](crate::Optimizer::minimize).
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct Report<F> {
     /// The point with the smallest evaluated value: any query point of the run

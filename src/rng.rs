@@ -22,6 +22,7 @@ use rand_core::{Infallible, TryRng};
 /// keyed by it, so that any part of a direction can be regenerated on its own;
 /// see [`SeededDirection`](crate::direction::SeededDirection).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ZoRng {
     inner: Xoshiro256PlusPlus,
 }

@@ -42,6 +42,7 @@ use crate::error::{Error, Result, check_count};
 use crate::objective::Objective;
 use crate::real::Real;
 use crate::rng::ZoRng;
+use crate::run::ComponentState;
 use ndarray::ArrayView1;
 
 /// An objective f(x; ξ) whose sample ξ (a minibatch, a noise seed) is redrawn
@@ -109,5 +110,39 @@ impl BatchIndices {
     /// The last batch drawn (the first `batch` indices of `0..n` before any draw).
     pub fn current(&self) -> &[usize] {
         &self.perm[..self.batch]
+    }
+
+    /// The sampler's state (its permutation), to keep next to a
+    /// [`Checkpoint`](crate::Checkpoint): the next draws depend on it.
+    ///
+    /// ```
+    /// use zoptim::{BatchIndices, ZoRng};
+    ///
+    /// let mut rng = ZoRng::seed_from_u64(1);
+    /// let mut a = BatchIndices::new(10, 3)?;
+    /// a.draw(&mut rng);
+    /// let saved = a.save_state();
+    ///
+    /// let mut b = BatchIndices::new(10, 3)?;
+    /// b.load_state(&saved)?;
+    /// let mut rng_b = rng.clone();
+    /// assert_eq!(a.draw(&mut rng), b.draw(&mut rng_b));
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    pub fn save_state(&self) -> ComponentState {
+        let mut s = ComponentState::new("batch indices");
+        s.param("n", self.perm.len())
+            .param("batch", self.batch)
+            .put_counts("perm", self.perm.iter().map(|&i| i as u64));
+        s
+    }
+
+    /// Restores a state from [`save_state`](BatchIndices::save_state):
+    /// [`Error::CheckpointMismatch`] for another `n` or batch size,
+    /// [`Error::CheckpointCorrupt`] when the permutation is damaged.
+    pub fn load_state(&mut self, state: &ComponentState) -> Result<()> {
+        state.check_fits(&self.save_state(), "the batch sampler")?;
+        let n = self.perm.len();
+        state.read_permutation("perm", n, &mut self.perm)
     }
 }

@@ -5,6 +5,7 @@ use super::{Estimate, EstimateContext, EstimateInfo, GradientEstimator};
 use crate::direction::{Direction, SeededDirection};
 use crate::error::{Error, Query, Result, check_count};
 use crate::real::Real;
+use crate::run::ComponentState;
 use crate::run::{Flow, Perturb, Round};
 use std::ops::Range;
 
@@ -401,5 +402,42 @@ impl<F: Real> GradientEstimator<F> for BlockCoordinate<F> {
         self.pos = 0;
         self.last = None;
         self.pending = None;
+    }
+
+    /// Parameters and the position in the block order (the order itself, the
+    /// next position and the last block).
+    fn save_state(&self, state: &mut ComponentState) -> Result<()> {
+        state
+            .param("partition", &self.partition)
+            .param("order", self.order)
+            .param("direction", self.direction)
+            .param("smoothing", self.smoothing)
+            .param("unbiased", self.unbiased)
+            .put_counts("perm", self.perm.iter().map(|&i| i as u64))
+            .put_count("pos", self.pos as u64)
+            .put_counts("last", self.last.map(|b| b as u64));
+        Ok(())
+    }
+
+    fn load_state(&mut self, state: &ComponentState) -> Result<()> {
+        let k = self.ranges.len();
+        state.read_permutation("perm", k, &mut self.perm)?;
+        self.pos = state.index("pos", k)?;
+        self.last =
+            match state.counts("last")? {
+                [] => None,
+                [b] => Some(usize::try_from(*b).ok().filter(|&b| b < k).ok_or_else(|| {
+                    crate::Error::CheckpointCorrupt {
+                        reason: format!("block {b} is out of range (< {k})"),
+                    }
+                })?),
+                _ => {
+                    return Err(crate::Error::CheckpointCorrupt {
+                        reason: "`last` holds more than one block".into(),
+                    });
+                }
+            };
+        self.pending = None;
+        Ok(())
     }
 }

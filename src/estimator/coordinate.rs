@@ -3,6 +3,7 @@
 use super::{Difference, Estimate, EstimateContext, EstimateInfo, GradientEstimator};
 use crate::error::{Error, Query, Result, check_count, check_positive};
 use crate::real::Real;
+use crate::run::ComponentState;
 use crate::run::{Flow, Round};
 
 /// The coordinate-wise gradient estimator (CGE; Chen et al., DeepZero, ICLR 2024).
@@ -232,6 +233,25 @@ impl<F: Real> GradientEstimator<F> for Coordinate<F> {
             self.perm.swap(i, j);
         }
         self.swaps.clear();
+    }
+
+    /// Parameters, and the coordinate order the subset sampler shuffles in place.
+    fn save_state(&self, state: &mut ComponentState) -> Result<()> {
+        state
+            .param("difference", self.difference)
+            .param("mu", self.mu)
+            .param("subset", self.subset)
+            .param("unbiased", self.unbiased)
+            .param("batch", self.batch)
+            .put_counts("perm", self.perm.iter().map(|&i| i as u64));
+        Ok(())
+    }
+
+    fn load_state(&mut self, state: &ComponentState) -> Result<()> {
+        let d = self.perm.len();
+        state.read_permutation("perm", d, &mut self.perm)?;
+        self.swaps.clear();
+        Ok(())
     }
 }
 

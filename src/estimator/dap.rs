@@ -6,6 +6,7 @@ use crate::error::{Error, Query, Result, check_count, check_non_negative};
 use crate::problems::TestFunction;
 use crate::real::Real;
 use crate::rng::ZoRng;
+use crate::run::ComponentState;
 use crate::run::{Flow, Round};
 use ndarray::{ArrayView1, ArrayViewMut1};
 use std::fmt;
@@ -629,5 +630,32 @@ impl<F: Real> GradientEstimator<F> for Dap<F> {
         self.has_prev = false;
         self.fallbacks = 0;
         self.step = StepState::default();
+    }
+
+    /// Parameters, the fallback count and, for [`Dap::previous`], the previous
+    /// step's estimate. A given proxy is the caller's: it is not saved, and is
+    /// compared by kind only.
+    fn save_state(&self, state: &mut ComponentState) -> Result<()> {
+        state
+            .param("smoothing", self.smoothing)
+            .param("min_proxy_norm", self.min_proxy_norm)
+            .param("pilot", self.pilot())
+            .put_count("fallbacks", self.fallbacks as u64)
+            .put_count("has_prev", u64::from(self.has_prev));
+        if matches!(self.source, Source::Previous) && self.has_prev {
+            state.put_floats("previous", &self.a);
+        }
+        Ok(())
+    }
+
+    fn load_state(&mut self, state: &ComponentState) -> Result<()> {
+        self.fallbacks = usize::try_from(state.count("fallbacks")?).unwrap_or(usize::MAX);
+        self.has_prev = state.count("has_prev")? != 0;
+        if matches!(self.source, Source::Previous) && self.has_prev {
+            let d = self.a.len();
+            state.read_floats("previous", d, &mut self.a)?;
+        }
+        self.step = StepState::default();
+        Ok(())
     }
 }

@@ -25,7 +25,7 @@ use crate::error::Result;
 use crate::objective::Objective;
 use crate::real::Real;
 use crate::rng::ZoRng;
-use crate::run::{Flow, Round};
+use crate::run::{ComponentState, Flow, Round};
 use std::ops::Range;
 
 /// Estimates ∇f(x) from function values, as a short sequence of *rounds*.
@@ -147,6 +147,28 @@ pub trait GradientEstimator<F: Real> {
 
     /// Forgets state carried between steps (reused samples, previous estimates).
     fn reset(&mut self) {}
+
+    /// Writes the parameters that configure the estimator
+    /// ([`ComponentState::param`]) and the memory it carries from one step to
+    /// the next, for a [`Checkpoint`](crate::Checkpoint). Called only between
+    /// steps, after [`prepare`](GradientEstimator::prepare).
+    ///
+    /// The default refuses ([`Error::CheckpointUnsupported`](crate::Error::CheckpointUnsupported)):
+    /// an estimator that carries no memory implements it by recording its
+    /// parameters only.
+    fn save_state(&self, state: &mut ComponentState) -> Result<()> {
+        let _ = state;
+        Err(crate::Error::CheckpointUnsupported { component: self.name() })
+    }
+
+    /// Restores the memory written by [`save_state`](GradientEstimator::save_state),
+    /// after [`prepare`](GradientEstimator::prepare) at the checkpoint's
+    /// dimension (the parameters were already compared). On error the
+    /// optimizer resets the estimator.
+    fn load_state(&mut self, state: &ComponentState) -> Result<()> {
+        let _ = state;
+        Err(crate::Error::CheckpointUnsupported { component: self.name() })
+    }
 }
 
 impl<F: Real, E: GradientEstimator<F> + ?Sized> GradientEstimator<F> for Box<E> {
@@ -179,6 +201,12 @@ impl<F: Real, E: GradientEstimator<F> + ?Sized> GradientEstimator<F> for Box<E> 
     }
     fn reset(&mut self) {
         (**self).reset()
+    }
+    fn save_state(&self, state: &mut ComponentState) -> Result<()> {
+        (**self).save_state(state)
+    }
+    fn load_state(&mut self, state: &ComponentState) -> Result<()> {
+        (**self).load_state(state)
     }
 }
 

@@ -5,6 +5,7 @@ use super::{Estimate, EstimateContext, EstimateInfo, GradientEstimator};
 use crate::direction::{Direction, SeededDirection};
 use crate::error::{Query, Result};
 use crate::real::Real;
+use crate::run::ComponentState;
 use crate::run::{Flow, Perturb, Round};
 
 /// Where a two-point estimator keeps its directions.
@@ -217,5 +218,18 @@ impl<F: Real> GradientEstimator<F> for TwoPoint<F> {
         coefs.resize(self.smoothing.directions(), F::zero());
         difference::coefficients(v, fx, mu, F::one(), coefs);
         Ok(Flow::Done(EstimateInfo::new(ctx.queries(), fx)))
+    }
+
+    /// Parameters only: a two-point estimator carries nothing between steps.
+    fn save_state(&self, state: &mut ComponentState) -> Result<()> {
+        state
+            .param("direction", self.direction)
+            .param("storage", self.storage)
+            .param("smoothing", self.smoothing);
+        Ok(())
+    }
+
+    fn load_state(&mut self, _state: &ComponentState) -> Result<()> {
+        Ok(())
     }
 }

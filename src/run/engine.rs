@@ -1,5 +1,6 @@
 //! The step machine: one step as a sequence of rounds, shared by every driver.
 
+use super::checkpoint::StepTape;
 use super::round::{Perturb, Round, Walk};
 use super::{Flow, StepOutcome};
 use crate::error::{Error, Query, Result};
@@ -75,6 +76,10 @@ struct StepState<F> {
     limit: usize,
     rng_before: ZoRng,
     resampled: bool,
+    /// f at the iterate when the step began (for a checkpoint's replay).
+    fx_start: Option<F>,
+    /// Evaluations counted when the step began.
+    evaluations_start: usize,
 }
 
 /// Run-time state of an optimizer: generator, counters, buffers, the step in
@@ -94,6 +99,10 @@ pub(crate) struct Engine<F> {
     pub(crate) values: Vec<F>,
     /// x before a step that made no query (to detect a step that changes nothing).
     unmoved: Vec<F>,
+    /// The values answered in the step in progress, concatenated, and how many
+    /// each round had: what a checkpoint needs to replay the step.
+    tape_values: Vec<F>,
+    tape_rounds: Vec<usize>,
 }
 
 impl<F: Real> Engine<F> {
@@ -109,7 +118,22 @@ impl<F: Real> Engine<F> {
             saved: Vec::new(),
             values: Vec::new(),
             unmoved: Vec::new(),
+            tape_values: Vec::new(),
+            tape_rounds: Vec::new(),
         }
+    }
+
+    /// How the step in progress began and the values answered so far.
+    pub(crate) fn step_tape(&self) -> Option<StepTape<F>> {
+        let step = self.step.as_ref()?;
+        Some(StepTape {
+            rng: step.rng_before.clone(),
+            fx: step.fx_start,
+            resampled: step.resampled,
+            evaluations: step.evaluations_start,
+            values: self.tape_values.clone(),
+            rounds: self.tape_rounds.clone(),
+        })
     }
 
     /// The round waiting for values, while a step is in progress.
@@ -453,7 +477,11 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
             limit: cost,
             rng_before: self.engine.rng.clone(),
             resampled,
+            fx_start: fx,
+            evaluations_start: self.engine.evaluations,
         });
+        self.engine.tape_values.clear();
+        self.engine.tape_rounds.clear();
         self.engine.rounds.start_phase(d);
         self.engine.rounds.queries = 0;
         self.advance(x)
@@ -470,6 +498,8 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
                 step.min_value = Some(v);
             }
         }
+        self.engine.tape_values.extend_from_slice(values);
+        self.engine.tape_rounds.push(values.len());
         self.engine.rounds.answer(values);
         self.advance(x)
     }

@@ -47,11 +47,13 @@
 //! # Ok::<(), zoptim::Error>(())
 //! ```
 
+pub mod checkpoint;
 mod engine;
 #[cfg(feature = "rayon")]
 mod parallel;
 mod round;
 
+pub use checkpoint::{CHECKPOINT_FORMAT, Checkpoint, ComponentState};
 pub(crate) use engine::{Engine, RoundPair, Staged, check_values, drive_estimate, drive_update};
 #[cfg(feature = "rayon")]
 pub use parallel::{ParallelObjective, SyncObjective};
@@ -168,7 +170,8 @@ impl<F: Real> Batch<'_, F> {
 
 /// Where a run stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum State {
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub(crate) enum State {
     /// f(x0) waits for its value (deterministic runs).
     Start,
     /// Between steps.
@@ -571,8 +574,15 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
         self.state = State::Final;
     }
 
-    /// Observers, history and stagnation after a completed step.
+    /// Observers, history, stagnation and the periodic checkpoint after a
+    /// completed step.
     fn after_step(&mut self, rec: StepRecord<F>) {
+        self.observe_step(rec);
+        #[cfg(feature = "serde")]
+        self.periodic_checkpoint();
+    }
+
+    fn observe_step(&mut self, rec: StepRecord<F>) {
         self.fx = if self.stochastic { None } else { rec.fx_new };
         let stalled = rec.stalled;
         let x = ArrayView1::from(&self.x[..]);
@@ -721,6 +731,31 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
         };
         self.values = values;
         res.map(|()| self.state != State::Done)
+    }
+
+    /// Evaluates the rest of the run in this thread, exactly as
+    /// [`Optimizer::minimize`] would have (seeded rounds in place), and returns
+    /// the report: for a run from [`Optimizer::resume`], the report of the
+    /// uninterrupted run. Errors as `minimize`; [`Error::WrongDriver`] for a
+    /// stochastic run (use [`minimize_stochastic`](Run::minimize_stochastic)).
+    pub fn minimize<O: Objective<F>>(mut self, objective: &mut O) -> Result<Report<F>> {
+        if self.stochastic {
+            return Err(Error::WrongDriver(
+                "draws a minibatch before each step: call minimize_stochastic(&mut problem)",
+            ));
+        }
+        while self.step_sequential(objective)? {}
+        Ok(self.finish())
+    }
+
+    /// [`minimize`](Run::minimize) for a stochastic run, as
+    /// [`Optimizer::minimize_stochastic`] would have run it.
+    pub fn minimize_stochastic<S: StochasticObjective<F>>(mut self, problem: &mut S) -> Result<Report<F>> {
+        if !self.stochastic {
+            return Err(Error::WrongDriver("is not stochastic: call minimize(&mut objective)"));
+        }
+        while self.step_sequential_stochastic(problem)? {}
+        Ok(self.finish())
     }
 
     /// Ends the run and returns its report.

@@ -4,6 +4,7 @@ use super::{UpdateContext, UpdateInfo, UpdateRule, max_abs, non_finite_step, saf
 use crate::error::{Result, check_in_range, check_non_negative, check_positive};
 use crate::estimator::Estimate;
 use crate::real::Real;
+use crate::run::ComponentState;
 use crate::run::{Flow, Round};
 
 /// How an [`Adam`] rule applies weight decay λ.
@@ -483,5 +484,56 @@ impl<F: Real> UpdateRule<F> for Adam<F> {
     fn reset(&mut self) {
         let d = self.m.len();
         let _ = UpdateRule::<F>::prepare(self, d);
+    }
+
+    /// Parameters, both moments (and the running maximum for AMSGrad), the
+    /// per-coordinate step counts and the bounds behind the overflow check.
+    fn save_state(&self, state: &mut ComponentState) -> Result<()> {
+        state
+            .param("beta1", self.beta1)
+            .param("beta2", self.beta2)
+            .param("eps", self.eps)
+            .param("weight_decay", self.weight_decay)
+            .param("decay", self.decay)
+            .param("amsgrad", self.amsgrad)
+            .param("bias_correction", self.bias_correction)
+            .put_floats("m", &self.m)
+            .put_floats("v", &self.v)
+            .put_floats("v_max", &self.v_max)
+            .put_counts("t", self.t.iter().copied())
+            .put_counts("t_all", self.t_all)
+            .put_floats("bounds", &[self.bounds.m, self.bounds.v, self.bounds.v_max]);
+        Ok(())
+    }
+
+    fn load_state(&mut self, state: &ComponentState) -> Result<()> {
+        let d = self.m.len();
+        state.read_floats("m", d, &mut self.m)?;
+        state.read_floats("v", d, &mut self.v)?;
+        let v_max = if self.amsgrad { d } else { 0 };
+        state.read_floats("v_max", v_max, &mut self.v_max)?;
+        let t = state.counts("t")?;
+        if t.len() != d {
+            return Err(crate::Error::CheckpointMismatch {
+                what: "the length of adam's `t`".into(),
+                checkpoint: t.len().to_string(),
+                optimizer: d.to_string(),
+            });
+        }
+        self.t.clear();
+        self.t.extend_from_slice(t);
+        self.t_all = state.counts("t_all")?.first().copied();
+        let corrupt = || crate::Error::CheckpointCorrupt {
+            reason: "adam's `bounds` are not three numbers".into(),
+        };
+        let [m, v, v_max] = state.floats("bounds")? else {
+            return Err(corrupt());
+        };
+        self.bounds = Bounds {
+            m: *m,
+            v: *v,
+            v_max: *v_max,
+        };
+        Ok(())
     }
 }

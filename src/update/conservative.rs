@@ -4,6 +4,7 @@ use super::{UpdateContext, UpdateInfo, UpdateRule};
 use crate::error::{Query, Result};
 use crate::estimator::Estimate;
 use crate::real::Real;
+use crate::run::ComponentState;
 use crate::run::{Flow, Round};
 
 /// ZO-SGD-Cons (ZO-Bench, Zhang et al., ICML 2024): evaluate the two candidates
@@ -50,6 +51,16 @@ impl<F: Real> Conservative<F> {
 }
 
 impl<F: Real> UpdateRule<F> for Conservative<F> {
+    /// Parameters only: the rule carries nothing between steps.
+    fn save_state(&self, state: &mut ComponentState) -> Result<()> {
+        let _ = state;
+        Ok(())
+    }
+
+    fn load_state(&mut self, _state: &ComponentState) -> Result<()> {
+        Ok(())
+    }
+
     fn name(&self) -> &'static str {
         "conservative"
     }

@@ -5,6 +5,7 @@ use super::{UpdateContext, UpdateInfo, UpdateRule};
 use crate::error::{Error, Query, Result, check_count, check_non_negative, check_positive};
 use crate::estimator::Estimate;
 use crate::real::Real;
+use crate::run::ComponentState;
 use crate::run::{Flow, Round};
 
 /// Which trial a [`LineSearch`] accepts, and what it does when none is accepted.
@@ -309,6 +310,23 @@ impl<F: Real> UpdateRule<F> for LineSearch<F> {
 
     fn reset(&mut self) {
         self.search = None;
+    }
+
+    /// Parameters only: a search lives within one step.
+    fn save_state(&self, state: &mut ComponentState) -> Result<()> {
+        state
+            .param("acceptance", self.acceptance)
+            .param("c", self.c)
+            .param("shrink", self.shrink)
+            .param("max_trials", self.max_trials)
+            .param("strict_lr", self.strict_lr)
+            .param("weight_decay", self.weight_decay);
+        Ok(())
+    }
+
+    fn load_state(&mut self, _state: &ComponentState) -> Result<()> {
+        self.search = None;
+        Ok(())
     }
 }
 

@@ -34,7 +34,7 @@ pub use sign::{SignMode, SignSgd};
 use crate::error::Result;
 use crate::estimator::Estimate;
 use crate::real::Real;
-use crate::run::{Flow, Round};
+use crate::run::{ComponentState, Flow, Round};
 
 /// Turns an estimate g into a change of x.
 ///
@@ -138,6 +138,27 @@ pub trait UpdateRule<F: Real> {
 
     /// Forgets state carried between steps (moments, step counters).
     fn reset(&mut self) {}
+
+    /// Writes the parameters that configure the rule
+    /// ([`ComponentState::param`]) and the memory it carries from one step to
+    /// the next (moments, counts), for a [`Checkpoint`](crate::Checkpoint).
+    /// Called only between steps, after [`prepare`](UpdateRule::prepare).
+    ///
+    /// The default refuses ([`Error::CheckpointUnsupported`](crate::Error::CheckpointUnsupported)):
+    /// a rule without memory implements it by recording its parameters only.
+    fn save_state(&self, state: &mut ComponentState) -> Result<()> {
+        let _ = state;
+        Err(crate::Error::CheckpointUnsupported { component: self.name() })
+    }
+
+    /// Restores the memory written by [`save_state`](UpdateRule::save_state),
+    /// after [`prepare`](UpdateRule::prepare) at the checkpoint's dimension
+    /// (the parameters were already compared). On error the optimizer resets
+    /// the rule.
+    fn load_state(&mut self, state: &ComponentState) -> Result<()> {
+        let _ = state;
+        Err(crate::Error::CheckpointUnsupported { component: self.name() })
+    }
 }
 
 impl<F: Real, U: UpdateRule<F> + ?Sized> UpdateRule<F> for Box<U> {
@@ -170,6 +191,12 @@ impl<F: Real, U: UpdateRule<F> + ?Sized> UpdateRule<F> for Box<U> {
     }
     fn reset(&mut self) {
         (**self).reset()
+    }
+    fn save_state(&self, state: &mut ComponentState) -> Result<()> {
+        (**self).save_state(state)
+    }
+    fn load_state(&mut self, state: &ComponentState) -> Result<()> {
+        (**self).load_state(state)
     }
 }
 

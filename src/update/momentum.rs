@@ -4,6 +4,7 @@ use super::{UpdateContext, UpdateInfo, UpdateRule, max_abs, non_finite_step, saf
 use crate::error::{Result, check_in_range, check_non_negative};
 use crate::estimator::Estimate;
 use crate::real::Real;
+use crate::run::ComponentState;
 use crate::run::{Flow, Round};
 
 /// ZO-SGD with momentum (ZO-SGD-MMT in ZO-Bench, Zhang et al., ICML 2024), in
@@ -170,5 +171,33 @@ impl<F: Real> UpdateRule<F> for Momentum<F> {
     fn reset(&mut self) {
         self.buf.iter_mut().for_each(|m| *m = F::zero());
         self.bound = 0.0;
+    }
+
+    /// Parameters, the momentum buffer and its bound.
+    fn save_state(&self, state: &mut ComponentState) -> Result<()> {
+        state
+            .param("beta", self.beta)
+            .param("nesterov", self.nesterov)
+            .param("weight_decay", self.weight_decay)
+            .put_floats("buffer", &self.buf)
+            .put_floats("bound", &[self.bound]);
+        Ok(())
+    }
+
+    fn load_state(&mut self, state: &ComponentState) -> Result<()> {
+        let d = self.buf.len();
+        state.read_floats("buffer", d, &mut self.buf)?;
+        self.bound = one_float(state, "bound")?;
+        Ok(())
+    }
+}
+
+/// The single float `name` of a saved state.
+pub(crate) fn one_float(state: &ComponentState, name: &str) -> Result<f64> {
+    match state.floats(name)? {
+        [v] => Ok(*v),
+        _ => Err(crate::Error::CheckpointCorrupt {
+            reason: format!("{}'s `{name}` is not a single number", state.kind()),
+        }),
     }
 }

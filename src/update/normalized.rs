@@ -4,6 +4,7 @@ use super::{UpdateContext, UpdateInfo, UpdateRule};
 use crate::error::{Error, Result, check_non_negative};
 use crate::estimator::Estimate;
 use crate::real::Real;
+use crate::run::ComponentState;
 use crate::run::{Flow, Round};
 
 /// Normalised descent: x ← x − η·ĝ with ĝ = (g + λ·x)/‖g + λ·x‖.
@@ -165,6 +166,16 @@ pub(crate) fn normalized_step<F: Real>(
 }
 
 impl<F: Real> UpdateRule<F> for Normalized {
+    /// Parameters only: the rule carries nothing between steps.
+    fn save_state(&self, state: &mut ComponentState) -> Result<()> {
+        state.param("weight_decay", self.weight_decay);
+        Ok(())
+    }
+
+    fn load_state(&mut self, _state: &ComponentState) -> Result<()> {
+        Ok(())
+    }
+
     fn name(&self) -> &'static str {
         "normalized"
     }

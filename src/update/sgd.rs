@@ -4,6 +4,7 @@ use super::{UpdateContext, UpdateInfo, UpdateRule};
 use crate::error::{Result, check_non_negative};
 use crate::estimator::Estimate;
 use crate::real::Real;
+use crate::run::ComponentState;
 use crate::run::{Flow, Round};
 
 /// ZO-SGD: x ← x − η·(g + λ·x).
@@ -40,6 +41,16 @@ impl Sgd {
 }
 
 impl<F: Real> UpdateRule<F> for Sgd {
+    /// Parameters only: the rule carries nothing between steps.
+    fn save_state(&self, state: &mut ComponentState) -> Result<()> {
+        state.param("weight_decay", self.weight_decay);
+        Ok(())
+    }
+
+    fn load_state(&mut self, _state: &ComponentState) -> Result<()> {
+        Ok(())
+    }
+
     fn name(&self) -> &'static str {
         "sgd"
     }

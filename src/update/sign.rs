@@ -4,6 +4,7 @@ use super::{UpdateContext, UpdateInfo, UpdateRule};
 use crate::error::{Error, Result};
 use crate::estimator::{Estimate, Form};
 use crate::real::Real;
+use crate::run::ComponentState;
 use crate::run::{Flow, Round};
 
 /// Which sign a [`SignSgd`] step takes.
@@ -67,6 +68,16 @@ impl SignSgd {
 }
 
 impl<F: Real> UpdateRule<F> for SignSgd {
+    /// Parameters only: the rule carries nothing between steps.
+    fn save_state(&self, state: &mut ComponentState) -> Result<()> {
+        state.param("mode", self.mode);
+        Ok(())
+    }
+
+    fn load_state(&mut self, _state: &ComponentState) -> Result<()> {
+        Ok(())
+    }
+
     fn name(&self) -> &'static str {
         match self.mode {
             SignMode::ElementWise => "sign",
