@@ -194,6 +194,59 @@ where
     minimize_with_stats(world, opt, objective, x0).map(|(report, _)| report)
 }
 
+/// Continues a resumed run ([`Optimizer::resume`] or
+/// [`resume_from`](Optimizer::resume_from) on every rank, from the same
+/// checkpoint) with each round split across the ranks, as [`minimize`] would
+/// have run it: the report is bit-identical to the uninterrupted run's,
+/// whichever driver wrote the checkpoint. Checkpoints written under MPI
+/// (`checkpoint_every`) come from rank 0 only; every rank then reads the same
+/// file, so it must be on a file system every rank sees.
+///
+/// Errors: those of [`Run::minimize`], and [`Error::InvalidParameter`] when
+/// the ranks' iterates differ (they resumed from different checkpoints).
+pub fn resume<F, E, U, C, O>(world: &C, mut run: Run<'_, F, E, U>, objective: &mut O) -> Result<(Report<F>, Traffic)>
+where
+    F: Real + Equivalence,
+    E: GradientEstimator<F>,
+    U: UpdateRule<F>,
+    C: Communicator,
+    O: Objective<F>,
+{
+    let mut exchange = Exchange::new(world);
+    exchange.check_start(run.iteration() as u64, run.x())?;
+    run.checkpoints = exchange.checkpoint_writes();
+    if run.is_stochastic() {
+        return Err(Error::WrongDriver(
+            "draws a minibatch before each step: call mpi::resume_stochastic(&mut problem)",
+        ));
+    }
+    drive(run, &mut exchange, &mut Plain(objective), false)
+}
+
+/// [`resume`] for a stochastic run (see [`minimize_stochastic`]).
+pub fn resume_stochastic<F, E, U, C, S>(
+    world: &C,
+    mut run: Run<'_, F, E, U>,
+    problem: &mut S,
+) -> Result<(Report<F>, Traffic)>
+where
+    F: Real + Equivalence,
+    E: GradientEstimator<F>,
+    U: UpdateRule<F>,
+    C: Communicator,
+    S: StochasticObjective<F>,
+{
+    let mut exchange = Exchange::new(world);
+    exchange.check_start(run.iteration() as u64, run.x())?;
+    run.checkpoints = exchange.checkpoint_writes();
+    if !run.is_stochastic() {
+        return Err(Error::WrongDriver(
+            "is not stochastic: call mpi::resume(&mut objective)",
+        ));
+    }
+    drive(run, &mut exchange, problem, true)
+}
+
 /// [`minimize`] that also returns the [`Traffic`] the run exchanged.
 pub fn minimize_with_stats<'x, F, E, U, C, O>(
     world: &C,
@@ -247,7 +300,8 @@ where
 {
     let mut exchange = Exchange::new(world);
     exchange.check_start(opt.seed(), x0)?;
-    let run = Run::new(opt, x0, false, observer)?;
+    let mut run = Run::new(opt, x0, false, observer)?;
+    run.checkpoints = exchange.checkpoint_writes();
     drive(run, &mut exchange, &mut Plain(objective), false)
 }
 
@@ -273,7 +327,8 @@ where
     let x0 = x0.into();
     let mut exchange = Exchange::new(world);
     exchange.check_start(opt.seed(), x0)?;
-    let run = Run::new(opt, x0, true, None)?;
+    let mut run = Run::new(opt, x0, true, None)?;
+    run.checkpoints = exchange.checkpoint_writes();
     drive(run, &mut exchange, problem, true)
 }
 
@@ -315,7 +370,7 @@ where
 {
     // A deterministic run's first round is f(x0): a non-finite value there is
     // an error of the call, as in `minimize`.
-    let mut first = !stochastic;
+    let mut first = !stochastic && run.awaits_f0();
     loop {
         if stochastic {
             run.advance_to_pending(Some(&mut *objective));
@@ -437,6 +492,17 @@ impl<'w, C: Communicator, F: Real + Equivalence> Exchange<'w, C, F> {
 
     /// Ends the whole MPI job after the objective panicked on this rank
     /// (`MPI_Abort` with error code 101, Rust's exit code for a panic).
+    /// Rank 0 writes the periodic checkpoint (a failed write is reported, not
+    /// fatal: stopping rank 0 alone would leave the others waiting); the other
+    /// ranks hold the same state and write nothing.
+    fn checkpoint_writes(&self) -> crate::run::checkpoint::Writes {
+        if self.rank == 0 {
+            crate::run::checkpoint::Writes::WarnOnFailure
+        } else {
+            crate::run::checkpoint::Writes::Skip
+        }
+    }
+
     fn abort_after_panic(&self) -> ! {
         eprintln!(
             "zoptim::mpi: the objective panicked on rank {} of {}; aborting the MPI job (MPI_Abort) \

@@ -321,6 +321,20 @@ mod floats_serde {
     }
 }
 
+/// What a process does with the periodic checkpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Writes {
+    /// Writes it; a failed write ends the run.
+    StopOnFailure,
+    /// Writes it; a failed write is reported on stderr and the run goes on (an
+    /// MPI root, whose stopping alone would leave the other ranks waiting).
+    #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+    WarnOnFailure,
+    /// Leaves it to another process (MPI ranks other than 0).
+    #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+    Skip,
+}
+
 /// The run's own bookkeeping (what [`Run`](crate::Run) holds beside the optimizer).
 #[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -664,6 +678,7 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
             stop: r.stop,
             single: Round::new(d),
             values: Vec::new(),
+            checkpoints: Writes::StopOnFailure,
         };
         match run.state {
             State::Start => run.single.push_copy(Query::Center, &run.x),
@@ -726,8 +741,13 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
         if !self.opt.engine.iterations.is_multiple_of(every) {
             return;
         }
+        if self.checkpoints == Writes::Skip {
+            return;
+        }
         if let Err(e) = self.checkpoint().and_then(|c| c.write(&path)) {
-            if self.state == State::Boundary {
+            if self.checkpoints == Writes::WarnOnFailure {
+                eprintln!("zoptim: checkpoint not written to {}: {e}", path.display());
+            } else if self.state == State::Boundary {
                 self.begin_final(StopReason::Failed(e));
             } else if !matches!(self.stop, Some(StopReason::Failed(_))) {
                 self.stop = Some(StopReason::Failed(e));

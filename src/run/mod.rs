@@ -215,6 +215,9 @@ pub struct Run<'o, F: Real, E, U> {
     /// The f(x0) or final round.
     single: Round<F>,
     values: Vec<F>,
+    /// What this process does with `checkpoint_every`.
+    #[cfg_attr(not(feature = "serde"), allow(dead_code))]
+    pub(crate) checkpoints: checkpoint::Writes,
 }
 
 impl<F: Real, E, U> std::fmt::Debug for Run<'_, F, E, U> {
@@ -261,6 +264,7 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
             stop: None,
             single: Round::new(d),
             values: Vec::new(),
+            checkpoints: checkpoint::Writes::StopOnFailure,
         };
         if !stochastic {
             run.single.clear(d);
@@ -288,6 +292,18 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
     /// Why the run stopped, once a stop criterion has held.
     pub fn stop_reason(&self) -> Option<&StopReason> {
         self.stop.as_ref()
+    }
+
+    /// True for a run on a stochastic objective (from
+    /// [`Optimizer::start_stochastic`], or resumed from one).
+    pub fn is_stochastic(&self) -> bool {
+        self.stochastic
+    }
+
+    /// True while f(x0) waits for its value.
+    #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+    pub(crate) fn awaits_f0(&self) -> bool {
+        self.state == State::Start
     }
 
     /// True once nothing is left to evaluate.
