@@ -374,7 +374,7 @@ fn a_checkpoint_of_another_dimension_or_float_type_is_refused() {
 
     // A state array of another length than the iterate (an edited file).
     let json = c.to_json().unwrap();
-    let short = json.replacen("\"buffer\":[", "\"buffer\":[0.5,", 1);
+    let short = json.replacen("\"buffer\":{\"f64\":[", "\"buffer\":{\"f64\":[0.5,", 1);
     let edited = Checkpoint::<f64>::from_json(&short).unwrap();
     let mut opt = optimizer(Box::new(TwoPoint::spsa().mu(1e-4)), Box::new(Momentum::new(0.9)), false);
     assert!(matches!(
@@ -592,4 +592,46 @@ fn a_stochastic_run_resumes_with_its_sampler() {
             .unwrap();
         assert_same(&resumed, &whole, &format!("stochastic, {tells} tells"));
     }
+}
+
+#[test]
+fn an_f32_run_resumes_bit_for_bit_through_json() {
+    let f = |x: ArrayView1<f32>| {
+        x.iter()
+            .enumerate()
+            .map(|(i, v)| (i + 1) as f32 * (v - 0.1) * (v - 0.1))
+            .sum::<f32>()
+    };
+    let make = || {
+        Optimizer::<f32, _, _>::builder(TwoPoint::mezo().directions(2).mu(1e-2))
+            .update(Adam::new())
+            .learning_rate(0.01)
+            .max_evaluations(400)
+            .history(true)
+            .seed(9)
+            .build()
+            .unwrap()
+    };
+    let x0 = Array1::from_iter((0..7).map(|i| 0.3 + 0.07 * i as f32));
+    let whole = make().minimize(&mut |x: ArrayView1<f32>| f(x), &x0).unwrap();
+    let mut first = make();
+    let mut run = first.start(&x0).unwrap();
+    for _ in 0..40 {
+        let b = run.ask().unwrap().unwrap();
+        let v: Vec<f32> = b.points().rows().into_iter().map(f).collect();
+        run.tell(&v).unwrap();
+    }
+    let json = run.checkpoint().unwrap().to_json().unwrap();
+    assert!(json.contains("\"f32\":["), "f32 state is written as f32");
+    let c = Checkpoint::<f32>::from_json(&json).unwrap();
+    let resumed = make()
+        .resume(c)
+        .unwrap()
+        .minimize(&mut |x: ArrayView1<f32>| f(x))
+        .unwrap();
+    let b32 = |v: &Array1<f32>| v.iter().map(|t| t.to_bits()).collect::<Vec<_>>();
+    assert_eq!(b32(&resumed.last_x), b32(&whole.last_x));
+    assert_eq!(b32(&resumed.best_x), b32(&whole.best_x));
+    assert_eq!(resumed.history, whole.history);
+    assert_eq!(resumed.evaluations, whole.evaluations);
 }

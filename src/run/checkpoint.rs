@@ -126,10 +126,14 @@ impl ComponentState {
         self
     }
 
-    /// Stores a float array (exactly: f32 and f64 values both fit an f64).
+    /// Stores a float array exactly (f32 arrays are written in f32's shortest
+    /// form, which reads back to the same f32).
     pub fn put_floats<F: Real>(&mut self, name: &str, values: &[F]) -> &mut Self {
-        self.floats
-            .insert(name.to_owned(), Floats(values.iter().map(|v| v.as_f64()).collect()));
+        let floats = Floats {
+            values: values.iter().map(|v| v.as_f64()).collect(),
+            single: float_name::<F>() == "f32",
+        };
+        self.floats.insert(name.to_owned(), floats);
         self
     }
 
@@ -150,15 +154,15 @@ impl ComponentState {
     /// [`Error::CheckpointMismatch`] when it does not have `len` entries.
     pub fn read_floats<F: Real>(&self, name: &str, len: usize, out: &mut Vec<F>) -> Result<()> {
         let v = self.floats.get(name).ok_or_else(|| self.missing(name))?;
-        if v.0.len() != len {
+        if v.values.len() != len {
             return Err(Error::CheckpointMismatch {
                 what: format!("the length of {}'s `{name}`", self.kind),
-                checkpoint: v.0.len().to_string(),
+                checkpoint: v.values.len().to_string(),
                 optimizer: len.to_string(),
             });
         }
         out.clear();
-        out.extend(v.0.iter().map(|&t| F::of_f64(t)));
+        out.extend(v.values.iter().map(|&t| F::of_f64(t)));
         Ok(())
     }
 
@@ -166,7 +170,7 @@ impl ComponentState {
     pub fn floats(&self, name: &str) -> Result<&[f64]> {
         self.floats
             .get(name)
-            .map(|v| &v.0[..])
+            .map(|v| &v.values[..])
             .ok_or_else(|| self.missing(name))
     }
 
@@ -257,7 +261,12 @@ impl ComponentState {
 
 /// Floats that keep their exact bits through JSON (non-finite as strings).
 #[derive(Clone, Debug, Default, PartialEq)]
-struct Floats(Vec<f64>);
+struct Floats {
+    values: Vec<f64>,
+    /// f32 values: written in f32's shortest form (half the text of f64's);
+    /// read back as the nearest f64, which rounds to the same f32.
+    single: bool,
+}
 
 #[cfg(feature = "serde")]
 mod floats_serde {
@@ -266,18 +275,60 @@ mod floats_serde {
     use serde::ser::SerializeSeq;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-    #[derive(Serialize, Deserialize)]
+    #[derive(Deserialize)]
     #[serde(untagged)]
     enum One {
         Num(f64),
         Text(String),
     }
 
+    /// `{"f32": [...]}` or `{"f64": [...]}`.
+    #[derive(Serialize, Deserialize)]
+    enum Tagged<T> {
+        #[serde(rename = "f32")]
+        Single(T),
+        #[serde(rename = "f64")]
+        Double(T),
+    }
+
+    /// The values, written as f32 when `.1`.
+    struct Written<'a>(&'a [f64], bool);
+    struct Read(Vec<f64>);
+
     impl Serialize for Floats {
         fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let v = Written(&self.values, self.single);
+            if self.single {
+                Tagged::Single(v)
+            } else {
+                Tagged::Double(v)
+            }
+            .serialize(s)
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Floats {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            Ok(match Tagged::<Read>::deserialize(d)? {
+                Tagged::Single(v) => Floats {
+                    values: v.0,
+                    single: true,
+                },
+                Tagged::Double(v) => Floats {
+                    values: v.0,
+                    single: false,
+                },
+            })
+        }
+    }
+
+    impl Serialize for Written<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
             let mut seq = s.serialize_seq(Some(self.0.len()))?;
-            for &v in &self.0 {
-                if v.is_finite() {
+            for &v in self.0 {
+                if v.is_finite() && self.1 {
+                    seq.serialize_element(&(v as f32))?;
+                } else if v.is_finite() {
                     seq.serialize_element(&v)?;
                 } else if v.is_nan() {
                     seq.serialize_element("NaN")?;
@@ -291,15 +342,15 @@ mod floats_serde {
         }
     }
 
-    impl<'de> Deserialize<'de> for Floats {
+    impl<'de> Deserialize<'de> for Read {
         fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
             struct V;
             impl<'de> Visitor<'de> for V {
-                type Value = Floats;
+                type Value = Read;
                 fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                     f.write_str("an array of numbers")
                 }
-                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Floats, A::Error> {
+                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Read, A::Error> {
                     // Capped: a corrupt length hint must not allocate without bound.
                     let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 16));
                     while let Some(v) = seq.next_element::<One>()? {
@@ -313,7 +364,7 @@ mod floats_serde {
                             },
                         });
                     }
-                    Ok(Floats(out))
+                    Ok(Read(out))
                 }
             }
             d.deserialize_seq(V)
@@ -486,7 +537,7 @@ impl<F: Real> Checkpoint<F> {
         let r = &self.run;
         let bad = d == 0
             || r.x.len() != d
-            || r.x0.len() != d
+            || (!r.x0.is_empty() && r.x0.len() != d)
             || (!r.best_x.is_empty() && r.best_x.len() != d)
             || self
                 .step
@@ -628,7 +679,12 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
                 stage: self.state,
                 stochastic: self.stochastic,
                 x: self.x.clone(),
-                x0: self.x0.to_vec(),
+                // x0 is reported as best_x only while no best point is kept.
+                x0: if self.best.keep_x && self.best.x.is_empty() {
+                    self.x0.to_vec()
+                } else {
+                    Vec::new()
+                },
                 fx: self.fx,
                 f0: self.f0,
                 last_f: self.last_f,
