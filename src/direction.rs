@@ -274,13 +274,10 @@ impl SeededDirection {
     pub fn for_each_chunk<F: Real>(&self, mut f: impl FnMut(usize, &[F])) {
         let mut cursor = self.cursor(0);
         let mut buf = [F::zero(); CHUNK];
-        let mut start = 0;
-        while start < self.len {
-            let n = CHUNK.min(self.len - start);
-            let chunk = &mut buf[..n];
+        for r in crate::linalg::chunks(self.len, CHUNK) {
+            let chunk = &mut buf[..r.len()];
             cursor.fill(chunk);
-            f(start, chunk);
-            start += n;
+            f(r.start, chunk);
         }
     }
 }

@@ -67,6 +67,7 @@
 pub mod direction;
 pub mod error;
 pub mod estimator;
+mod linalg;
 #[cfg(feature = "mpi")]
 pub mod mpi;
 mod normal;

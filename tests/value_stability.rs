@@ -10,7 +10,7 @@
 //! below pass through no libm function either.
 
 use ndarray::{Array1, ArrayView1};
-use zoptim::estimator::{Relizo, Sampling};
+use zoptim::estimator::Relizo;
 use zoptim::prelude::*;
 use zoptim::{Real, SeededDirection, ZoRng};
 

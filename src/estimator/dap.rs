@@ -3,6 +3,7 @@
 use super::difference::{self, Difference, Smoothed, Smoothing};
 use super::{Estimate, EstimateContext, EstimateInfo, GradientEstimator};
 use crate::error::{Error, Query, Result, check_count, check_non_negative};
+use crate::linalg::norm;
 use crate::problems::TestFunction;
 use crate::real::Real;
 use crate::rng::ZoRng;
@@ -371,21 +372,6 @@ impl<F: Real> Normalize<F> {
             Normalize::Div(n) => a / n,
         }
     }
-}
-
-/// ‖a‖, accumulated in f64; rescaled by max|aᵢ| when the plain sum of squares
-/// could have overflowed or underflowed, so any non-zero finite proxy has ‖a‖ > 0.
-fn norm<F: Real>(a: &[F]) -> f64 {
-    let ss: f64 = a.iter().map(|&v| v.as_f64() * v.as_f64()).sum();
-    if ss.is_nan() || (ss.is_finite() && ss > 1e-280) {
-        return ss.sqrt();
-    }
-    let m = a.iter().fold(0.0f64, |m, &v| m.max(v.as_f64().abs()));
-    if m == 0.0 || !m.is_finite() {
-        return m;
-    }
-    let ss: f64 = a.iter().map(|&v| (v.as_f64() / m) * (v.as_f64() / m)).sum();
-    m * ss.sqrt()
 }
 
 /// Writes a direction uniform on the sphere of radius √d into `v`: d normals and

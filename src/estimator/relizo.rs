@@ -2,6 +2,7 @@
 
 use super::{Estimate, EstimateContext, EstimateInfo, GradientEstimator};
 use crate::error::{Error, Query, Result, check_count, check_in_range, check_non_negative, check_positive};
+use crate::linalg::{cholesky_qr2, dot, dot_diff, jacobi_eigen, max_eigenvalue, pinv_apply, pinv_solve};
 use crate::normal::NormalStream;
 use crate::real::Real;
 use crate::rng::ZoRng;
@@ -1006,7 +1007,7 @@ impl<F: Real> Relizo<F> {
             }
         }
         let eps = 2.0 * F::UNIT_ROUNDOFF.max(f64::EPSILON / 2.0);
-        let rank = pinv_solve(&mut s.gmat, &mut s.evec, &s.y, &mut s.coef, &mut s.proj, ne, eps);
+        let rank = pinv_solve(&mut s.gmat, &mut s.evec, &s.y, &mut s.coef, ne, eps);
         for i in 0..ne {
             s.coef[i] /= s.h_next[s.new_order[i]];
         }
@@ -1149,7 +1150,7 @@ fn orthogonal_draws<F: Real>(
             }
         }
         jacobi_eigen(&mut s.ogram[..k * k], &mut s.oevec[..k * k], k);
-        let lmax = (0..k).map(|i| s.ogram[i * k + i]).fold(0.0f64, f64::max);
+        let lmax = max_eigenvalue(&s.ogram, k);
         let cut = k as f64 * 2.0 * F::UNIT_ROUNDOFF.max(f64::EPSILON / 2.0) * lmax;
         for _ in 0..2 {
             // B = δ Zᵀ (k × m), staged offsets per block.
@@ -1167,25 +1168,15 @@ fn orthogonal_draws<F: Real>(
                 }
                 start = end;
             }
-            // C = S Ĝ⁺ S B (k × m).
+            // C = S Ĝ⁺ S B (column j of C stored contiguously at j·k).
             for j in 0..m {
                 for i in 0..k {
                     s.oy[i] = s.ob[i * m + j] * s.oscale[i];
                 }
-                for i in 0..k {
-                    s.oc[i * m + j] = 0.0;
-                }
-                for e in 0..k {
-                    let lam = s.ogram[e * k + e];
-                    if lam > cut {
-                        let proj: f64 = (0..k).map(|i| s.oevec[i * k + e] * s.oy[i]).sum::<f64>() / lam;
-                        for i in 0..k {
-                            s.oc[i * m + j] += s.oevec[i * k + e] * proj;
-                        }
-                    }
-                }
-                for i in 0..k {
-                    s.oc[i * m + j] *= s.oscale[i];
+                let c = &mut s.oc[j * k..(j + 1) * k];
+                pinv_apply(&s.ogram[..k * k], &s.oevec[..k * k], k, cut, &s.oy, c);
+                for (ci, &si) in c.iter_mut().zip(&s.oscale) {
+                    *ci *= si;
                 }
             }
             // Z ← Z − Cᵀ δ.
@@ -1197,7 +1188,7 @@ fn orthogonal_draws<F: Real>(
                 for j in 0..m {
                     let z = &mut basis[j * dd + start..j * dd + end];
                     for i in 0..k {
-                        let c = F::of_f64(s.oc[i * m + j]);
+                        let c = F::of_f64(s.oc[j * k + i]);
                         for (zt, &ot) in z.iter_mut().zip(&s.stage[i * CHUNK..i * CHUNK + len]) {
                             *zt = *zt - c * ot;
                         }
@@ -1208,78 +1199,9 @@ fn orthogonal_draws<F: Real>(
         }
     }
 
-    // Cholesky QR: W = ZZᵀ = LLᵀ, Z ← L⁻¹Z. One pass leaves an orthogonality
-    // error of about ε·κ(Z)²; a second pass runs unless the pivots show κ(Z)² < 1e3
-    // (Gaussian blocks with m ≪ d have κ ≈ 1). A row whose pivot vanishes
-    // (Z numerically rank-deficient, e.g. m > d − k) is set to zero.
-    for _pass in 0..2 {
-        s.ob[..m * m].iter_mut().for_each(|v| *v = 0.0);
-        let mut start = 0;
-        while start < dd {
-            let end = (start + CHUNK).min(dd);
-            for j in 0..m {
-                for l in 0..=j {
-                    s.ob[j * m + l] += dot(
-                        &basis[j * dd + start..j * dd + end],
-                        &basis[l * dd + start..l * dd + end],
-                    );
-                }
-            }
-            start = end;
-        }
-        // Cholesky in place (lower triangle of `oc`), dropping vanishing pivots.
-        for j in 0..m {
-            for l in 0..=j {
-                let mut v = s.ob[j * m + l];
-                for t in 0..l {
-                    v -= s.oc[j * m + t] * s.oc[l * m + t];
-                }
-                if l == j {
-                    s.oc[j * m + j] = if v > 1e-24 * s.ob[j * m + j] && v > 0.0 {
-                        v.sqrt()
-                    } else {
-                        0.0
-                    };
-                } else {
-                    let piv = s.oc[l * m + l];
-                    s.oc[j * m + l] = if piv > 0.0 { v / piv } else { 0.0 };
-                }
-            }
-        }
-        let (mut pmin, mut pmax) = (f64::INFINITY, 0.0f64);
-        for j in 0..m {
-            let piv = s.oc[j * m + j];
-            pmax = pmax.max(piv);
-            if piv > 0.0 {
-                pmin = pmin.min(piv);
-            }
-        }
-        let well_conditioned = pmax * pmax < 1e3 * pmin * pmin;
-        // Z ← L⁻¹Z by forward substitution, coordinate by coordinate.
-        let mut start = 0;
-        while start < dd {
-            let end = (start + CHUNK).min(dd);
-            for j in 0..m {
-                let piv = s.oc[j * m + j];
-                let inv = if piv > 0.0 { F::of_f64(1.0 / piv) } else { F::zero() };
-                let (done, rest) = basis.split_at_mut(j * dd);
-                let zj = &mut rest[start..end];
-                for l in 0..j {
-                    let c = F::of_f64(s.oc[j * m + l]);
-                    if c != F::zero() {
-                        for (zt, &ql) in zj.iter_mut().zip(&done[l * dd + start..l * dd + end]) {
-                            *zt = *zt - c * ql;
-                        }
-                    }
-                }
-                zj.iter_mut().for_each(|t| *t = *t * inv);
-            }
-            start = end;
-        }
-        if well_conditioned {
-            break;
-        }
-    }
+    // Orthonormal rows by Cholesky QR (twice unless the first pass shows
+    // κ(Z)² < 1e3; Gaussian blocks with m ≪ d have κ ≈ 1).
+    cholesky_qr2(basis, m, dd, CHUNK, &mut s.ob[..m * m], &mut s.oc[..m * m]);
 
     // The points x + (σ/√m)·qⱼ, in place.
     let w = F::of_f64(sigma / (m as f64).sqrt());
@@ -1287,261 +1209,5 @@ fn orthogonal_draws<F: Real>(
         for (qt, &xt) in q.iter_mut().zip(x) {
             *qt = xt + w * *qt;
         }
-    }
-}
-
-/// Σ aᵢbᵢ accumulated in f64 with eight independent partial sums in two groups
-/// of four (so that it vectorises and hides the add latency without
-/// reassociating anything: the summation order is fixed).
-#[inline]
-pub(crate) fn dot<F: Real>(a: &[F], b: &[F]) -> f64 {
-    let n = a.len().min(b.len());
-    let (a, b) = (&a[..n], &b[..n]);
-    let mut p = [0.0f64; 4];
-    let mut q = [0.0f64; 4];
-    let mut ca = a.chunks_exact(8);
-    let mut cb = b.chunks_exact(8);
-    for (x, y) in (&mut ca).zip(&mut cb) {
-        for l in 0..4 {
-            p[l] += x[l].as_f64() * y[l].as_f64();
-        }
-        for l in 0..4 {
-            q[l] += x[4 + l].as_f64() * y[4 + l].as_f64();
-        }
-    }
-    let mut tail = 0.0;
-    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
-        tail += x.as_f64() * y.as_f64();
-    }
-    ((p[0] + q[0]) + (p[2] + q[2])) + ((p[1] + q[1]) + (p[3] + q[3])) + tail
-}
-
-/// Σ (pᵢ − aᵢ)·bᵢ in f64, the difference formed in F (exact when pᵢ and aᵢ are
-/// close), with the same eight partial sums as [`dot`].
-#[inline]
-fn dot_diff<F: Real>(p: &[F], a: &[F], b: &[F]) -> f64 {
-    let n = p.len().min(a.len()).min(b.len());
-    let (p, a, b) = (&p[..n], &a[..n], &b[..n]);
-    let mut s0 = [0.0f64; 4];
-    let mut s1 = [0.0f64; 4];
-    let mut cp = p.chunks_exact(8);
-    let mut ca = a.chunks_exact(8);
-    let mut cb = b.chunks_exact(8);
-    for ((x, y), z) in (&mut cp).zip(&mut ca).zip(&mut cb) {
-        for l in 0..4 {
-            s0[l] += (x[l] - y[l]).as_f64() * z[l].as_f64();
-        }
-        for l in 0..4 {
-            s1[l] += (x[4 + l] - y[4 + l]).as_f64() * z[4 + l].as_f64();
-        }
-    }
-    let mut tail = 0.0;
-    for ((x, y), z) in cp.remainder().iter().zip(ca.remainder()).zip(cb.remainder()) {
-        tail += (*x - *y).as_f64() * z.as_f64();
-    }
-    ((s0[0] + s1[0]) + (s0[2] + s1[2])) + ((s0[1] + s1[1]) + (s0[3] + s1[3])) + tail
-}
-
-/// Solves c = G⁺y for the symmetric positive semi-definite n×n matrix `g`
-/// (row-major, overwritten) by a cyclic Jacobi eigendecomposition, dropping
-/// eigenvalues ≤ n·ε·λ_max, with ε the machine epsilon of the precision G's
-/// entries were formed from (f32 points give f32-accurate Gram entries, even
-/// though they are accumulated in f64). Returns the numerical rank. `v` and
-/// `tmp` are scratch of sizes n² and n.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn pinv_solve(
-    g: &mut [f64],
-    v: &mut [f64],
-    y: &[f64],
-    c: &mut [f64],
-    tmp: &mut [f64],
-    n: usize,
-    eps: f64,
-) -> usize {
-    if g[..n * n].iter().chain(&y[..n]).any(|t| !t.is_finite()) {
-        c[..n].iter_mut().for_each(|t| *t = f64::NAN);
-        return 0;
-    }
-    jacobi_eigen(g, v, n);
-    let lmax = (0..n).map(|i| g[i * n + i]).fold(0.0f64, f64::max);
-    c[..n].iter_mut().for_each(|t| *t = 0.0);
-    if lmax.is_nan() || lmax <= 0.0 {
-        return 0;
-    }
-    let cut = n as f64 * eps * lmax;
-    let mut rank = 0;
-    for kk in 0..n {
-        let lam = g[kk * n + kk];
-        if lam > cut {
-            rank += 1;
-            let proj: f64 = (0..n).map(|i| v[i * n + kk] * y[i]).sum::<f64>() / lam;
-            tmp[kk] = proj;
-            for i in 0..n {
-                c[i] += v[i * n + kk] * proj;
-            }
-        }
-    }
-    rank
-}
-
-/// Cyclic Jacobi eigendecomposition of the symmetric n×n `a` (row-major). On
-/// return the diagonal of `a` holds the eigenvalues and the columns of `v` the
-/// eigenvectors. Rotations stop when every off-diagonal entry is below
-/// ε·√(|aₚₚ·a_qq|) (Demmel–Veselić's relative criterion) or after 60 sweeps.
-pub(crate) fn jacobi_eigen(a: &mut [f64], v: &mut [f64], n: usize) {
-    v[..n * n].iter_mut().for_each(|t| *t = 0.0);
-    for i in 0..n {
-        v[i * n + i] = 1.0;
-    }
-    if a[..n * n].iter().any(|t| !t.is_finite()) {
-        return;
-    }
-    for _sweep in 0..60 {
-        let mut rotated = false;
-        for p in 0..n {
-            for q in p + 1..n {
-                let apq = a[p * n + q];
-                let app = a[p * n + p];
-                let aqq = a[q * n + q];
-                if apq.abs() <= f64::EPSILON * (app.abs() * aqq.abs()).sqrt() || apq.abs() < f64::MIN_POSITIVE {
-                    a[p * n + q] = 0.0;
-                    a[q * n + p] = 0.0;
-                    continue;
-                }
-                rotated = true;
-                let theta = (aqq - app) / (2.0 * apq);
-                let t = if theta.abs() > 1e150 {
-                    0.5 / theta
-                } else {
-                    theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt())
-                };
-                let c = 1.0 / (t * t + 1.0).sqrt();
-                let s = t * c;
-                for kk in 0..n {
-                    let akp = a[kk * n + p];
-                    let akq = a[kk * n + q];
-                    a[kk * n + p] = c * akp - s * akq;
-                    a[kk * n + q] = s * akp + c * akq;
-                }
-                for kk in 0..n {
-                    let apk = a[p * n + kk];
-                    let aqk = a[q * n + kk];
-                    a[p * n + kk] = c * apk - s * aqk;
-                    a[q * n + kk] = s * apk + c * aqk;
-                }
-                a[p * n + q] = 0.0;
-                a[q * n + p] = 0.0;
-                for kk in 0..n {
-                    let vkp = v[kk * n + p];
-                    let vkq = v[kk * n + q];
-                    v[kk * n + p] = c * vkp - s * vkq;
-                    v[kk * n + q] = s * vkp + c * vkq;
-                }
-            }
-        }
-        if !rotated {
-            break;
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::rng::ZoRng;
-    use nalgebra::DMatrix;
-
-    fn nalgebra_pinv_solve(g: &DMatrix<f64>, y: &[f64]) -> (Vec<f64>, usize) {
-        let n = g.nrows();
-        let svd = g.clone().svd(true, true);
-        let smax = svd.singular_values.max();
-        let cut = n as f64 * f64::EPSILON * smax;
-        let rank = svd.singular_values.iter().filter(|&&s| s > cut).count();
-        let pinv = svd.pseudo_inverse(cut).expect("u and v were computed");
-        let c = pinv * nalgebra::DVector::from_column_slice(y);
-        (c.iter().copied().collect(), rank)
-    }
-
-    /// The Jacobi pseudo-inverse solve matches nalgebra on random full-rank and
-    /// rank-deficient Gram matrices: the rank (eigenvalues above n·ε·λ_max) is
-    /// exact, and the minimum-norm estimate Uᵀc agrees with LU (full rank) or
-    /// nalgebra's SVD pseudo-inverse (rank-deficient, where the gap to the zero
-    /// eigenvalues is huge) to within 1e-14·κ + 1e-12, κ the condition number of G
-    /// on its range: both are backward stable, so each is within ~ε·κ of the truth.
-    #[test]
-    fn jacobi_pseudo_inverse_matches_nalgebra() {
-        let mut rng = ZoRng::seed_from_u64(8);
-        let mut s = NormalStream::new(&mut rng);
-        for (n, r, d) in [
-            (1, 1, 3),
-            (4, 4, 10),
-            (8, 8, 20),
-            (8, 5, 20),
-            (6, 1, 9),
-            (12, 12, 12),
-            (10, 7, 50),
-        ] {
-            // U = A·B with A n×r and B r×d: rank r.
-            let mut a = vec![0.0; n * r];
-            let mut bm = vec![0.0; r * d];
-            s.fill(&mut a);
-            s.fill(&mut bm);
-            let am = DMatrix::from_row_slice(n, r, &a);
-            let bmat = DMatrix::from_row_slice(r, d, &bm);
-            let u = am * bmat;
-            let g = &u * u.transpose();
-            let mut y = vec![0.0; n];
-            s.fill(&mut y);
-            let (svd_c, want_rank) = nalgebra_pinv_solve(&g, &y);
-            let want = if r == n {
-                let c = g
-                    .clone()
-                    .lu()
-                    .solve(&nalgebra::DVector::from_column_slice(&y))
-                    .expect("full rank");
-                c.iter().copied().collect()
-            } else {
-                svd_c
-            };
-            let sv = g.clone().svd(false, false).singular_values;
-            let kappa = sv.max()
-                / sv.iter()
-                    .copied()
-                    .filter(|&v| v > n as f64 * f64::EPSILON * sv.max())
-                    .fold(f64::INFINITY, f64::min);
-            let mut gm: Vec<f64> = (0..n * n).map(|t| g[(t / n, t % n)]).collect();
-            let mut v = vec![0.0; n * n];
-            let mut c = vec![0.0; n];
-            let mut tmp = vec![0.0; n];
-            let rank = pinv_solve(&mut gm, &mut v, &y, &mut c, &mut tmp, n, f64::EPSILON);
-            assert_eq!(rank, want_rank, "n={n} r={r}");
-            assert_eq!(rank, r, "n={n} r={r}");
-            // Compare the minimum-norm estimates Uᵀc (the quantity ReLIZO uses).
-            let ut = u.transpose();
-            let gw = &ut * nalgebra::DVector::from_column_slice(&want);
-            let gc = &ut * nalgebra::DVector::from_column_slice(&c);
-            let err = (&gw - &gc).norm() / gw.norm().max(1e-300);
-            assert!(err < 1e-14 * kappa + 1e-12, "n={n} r={r}: {err} (κ = {kappa:e})");
-        }
-    }
-
-    #[test]
-    fn jacobi_eigen_reconstructs_the_matrix() {
-        let n = 7;
-        let mut rng = ZoRng::seed_from_u64(2);
-        let mut s = NormalStream::new(&mut rng);
-        let mut b = vec![0.0; n * n];
-        s.fill(&mut b);
-        let bm = DMatrix::from_row_slice(n, n, &b);
-        let g = &bm * bm.transpose();
-        let mut a: Vec<f64> = (0..n * n).map(|t| g[(t / n, t % n)]).collect();
-        let mut v = vec![0.0; n * n];
-        jacobi_eigen(&mut a, &mut v, n);
-        let vm = DMatrix::from_row_slice(n, n, &v);
-        let lam = DMatrix::from_diagonal(&nalgebra::DVector::from_fn(n, |i, _| a[i * n + i]));
-        let rec = &vm * lam * vm.transpose();
-        assert!((rec - &g).norm() < 1e-12 * g.norm());
-        let orth = vm.transpose() * &vm - DMatrix::identity(n, n);
-        assert!(orth.norm() < 1e-13);
     }
 }
