@@ -1,14 +1,15 @@
 //! The Gram matrix of ReLIZO's offsets: the entries that follow from the
 //! previous step's (with their rounding-error bounds), the entries recomputed
-//! from the points, and the pseudo-inverse solve of the interpolation equations.
+//! from the points, the pseudo-inverse solve of the interpolation equations,
+//! and the estimate g = Uᵀc it gives.
 //!
 //! G is kept unscaled, as the offsets' own inner products Eᵢⱼ = δᵢᵀδⱼ (by slot);
 //! the solve divides by the lengths hᵢhⱼ.
 #![warn(clippy::too_many_lines, clippy::too_many_arguments)]
 
-use super::Layout;
 use super::reuse::{Reuse, Role, Selection};
-use crate::linalg::pinv_solve;
+use super::{CHUNK, Layout};
+use crate::linalg::{chunks, pinv_solve};
 use crate::real::Real;
 
 /// The unit roundoff of the working precision `F` (at least f64's).
@@ -212,5 +213,29 @@ impl Solver {
             *c /= next.lengths[sl];
         }
         rank
+    }
+}
+
+/// Pass 3: g = Σ cⱼ·uⱼ = Σ (cⱼ/hⱼ)·(pⱼ − x), block by block, with `weights`
+/// the cⱼ/hⱼ in the layout's order.
+pub(super) fn combine<F: Real>(points: &[F], layout: &Layout<F>, weights: &[f64], x: &[F], g: &mut [F]) {
+    let dd = x.len();
+    for r in chunks(dd, CHUNK) {
+        let gc = &mut g[r.clone()];
+        let xc = &x[r.clone()];
+        for (i, &sl) in layout.order.iter().enumerate() {
+            let w = F::of_f64(weights[i]);
+            let row = layout.row_of_slot[sl] * dd;
+            let p = &points[row + r.start..row + r.end];
+            if i == 0 {
+                for ((gv, &pv), &xv) in gc.iter_mut().zip(p).zip(xc) {
+                    *gv = w * (pv - xv);
+                }
+            } else {
+                for ((gv, &pv), &xv) in gc.iter_mut().zip(p).zip(xc) {
+                    *gv = *gv + w * (pv - xv);
+                }
+            }
+        }
     }
 }

@@ -6,6 +6,8 @@
 //!   their rounding-error bounds, and the pseudo-inverse solve;
 //! - [`sampling`]: the new points (Gaussian or orthogonal draws) and the Gram
 //!   entries computed from the points;
+//! - [`state`]: what is carried between steps (two layouts, swapped on
+//!   commit) and the scratch of each phase;
 //! - here: the configuration, the estimator trait and the final combination
 //!   g = Σ cⱼ·uⱼ.
 #![warn(clippy::too_many_lines, clippy::too_many_arguments)]
@@ -13,18 +15,18 @@
 mod gram;
 mod reuse;
 mod sampling;
+mod state;
 
 use super::{Estimate, EstimateContext, EstimateInfo, GradientEstimator};
 use crate::error::{Error, Query, Result, check_count, check_in_range, check_non_negative, check_positive};
-use crate::linalg::{chunks, dot};
+use crate::linalg::dot;
 use crate::normal::NormalStream;
 use crate::real::Real;
 use crate::rng::ZoRng;
 use crate::run::{Flow, Round};
-use gram::{FreshEntries, Solver};
 use ndarray::Array2;
-use reuse::Selection;
-use sampling::{Draw, Orthogonalizer, Passes, Staging};
+use sampling::{Draw, Passes};
+use state::{Layout, Plan, State};
 
 /// Coordinates processed per block in the fused passes: 256 values of each of
 /// up to a dozen rows stay in L1.
@@ -226,133 +228,6 @@ impl<F> std::fmt::Debug for Relizo<F> {
             .field("dim", &self.state.dim)
             .field("holds_samples", &self.state.has_samples)
             .finish()
-    }
-}
-
-/// The samples' layout: where each sample's point is stored, the iterate the
-/// offsets are measured from, and per-slot lengths, values and Gram entries.
-/// A [`State`] holds two: the one committed (`held`) and the one the step in
-/// progress builds (`next`); [`commit`](GradientEstimator::commit) swaps them.
-#[derive(Clone, Default)]
-struct Layout<F> {
-    /// Slot → the row of `State::points` holding its point.
-    row_of_slot: Vec<usize>,
-    /// The rows of `State::points` that hold no sample.
-    spare_rows: Vec<usize>,
-    /// The iterate the samples' offsets pᵢ − anchor are measured from.
-    anchor: Vec<F>,
-    /// f(anchor).
-    anchor_value: F,
-    /// Logical position → slot.
-    order: Vec<usize>,
-    /// Per slot: the length h of its offset.
-    lengths: Vec<f64>,
-    /// Per slot: the value F = f(p) of its point.
-    values: Vec<F>,
-    /// Per slot: the bound on the rounding error of its row of `gram`.
-    gram_error: Vec<f64>,
-    /// ne × ne Gram matrix of the offsets δᵢᵀδⱼ, by slot.
-    gram: Vec<f64>,
-}
-
-impl<F: Real> Layout<F> {
-    /// The layout of no samples for `ne` slots in dimension `dim`: slot i in
-    /// row i, rows ne..2ne spare.
-    fn resize(&mut self, ne: usize, dim: usize) {
-        self.row_of_slot.clear();
-        self.row_of_slot.extend(0..ne);
-        self.spare_rows.clear();
-        self.spare_rows.extend(ne..2 * ne);
-        self.anchor.clear();
-        self.anchor.resize(dim, F::zero());
-        self.anchor_value = F::zero();
-        self.order.clear();
-        self.order.extend(0..ne);
-        self.lengths.clear();
-        self.lengths.resize(ne, 1.0);
-        self.values.clear();
-        self.values.resize(ne, F::zero());
-        self.gram_error.clear();
-        self.gram_error.resize(ne, 0.0);
-        self.gram.clear();
-        self.gram.resize(ne * ne, 0.0);
-    }
-
-    /// The offset pᵢ − anchor of the sample in `slot`, coordinate j.
-    fn offset(&self, points: &[F], slot: usize, j: usize) -> F {
-        let dim = self.anchor.len();
-        points[self.row_of_slot[slot] * dim + j] - self.anchor[j]
-    }
-}
-
-/// Everything a [`Relizo`] carries between steps, what the step in progress has
-/// prepared, and the scratch of each phase.
-///
-/// A step only reads the state carried between steps: it writes its results
-/// into `next` and its new points into spare rows of `points`, and
-/// [`commit`](GradientEstimator::commit) swaps `next` in. A rolled-back step
-/// therefore has nothing to undo.
-#[derive(Clone, Default)]
-struct State<F> {
-    dim: usize,
-    /// Effective n = min(n, d).
-    ne: usize,
-    /// 2·ne rows of d values: the points of the samples (the points actually
-    /// queried), in the rows the layouts name, and spare rows for a step's new points.
-    points: Vec<F>,
-    held: Layout<F>,
-    next: Layout<F>,
-    has_samples: bool,
-    last: Option<RelizoStep>,
-    /// The step in progress: made permanent by commit, dropped by rollback.
-    plan: Option<Plan<F>>,
-    selection: Selection,
-    entries: FreshEntries,
-    staging: Staging<F>,
-    ortho: Orthogonalizer,
-    solver: Solver,
-}
-
-impl<F: Real> State<F> {
-    /// Room for `ne` samples of dimension `dim`, holding none.
-    fn resize(&mut self, ne: usize, dim: usize) {
-        self.dim = dim;
-        self.ne = ne;
-        // A fresh zeroed allocation rather than a resize: the operating system maps
-        // zeroed pages lazily, so a row costs nothing until a step first writes it
-        // (and the spare half is written only as steps draw new points).
-        self.points = vec![F::zero(); 2 * ne * dim];
-        self.held.resize(ne, dim);
-        self.next.resize(ne, dim);
-        self.has_samples = false;
-        self.last = None;
-        self.plan = None;
-        self.selection.resize(ne);
-        self.entries.resize(ne);
-        self.staging.resize(ne);
-        self.ortho.resize(ne);
-        self.solver.resize(ne);
-    }
-}
-
-/// What the step in progress has decided, kept from its first call to commit.
-#[derive(Clone, Copy, Debug)]
-struct Plan<F> {
-    /// How the new samples are drawn (k reused, m new, σ).
-    draw: Draw,
-    /// f(x) when it was known at the start of the step; otherwise it is the
-    /// first query of the round.
-    fx: Option<F>,
-    reused_previous_iterate: bool,
-    recomputed: usize,
-    /// Set once the estimate is written: f(x) and the step's statistics.
-    done: Option<(F, RelizoStep)>,
-}
-
-impl<F> Plan<F> {
-    /// Queries of the step's round: f(x) unless known, and the new samples.
-    fn queries(&self) -> usize {
-        usize::from(self.fx.is_none()) + self.draw.m
     }
 }
 
@@ -704,7 +579,7 @@ impl<F: Real> Relizo<F> {
                 iteration,
             });
         }
-        combine(&s.points, &s.next, &s.solver.weights, x, out.dense_mut(s.dim, 0..s.dim));
+        gram::combine(&s.points, &s.next, &s.solver.weights, x, out.dense_mut(s.dim, 0..s.dim));
         let (queries, k) = (plan.queries(), plan.draw.k);
         let step = RelizoStep {
             queries,
@@ -716,29 +591,5 @@ impl<F: Real> Relizo<F> {
         };
         plan.done = Some((f0, step));
         Ok(EstimateInfo::new(queries, Some(f0)).with_reused(k).with_rank(rank))
-    }
-}
-
-/// Pass 3: g = Σ cⱼ·uⱼ = Σ (cⱼ/hⱼ)·(pⱼ − x), block by block, with `weights`
-/// the cⱼ/hⱼ in the layout's order.
-fn combine<F: Real>(points: &[F], layout: &Layout<F>, weights: &[f64], x: &[F], g: &mut [F]) {
-    let dd = x.len();
-    for r in chunks(dd, CHUNK) {
-        let gc = &mut g[r.clone()];
-        let xc = &x[r.clone()];
-        for (i, &sl) in layout.order.iter().enumerate() {
-            let w = F::of_f64(weights[i]);
-            let row = layout.row_of_slot[sl] * dd;
-            let p = &points[row + r.start..row + r.end];
-            if i == 0 {
-                for ((gv, &pv), &xv) in gc.iter_mut().zip(p).zip(xc) {
-                    *gv = w * (pv - xv);
-                }
-            } else {
-                for ((gv, &pv), &xv) in gc.iter_mut().zip(p).zip(xc) {
-                    *gv = *gv + w * (pv - xv);
-                }
-            }
-        }
     }
 }
