@@ -64,13 +64,11 @@
 //! | `plot` | `plot::convergence`: best f against evaluations, one line per run, as SVG | nothing beyond the crate (plotters' SVG backend only) |
 #![deny(missing_docs)]
 
-pub mod direction;
 pub mod error;
 pub mod estimator;
 mod linalg;
 #[cfg(feature = "mpi")]
 pub mod mpi;
-mod normal;
 pub mod objective;
 pub mod observer;
 pub mod optimizer;
@@ -78,15 +76,14 @@ pub mod optimizer;
 pub mod plot;
 pub mod problems;
 pub mod projection;
+pub mod random;
 pub mod real;
 pub mod report;
-pub mod rng;
 pub mod run;
 pub mod schedule;
 pub mod stochastic;
 pub mod update;
 
-pub use direction::{Direction, SeededDirection};
 pub use error::{Error, Query, Result};
 pub use estimator::Relizo;
 pub use estimator::{
@@ -97,9 +94,10 @@ pub use objective::Objective;
 pub use observer::Observer;
 pub use optimizer::{Optimizer, OptimizerBuilder};
 pub use projection::{Ball, Bounds, Projection};
+pub use random::ZoRng;
+pub use random::{Direction, SeededDirection, direction, rng};
 pub use real::Real;
 pub use report::{Report, StepRecord, StopReason};
-pub use rng::ZoRng;
 pub use run::{Batch, Flow, Round, Run};
 pub use schedule::{Constant, Cosine, InverseSqrt, PowerDecay, Schedule, StepDecay};
 pub use stochastic::{BatchIndices, StochasticObjective};
@@ -112,7 +110,6 @@ pub struct ReadmeDoctests;
 
 /// The names most programs need: `use zoptim::prelude::*;`.
 pub mod prelude {
-    pub use crate::direction::Direction;
     pub use crate::estimator::Relizo;
     pub use crate::estimator::{
         BlockCoordinate, BlockOrder, Coordinate, Dap, Difference, GradientEstimator, Smoothed, Storage, TwoPoint,
@@ -120,6 +117,7 @@ pub mod prelude {
     pub use crate::objective::Objective;
     pub use crate::optimizer::Optimizer;
     pub use crate::projection::{Ball, Bounds};
+    pub use crate::random::Direction;
     pub use crate::report::{Report, StopReason};
     pub use crate::schedule::{Cosine, InverseSqrt, PowerDecay, StepDecay};
     pub use crate::stochastic::StochasticObjective;

@@ -366,8 +366,8 @@ fn forward_substitute<F: Real>(rows: &mut [F], m: usize, dd: usize, chunk: usize
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::normal::NormalStream;
-    use crate::rng::ZoRng;
+    use crate::random::normal::NormalStream;
+    use crate::random::rng::ZoRng;
     use nalgebra::DMatrix;
 
     fn normals(seed: u64, n: usize) -> Vec<f64> {

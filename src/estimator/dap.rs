@@ -5,8 +5,8 @@ use super::{Estimate, EstimateContext, EstimateInfo, GradientEstimator};
 use crate::error::{Error, Query, Result, check_count, check_non_negative};
 use crate::linalg::norm;
 use crate::problems::TestFunction;
+use crate::random::{ZoRng, standard_normal};
 use crate::real::Real;
-use crate::rng::ZoRng;
 use crate::run::{Flow, Round};
 use ndarray::{ArrayView1, ArrayViewMut1};
 use std::fmt;
@@ -380,7 +380,7 @@ fn sphere_direction<F: Real>(v: &mut [F], rng: &mut ZoRng) {
     loop {
         let mut ss = 0.0f64;
         for vi in v.iter_mut() {
-            let z = F::standard_normal(rng);
+            let z = standard_normal::<F>(rng);
             *vi = z;
             ss += z.as_f64() * z.as_f64();
         }
@@ -407,7 +407,7 @@ fn dap_direction<F: Real>(a: &[F], unit: Normalize<F>, v: &mut [F], rng: &mut Zo
     loop {
         let (mut s, mut ww) = (0.0f64, 0.0f64);
         for (vi, &ai) in v.iter_mut().zip(a) {
-            let z = F::standard_normal(rng);
+            let z = standard_normal::<F>(rng);
             *vi = z;
             let zf = z.as_f64();
             s += zf * unit.apply(ai).as_f64();

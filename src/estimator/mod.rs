@@ -20,11 +20,11 @@ pub use difference::{Difference, Smoothed, Smoothing};
 pub use relizo::{GramUpdate, Relizo, RelizoStep, Sampling};
 pub use two_point::{Storage, TwoPoint};
 
-use crate::direction::SeededDirection;
 use crate::error::Result;
 use crate::objective::Objective;
+use crate::random::direction::SeededDirection;
+use crate::random::rng::ZoRng;
 use crate::real::Real;
-use crate::rng::ZoRng;
 use crate::run::{Flow, Round};
 use std::ops::Range;
 
@@ -708,21 +708,21 @@ impl<F: Real> Estimate<F> {
 
 /// A bound on |uᵢ| for every entry of a seed-replayed direction of length d:
 /// Rademacher 1; Gaussian 8 (the normal stream's values satisfy |z| ≤ √(64 ln 2)
-/// ≈ 6.66, see `crate::normal`); sphere and coordinate √d (an entry is at most
+/// ≈ 6.66, see `crate::random::normal`); sphere and coordinate √d (an entry is at most
 /// the norm), with slack for rounding.
 pub(crate) fn direction_bound(dir: &SeededDirection) -> f64 {
     let root = (dir.len() as f64).sqrt() * 1.001;
     match dir.kind() {
-        crate::direction::Direction::Rademacher => 1.0,
-        crate::direction::Direction::Gaussian => 8.0,
-        crate::direction::Direction::Sphere | crate::direction::Direction::Coordinate => root,
+        crate::random::direction::Direction::Rademacher => 1.0,
+        crate::random::direction::Direction::Gaussian => 8.0,
+        crate::random::direction::Direction::Sphere | crate::random::direction::Direction::Coordinate => root,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::direction::Direction;
+    use crate::random::direction::Direction;
 
     #[test]
     fn the_three_forms_agree() {

@@ -7,7 +7,7 @@ use super::gram::{FreshEntries, unit_roundoff};
 use super::reuse::Role;
 use super::{CHUNK, Layout};
 use crate::linalg::{cholesky_qr2, chunks, dot, jacobi_eigen, max_eigenvalue, pinv_apply};
-use crate::normal::NormalStream;
+use crate::random::normal::NormalStream;
 use crate::real::Real;
 use std::ops::Range;
 

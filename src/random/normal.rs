@@ -4,7 +4,7 @@
 //! # Definition
 //! Value i of the stream with key s (a `u64`) is a pure function of (s, i).
 //! The bits are the ChaCha8 stream of s with stream id 0 (see
-//! [`SeededDirection`](crate::direction::SeededDirection) for the key), read as
+//! [`SeededDirection`](crate::random::direction::SeededDirection) for the key), read as
 //! 32-bit little-endian words: value i uses word i and one partner. Values come
 //! in groups of 64, words 64g … 64g + 63, whose pairs are (64g + b, 64g + 16 + b)
 //! and (64g + 32 + b, 64g + 48 + b) for b < 16; a pair of words (a, c) gives, in
@@ -57,8 +57,8 @@
 //! side by side, on a loaded machine) but slower than this stream, and could not
 //! seek.
 
+use super::rng::{ZoRng, chacha_stream, chacha_words};
 use crate::real::Real;
-use crate::rng::{ZoRng, chacha_stream, chacha_words};
 use chacha20::ChaCha8Rng;
 use std::f32::consts::{FRAC_PI_2, SQRT_2};
 
