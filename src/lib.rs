@@ -72,6 +72,7 @@ pub mod mpi;
 pub mod objective;
 pub mod observer;
 pub mod optimizer;
+pub mod oracle;
 #[cfg(feature = "plot")]
 pub mod plot;
 pub mod problems;
