@@ -12,7 +12,7 @@
 //! | the function | [`Objective`] | any `FnMut(ArrayView1<F>) -> F` |
 //! | gradient estimate | [`GradientEstimator`] | [`TwoPoint`] (SPSA, MeZO), [`Coordinate`], [`Relizo`], [`Dap`], [`BlockCoordinate`] |
 //! | smoothing (difference, μ, q) | [`Smoothed`] | one set of builder methods for the two-point-style estimators |
-//! | random directions | — | [`Direction`]: Gaussian, Rademacher, sphere, coordinate |
+//! | random directions | — | [`Direction`]: Gaussian, Rademacher, sphere, coordinate ([`random`]) |
 //! | update rule | [`UpdateRule`] | [`Sgd`], [`Momentum`], [`SignSgd`], [`Adam`], [`Conservative`], [`Normalized`], [`LineSearch`] |
 //! | schedules | [`Schedule`] | constants (`f64`), [`PowerDecay`], [`StepDecay`], [`Cosine`], [`InverseSqrt`] |
 //! | watching a run | [`Observer`] | closures, [`observer::History`], [`observer::Progress`], [`observer::CsvWriter`] |
@@ -52,8 +52,13 @@
 //! A run is a pure function of its configuration, its seed and the objective's
 //! values: the generator is the portable Xoshiro256++ ([`ZoRng`]) owned by the
 //! optimizer, never a global or thread RNG, and each direction is replayed from
-//! a ChaCha8 stream keyed by its sub-seed. Every driver (sequential, parallel at
-//! any thread count, ask/tell) gives the same bits for the same seed.
+//! a ChaCha8 stream keyed by its sub-seed. On one platform every driver
+//! (sequential, parallel at any thread count, ask/tell) gives the same bits for
+//! the same seed. The random streams are the same bits on every IEEE 754
+//! platform; the few values that go through the platform's math library (some
+//! schedules, Adam's bias correction, [`random::standard_normal`] and so DAP)
+//! agree across platforms to within rounding (see the README's
+//! "Reproducibility: what is promised").
 //!
 //! ## Features
 //!

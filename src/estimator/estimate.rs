@@ -11,7 +11,7 @@ use crate::run::Round;
 use std::ops::Range;
 
 /// What an estimator is lent for one call of
-/// [`estimate`](GradientEstimator::estimate).
+/// [`estimate`](super::GradientEstimator::estimate).
 #[non_exhaustive]
 pub struct EstimateContext<'a, F: Real> {
     rng: &'a mut ZoRng,

@@ -5,13 +5,13 @@ use crate::problems::TestFunction;
 use crate::real::Real;
 use ndarray::{ArrayView1, ArrayViewMut1};
 
-/// A proxy of the gradient that [`Dap`] aligns its directions with.
+/// A proxy of the gradient that [`Dap`](super::Dap) aligns its directions with.
 ///
 /// Implemented for every closure `FnMut(ArrayView1<F>, ArrayViewMut1<F>)` that
 /// writes the proxy a(x) into its second argument (length d, contents on entry
 /// unspecified), and for [`ExactGradient`]. Calls to a proxy are *not* objective
 /// queries: they are neither counted nor checked by the engine. A proxy that
-/// writes a non-finite value makes the step fail with [`Error::InvalidParameter`].
+/// writes a non-finite value makes the step fail with [`Error::InvalidParameter`](crate::Error::InvalidParameter).
 ///
 /// ```
 /// use ndarray::{ArrayView1, ArrayViewMut1};
@@ -28,8 +28,8 @@ pub trait GradientProxy<F: Real> {
     fn proxy(&mut self, x: ArrayView1<'_, F>, out: ArrayViewMut1<'_, F>);
 
     /// The one dimension the proxy is defined for, when it has one (`None`, the
-    /// default, for proxies of any dimension). [`Dap`] checks it when it is
-    /// prepared for a dimension: a mismatch is [`Error::DimensionMismatch`]
+    /// default, for proxies of any dimension). [`Dap`](super::Dap) checks it when it is
+    /// prepared for a dimension: a mismatch is [`Error::DimensionMismatch`](crate::Error::DimensionMismatch)
     /// before anything is evaluated.
     fn dim(&self) -> Option<usize> {
         None
@@ -52,7 +52,7 @@ where
 pub struct ExactGradient<T>(pub T);
 
 impl<F: Real, T: TestFunction<F>> GradientProxy<F> for ExactGradient<T> {
-    /// Writes ∇f(x); NaN (which [`Dap`] reports as an error) when the gradient
+    /// Writes ∇f(x); NaN (which [`Dap`](super::Dap) reports as an error) when the gradient
     /// does not have `out`'s length.
     fn proxy(&mut self, x: ArrayView1<'_, F>, mut out: ArrayViewMut1<'_, F>) {
         let g = self.0.gradient(x);
