@@ -15,6 +15,32 @@
 //! root, as `zoptim::rng` and `zoptim::direction`.
 #![warn(clippy::too_many_lines, clippy::too_many_arguments)]
 
+/// Adds `fill` to a stream reader that has an
+/// `#[inline(always)] fn fill_impl<F: Real>(&mut self, out: &mut [F])`: the body
+/// is compiled twice, for AVX2 (chosen at run time when the CPU has it) and for
+/// the baseline target. Both run the same IEEE 754 operations lane by lane, so
+/// they give the same bits.
+macro_rules! fill_with_runtime_avx2 {
+    ($what:literal) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2")]
+        fn fill_avx2<F: Real>(&mut self, out: &mut [F]) {
+            self.fill_impl(out);
+        }
+
+        #[doc = concat!("Writes the next `out.len()` ", $what, " into `out`. Uses AVX2 when the CPU has it, with the same bits.")]
+        pub(crate) fn fill<F: Real>(&mut self, out: &mut [F]) {
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU supports AVX2, checked just above.
+                unsafe { self.fill_avx2(out) };
+                return;
+            }
+            self.fill_impl(out);
+        }
+    };
+}
+
 pub mod direction;
 pub(crate) mod normal;
 pub mod rng;

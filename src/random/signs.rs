@@ -68,20 +68,5 @@ impl Reader {
         }
     }
 
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn fill_avx2<F: Real>(&mut self, out: &mut [F]) {
-        self.fill_impl(out);
-    }
-
-    /// Writes the next `out.len()` signs into `out`.
-    pub(crate) fn fill<F: Real>(&mut self, out: &mut [F]) {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2, checked just above.
-            unsafe { self.fill_avx2(out) };
-            return;
-        }
-        self.fill_impl(out);
-    }
+    fill_with_runtime_avx2!("signs");
 }
