@@ -47,7 +47,7 @@ fn bench_precision<F: Real>(c: &mut Criterion, precision: &str) {
             b.iter(|| dir.par_axpy(alpha, black_box(&mut x)))
         });
     }
-    // StandardNormal draws in f64, rounded to F (what `Real::standard_normal` does).
+    // StandardNormal draws in f64, rounded to F (what `zoptim::random::standard_normal` does).
     let mut chacha = ChaCha8Rng::seed_from_u64(1);
     group.bench_function("standard_normal/chacha8", |b| {
         b.iter(|| {
@@ -61,7 +61,7 @@ fn bench_precision<F: Real>(c: &mut Criterion, precision: &str) {
     group.bench_function("standard_normal/zorng", |b| {
         b.iter(|| {
             for v in out.iter_mut() {
-                *v = F::standard_normal(&mut zo);
+                *v = zoptim::random::standard_normal::<F>(&mut zo);
             }
             black_box(&mut out);
         })

@@ -103,7 +103,7 @@ fn main() {
     let mut rng = ZoRng::seed_from_u64(42);
     let a: Vec<f64> = (0..D).map(|_| 2.0 * rng.uniform() - 1.0).collect();
     let mut x: Vec<f64> = (0..D)
-        .map(|_| 10.0 * <f64 as zoptim::Real>::standard_normal(&mut rng))
+        .map(|_| 10.0 * zoptim::random::standard_normal::<f64>(&mut rng))
         .collect();
     let mut idx: Vec<usize> = (0..D).collect();
     for i in 0..D / 2 {

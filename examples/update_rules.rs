@@ -112,7 +112,7 @@ fn main() {
     // A generic start: from x0 = (1, …, 1) element-wise sign steps of size 1 with
     // exact coordinate differences land on the minimiser in one step.
     let mut rng = zoptim::ZoRng::seed_from_u64(0);
-    let x0 = Array1::from_shape_fn(d, |_| <f64 as zoptim::Real>::standard_normal(&mut rng));
+    let x0 = Array1::from_shape_fn(d, |_| zoptim::random::standard_normal::<f64>(&mut rng));
     let mut quad = Quadratic::<f64>::ill_conditioned(d, 100.0);
     let f0 = zoptim::problems::TestFunction::value(&quad, x0.view());
     let quad_results: Vec<Vec<_>> = RULES

@@ -1,38 +1,6 @@
 //! The crate's single error type.
 
-use std::fmt;
-
-/// Which query of a step produced a value: used in error messages and step records.
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Query {
-    /// f(x) at the current iterate.
-    Center,
-    /// f(x + μ·uⱼ) for direction (or coordinate) `j`.
-    Plus(usize),
-    /// f(x − μ·uⱼ) for direction (or coordinate) `j`.
-    Minus(usize),
-    /// f(x + δⱼ) for interpolation sample `j` (ReLIZO).
-    Sample(usize),
-    /// Trial `j` of a line search or of a conservative update.
-    Trial(usize),
-    /// The final evaluation at the last iterate made by `minimize`.
-    Final,
-}
-
-impl fmt::Display for Query {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            Query::Center => write!(f, "f(x) at the current iterate"),
-            Query::Plus(j) => write!(f, "f(x + μ·u) for direction {j}"),
-            Query::Minus(j) => write!(f, "f(x − μ·u) for direction {j}"),
-            Query::Sample(j) => write!(f, "f(x + δ) for interpolation sample {j}"),
-            Query::Trial(j) => write!(f, "trial point {j} of the update"),
-            Query::Final => write!(f, "f at the final iterate"),
-        }
-    }
-}
+pub use crate::oracle::Query;
 
 /// Everything that can go wrong in zoptim.
 ///

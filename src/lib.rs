@@ -12,7 +12,7 @@
 //! | the function | [`Objective`] | any `FnMut(ArrayView1<F>) -> F` |
 //! | gradient estimate | [`GradientEstimator`] | [`TwoPoint`] (SPSA, MeZO), [`Coordinate`], [`Relizo`], [`Dap`], [`BlockCoordinate`] |
 //! | smoothing (difference, μ, q) | [`Smoothed`] | one set of builder methods for the two-point-style estimators |
-//! | random directions | — | [`Direction`]: Gaussian, Rademacher, sphere, coordinate |
+//! | random directions | — | [`Direction`]: Gaussian, Rademacher, sphere, coordinate ([`random`]) |
 //! | update rule | [`UpdateRule`] | [`Sgd`], [`Momentum`], [`SignSgd`], [`Adam`], [`Conservative`], [`Normalized`], [`LineSearch`] |
 //! | schedules | [`Schedule`] | constants (`f64`), [`PowerDecay`], [`StepDecay`], [`Cosine`], [`InverseSqrt`] |
 //! | watching a run | [`Observer`] | closures, [`observer::History`], [`observer::Progress`], [`observer::CsvWriter`] |
@@ -52,8 +52,13 @@
 //! A run is a pure function of its configuration, its seed and the objective's
 //! values: the generator is the portable Xoshiro256++ ([`ZoRng`]) owned by the
 //! optimizer, never a global or thread RNG, and each direction is replayed from
-//! a ChaCha8 stream keyed by its sub-seed. Every driver (sequential, parallel at
-//! any thread count, ask/tell) gives the same bits for the same seed.
+//! a ChaCha8 stream keyed by its sub-seed. On one platform every driver
+//! (sequential, parallel at any thread count, ask/tell) gives the same bits for
+//! the same seed. The random streams are the same bits on every IEEE 754
+//! platform; the few values that go through the platform's math library (some
+//! schedules, Adam's bias correction, [`random::standard_normal`] and so DAP)
+//! agree across platforms to within rounding (see the README's
+//! "Reproducibility: what is promised").
 //!
 //! ## Features
 //!
@@ -64,28 +69,27 @@
 //! | `plot` | `plot::convergence`: best f against evaluations, one line per run, as SVG | nothing beyond the crate (plotters' SVG backend only) |
 #![deny(missing_docs)]
 
-pub mod direction;
 pub mod error;
 pub mod estimator;
+mod linalg;
 #[cfg(feature = "mpi")]
 pub mod mpi;
-mod normal;
 pub mod objective;
 pub mod observer;
 pub mod optimizer;
+pub mod oracle;
 #[cfg(feature = "plot")]
 pub mod plot;
 pub mod problems;
 pub mod projection;
+pub mod random;
 pub mod real;
 pub mod report;
-pub mod rng;
 pub mod run;
 pub mod schedule;
 pub mod stochastic;
 pub mod update;
 
-pub use direction::{Direction, SeededDirection};
 pub use error::{Error, Query, Result};
 pub use estimator::Relizo;
 pub use estimator::{
@@ -96,9 +100,10 @@ pub use objective::Objective;
 pub use observer::Observer;
 pub use optimizer::{Optimizer, OptimizerBuilder};
 pub use projection::{Ball, Bounds, Projection};
+pub use random::ZoRng;
+pub use random::{Direction, SeededDirection, direction, rng};
 pub use real::Real;
 pub use report::{Report, StepRecord, StopReason};
-pub use rng::ZoRng;
 pub use run::{Batch, Checkpoint, ComponentState, Flow, Round, Run};
 pub use schedule::{Constant, Cosine, InverseSqrt, PowerDecay, Schedule, StepDecay};
 pub use stochastic::{BatchIndices, StochasticObjective};
@@ -111,7 +116,6 @@ pub struct ReadmeDoctests;
 
 /// The names most programs need: `use zoptim::prelude::*;`.
 pub mod prelude {
-    pub use crate::direction::Direction;
     pub use crate::estimator::Relizo;
     pub use crate::estimator::{
         BlockCoordinate, BlockOrder, Coordinate, Dap, Difference, GradientEstimator, Smoothed, Storage, TwoPoint,
@@ -119,6 +123,7 @@ pub mod prelude {
     pub use crate::objective::Objective;
     pub use crate::optimizer::Optimizer;
     pub use crate::projection::{Ball, Bounds};
+    pub use crate::random::Direction;
     pub use crate::report::{Report, StopReason};
     pub use crate::schedule::{Cosine, InverseSqrt, PowerDecay, StepDecay};
     pub use crate::stochastic::StochasticObjective;

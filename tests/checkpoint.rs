@@ -46,6 +46,8 @@ fn estimators() -> Named<Est> {
         ("bcd 3 permutation", || {
             Box::new(BlockCoordinate::new(3).directions(2).mu(1e-4))
         }),
+        ("relizo", || Box::new(Relizo::readme(0.05))),
+        ("relizo orthogonal", || Box::new(Relizo::reference_defaults())),
         ("bcd forward ranges", || {
             Box::new(
                 BlockCoordinate::with_ranges(vec![0..1, 1..4, 4..6])
@@ -171,7 +173,7 @@ fn resuming_reproduces_the_uninterrupted_run_for_every_estimator_rule_and_schedu
             }
         }
     }
-    assert_eq!(cases, 10 * 4 * 2 * 6);
+    assert_eq!(cases, 12 * 4 * 2 * 6);
 }
 
 #[test]

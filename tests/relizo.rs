@@ -16,7 +16,7 @@ use zoptim::{Sgd, UpdateRule};
 
 fn gaussian_vec(seed: u64, d: usize) -> Array1<f64> {
     let mut rng = ZoRng::seed_from_u64(seed);
-    Array1::from_shape_fn(d, |_| <f64 as zoptim::Real>::standard_normal(&mut rng))
+    Array1::from_shape_fn(d, |_| zoptim::random::standard_normal::<f64>(&mut rng))
 }
 
 /// P·a with P = Uᵀ(UUᵀ)⁻¹U = QQᵀ for the thin QR factorisation Uᵀ = QR

@@ -4,7 +4,7 @@
 
 use ndarray::{Array1, ArrayView1};
 use zoptim::stochastic::BatchIndices;
-use zoptim::{Objective, Real, StochasticObjective, ZoRng};
+use zoptim::{Objective, StochasticObjective, ZoRng};
 
 /// n samples of p features (row-major) with labels ±1.
 pub struct Dataset {
@@ -18,10 +18,12 @@ pub struct Dataset {
 /// Returns (train, test, (w*, b*) as one vector with the bias last).
 pub fn synthetic(n_train: usize, n_test: usize, p: usize, seed: u64) -> (Dataset, Dataset, Array1<f64>) {
     let mut rng = ZoRng::seed_from_u64(seed);
-    let mut truth = Array1::from_shape_fn(p + 1, |_| f64::standard_normal(&mut rng));
+    let mut truth = Array1::from_shape_fn(p + 1, |_| zoptim::random::standard_normal::<f64>(&mut rng));
     truth[p] = 0.5;
     let mut make = |n: usize| {
-        let x: Vec<f64> = (0..n * p).map(|_| f64::standard_normal(&mut rng)).collect();
+        let x: Vec<f64> = (0..n * p)
+            .map(|_| zoptim::random::standard_normal::<f64>(&mut rng))
+            .collect();
         let y = (0..n)
             .map(|i| {
                 let z = margin(&x[i * p..(i + 1) * p], truth.view());

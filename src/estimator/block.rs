@@ -2,8 +2,8 @@
 
 use super::difference::{self, Difference, Smoothed, Smoothing};
 use super::{Estimate, EstimateContext, EstimateInfo, GradientEstimator};
-use crate::direction::{Direction, SeededDirection};
 use crate::error::{Error, Query, Result, check_count};
+use crate::random::direction::{Direction, SeededDirection};
 use crate::real::Real;
 use crate::run::ComponentState;
 use crate::run::{Flow, Perturb, Round};
@@ -193,7 +193,7 @@ impl<F: Real> BlockCoordinate<F> {
         self.order
     }
 
-    fn next_block(&mut self, rng: &mut crate::rng::ZoRng) -> usize {
+    fn next_block(&mut self, rng: &mut crate::random::rng::ZoRng) -> usize {
         let k = self.ranges.len();
         match self.order {
             BlockOrder::Uniform => rng.below(k),

@@ -1,78 +1,21 @@
 //! Directionally aligned perturbations (DAP).
+#![warn(clippy::too_many_lines, clippy::too_many_arguments)]
+
+mod directions;
+mod proxy;
+
+pub use proxy::{ExactGradient, GradientProxy};
 
 use super::difference::{self, Difference, Smoothed, Smoothing};
 use super::{Estimate, EstimateContext, EstimateInfo, GradientEstimator};
 use crate::error::{Error, Query, Result, check_count, check_non_negative};
-use crate::problems::TestFunction;
+use crate::linalg::norm;
 use crate::real::Real;
-use crate::rng::ZoRng;
 use crate::run::ComponentState;
 use crate::run::{Flow, Round};
+use directions::{Normalize, dap_direction, sphere_direction};
 use ndarray::{ArrayView1, ArrayViewMut1};
 use std::fmt;
-
-/// A proxy of the gradient that [`Dap`] aligns its directions with.
-///
-/// Implemented for every closure `FnMut(ArrayView1<F>, ArrayViewMut1<F>)` that
-/// writes the proxy a(x) into its second argument (length d, contents on entry
-/// unspecified), and for [`ExactGradient`]. Calls to a proxy are *not* objective
-/// queries: they are neither counted nor checked by the engine. A proxy that
-/// writes a non-finite value makes the step fail with [`Error::InvalidParameter`].
-///
-/// ```
-/// use ndarray::{ArrayView1, ArrayViewMut1};
-/// use zoptim::estimator::Dap;
-///
-/// // f(x) = ‖x‖², whose gradient 2x is known: a study of DAP with the true gradient.
-/// let dap = Dap::with_proxy(|x: ArrayView1<f64>, mut a: ArrayViewMut1<f64>| {
-///     a.zip_mut_with(&x, |ai, &xi| *ai = 2.0 * xi)
-/// });
-/// # let _ = dap;
-/// ```
-pub trait GradientProxy<F: Real> {
-    /// Writes the proxy a(x) into `out` (length d).
-    fn proxy(&mut self, x: ArrayView1<'_, F>, out: ArrayViewMut1<'_, F>);
-
-    /// The one dimension the proxy is defined for, when it has one (`None`, the
-    /// default, for proxies of any dimension). [`Dap`] checks it when it is
-    /// prepared for a dimension: a mismatch is [`Error::DimensionMismatch`]
-    /// before anything is evaluated.
-    fn dim(&self) -> Option<usize> {
-        None
-    }
-}
-
-impl<F: Real, C> GradientProxy<F> for C
-where
-    C: FnMut(ArrayView1<'_, F>, ArrayViewMut1<'_, F>),
-{
-    fn proxy(&mut self, x: ArrayView1<'_, F>, out: ArrayViewMut1<'_, F>) {
-        self(x, out)
-    }
-}
-
-/// The exact gradient of a [`TestFunction`] as a [`GradientProxy`], for studies
-/// with a known gradient. It allocates the gradient once per step (the test
-/// functions return an owned array).
-#[derive(Clone, Debug, PartialEq)]
-pub struct ExactGradient<T>(pub T);
-
-impl<F: Real, T: TestFunction<F>> GradientProxy<F> for ExactGradient<T> {
-    /// Writes ∇f(x); NaN (which [`Dap`] reports as an error) when the gradient
-    /// does not have `out`'s length.
-    fn proxy(&mut self, x: ArrayView1<'_, F>, mut out: ArrayViewMut1<'_, F>) {
-        let g = self.0.gradient(x);
-        if g.len() == out.len() {
-            out.assign(&g);
-        } else {
-            out.fill(F::nan());
-        }
-    }
-
-    fn dim(&self) -> Option<usize> {
-        self.0.dim()
-    }
-}
 
 /// Where [`Dap`] takes its proxy from.
 enum Source<F: Real> {
@@ -326,20 +269,7 @@ impl<F: Real> Dap<F> {
             Source::Given(_) | Source::TwoStage { .. } => true,
         };
         // â = a/‖a‖ is formed on the fly (a itself is kept as it is).
-        let unit = if usable {
-            if n.is_finite() && n > self.min_proxy_norm && n > 0.0 {
-                let inv = 1.0 / n;
-                Some(if F::of_f64(inv).is_finite() {
-                    Normalize::Mul(F::of_f64(inv))
-                } else {
-                    Normalize::Div(F::of_f64(n))
-                })
-            } else {
-                None
-            }
-        } else {
-            None
-        };
+        let unit = Normalize::of(n, usable, self.min_proxy_norm);
         self.step.fell_back = unit.is_none();
         for v in dirs.chunks_exact_mut(d) {
             match unit {
@@ -354,91 +284,6 @@ impl<F: Real> Dap<F> {
         Self::push_differences(round, x, dirs, mu, self.smoothing.central(), pilot);
         self.step.dap_round = true;
         Ok(())
-    }
-}
-
-/// How the unit proxy â is formed from a: aᵢ·(1/‖a‖), or aᵢ/‖a‖ when 1/‖a‖
-/// is not representable.
-#[derive(Clone, Copy, Debug)]
-enum Normalize<F> {
-    Mul(F),
-    Div(F),
-}
-
-impl<F: Real> Normalize<F> {
-    fn apply(self, a: F) -> F {
-        match self {
-            Normalize::Mul(inv) => a * inv,
-            Normalize::Div(n) => a / n,
-        }
-    }
-}
-
-/// ‖a‖, accumulated in f64; rescaled by max|aᵢ| when the plain sum of squares
-/// could have overflowed or underflowed, so any non-zero finite proxy has ‖a‖ > 0.
-fn norm<F: Real>(a: &[F]) -> f64 {
-    let ss: f64 = a.iter().map(|&v| v.as_f64() * v.as_f64()).sum();
-    if ss.is_nan() || (ss.is_finite() && ss > 1e-280) {
-        return ss.sqrt();
-    }
-    let m = a.iter().fold(0.0f64, |m, &v| m.max(v.as_f64().abs()));
-    if m == 0.0 || !m.is_finite() {
-        return m;
-    }
-    let ss: f64 = a.iter().map(|&v| (v.as_f64() / m) * (v.as_f64() / m)).sum();
-    m * ss.sqrt()
-}
-
-/// Writes a direction uniform on the sphere of radius √d into `v`: d normals and
-/// one rescaling pass.
-fn sphere_direction<F: Real>(v: &mut [F], rng: &mut ZoRng) {
-    loop {
-        let mut ss = 0.0f64;
-        for vi in v.iter_mut() {
-            let z = F::standard_normal(rng);
-            *vi = z;
-            ss += z.as_f64() * z.as_f64();
-        }
-        if ss > 0.0 {
-            let s = F::of_f64((v.len() as f64 / ss).sqrt());
-            v.iter_mut().for_each(|vi| *vi = *vi * s);
-            return;
-        }
-    }
-}
-
-/// Writes v = ξ(â + √(d−1)·ŵ) into `v`, with â = `unit` applied to `a`.
-///
-/// One fused pass draws w and accumulates âᵀw and ‖w‖² (in f64); a second pass
-/// writes v = α·â + β·w with β = ξ√(d−1)/‖Pw‖ and α = ξ − β·âᵀw. Draws with
-/// ‖Pw‖² ≤ 10⁻²‖w‖² are redrawn (see [`Dap`]).
-fn dap_direction<F: Real>(a: &[F], unit: Normalize<F>, v: &mut [F], rng: &mut ZoRng) {
-    let d = v.len();
-    if d == 1 {
-        let sign = F::signed_one(rng.next_u64());
-        v[0] = sign * unit.apply(a[0]);
-        return;
-    }
-    loop {
-        let (mut s, mut ww) = (0.0f64, 0.0f64);
-        for (vi, &ai) in v.iter_mut().zip(a) {
-            let z = F::standard_normal(rng);
-            *vi = z;
-            let zf = z.as_f64();
-            s += zf * unit.apply(ai).as_f64();
-            ww += zf * zf;
-        }
-        let perp2 = ww - s * s;
-        if perp2 > 1e-2 * ww {
-            let xi = if rng.next_u64() & 1 == 0 { 1.0 } else { -1.0 };
-            let beta = xi * ((d - 1) as f64).sqrt() / perp2.sqrt();
-            let alpha = xi - beta * s;
-            let (alpha, beta) = (F::of_f64(alpha), F::of_f64(beta));
-            for (vi, &ai) in v.iter_mut().zip(a) {
-                *vi = alpha * unit.apply(ai) + beta * *vi;
-            }
-            return;
-        }
     }
 }
 
@@ -534,37 +379,7 @@ impl<F: Real> GradientEstimator<F> for Dap<F> {
         let mu = ctx.smoothing_or(self.smoothing.mu());
         let central = self.smoothing.central();
         let Some(answered) = ctx.answered() else {
-            // First call: stage 1 (the proxy), then the first round.
-            self.step = StepState {
-                fx: ctx.fx(),
-                ..StepState::default()
-            };
-            let center = !central && ctx.fx().is_none();
-            match &mut self.source {
-                Source::Given(p) => {
-                    p.proxy(ArrayView1::from(x), ArrayViewMut1::from(&mut self.a[..]));
-                    if let Some(i) = self.a.iter().position(|v| !v.is_finite()) {
-                        return Err(Error::InvalidParameter {
-                            name: "proxy",
-                            value: format!("a[{i}] = {}", self.a[i]),
-                            requirement: "a finite vector (the gradient proxy returned a non-finite value)",
-                        });
-                    }
-                }
-                Source::Previous => {}
-                Source::TwoStage { .. } => {
-                    // The pilot round: b uniform-sphere differences (and f(x)).
-                    for u in self.pilot_rows.chunks_exact_mut(d) {
-                        sphere_direction(u, ctx.rng());
-                    }
-                    if center {
-                        round.push_copy(Query::Center, x);
-                    }
-                    Self::push_differences(round, x, &self.pilot_rows, mu, central, 0);
-                    return Ok(Flow::Query);
-                }
-            }
-            self.push_dap_round(x, ctx, round, out, mu, center)?;
+            self.start_step(x, ctx, round, out, mu)?;
             return Ok(Flow::Query);
         };
         let mut v = answered.values();
@@ -576,38 +391,11 @@ impl<F: Real> GradientEstimator<F> for Dap<F> {
         if !self.step.dap_round {
             // The pilot's values: a = g₀ = Σ cⱼ·uⱼ, then the DAP round.
             difference::coefficients(v, fx, mu, F::one(), &mut self.pilot_coefs[..pilot]);
-            self.a.iter_mut().for_each(|v| *v = F::zero());
-            for (u, &c) in self.pilot_rows.chunks_exact(d).zip(&self.pilot_coefs[..pilot]) {
-                for (ai, &ui) in self.a.iter_mut().zip(u) {
-                    *ai = *ai + c * ui;
-                }
-            }
+            combine_rows(&self.pilot_rows, &self.pilot_coefs[..pilot], &mut self.a);
             self.push_dap_round(x, ctx, round, out, mu, false)?;
             return Ok(Flow::Query);
         }
-        let q = self.smoothing.directions();
-        let extra = usize::from(pilot > 0);
-        let coefs = out.coefficients_mut();
-        coefs.resize(q + extra, F::zero());
-        let (c0, cd) = coefs.split_at_mut(extra);
-        difference::coefficients(v, fx, mu, F::one(), cd);
-        if extra == 1 {
-            let total = F::of_f64((pilot + q) as f64);
-            c0[0] = F::of_f64(pilot as f64) / total;
-            let w = F::of_f64(q as f64) / total;
-            cd.iter_mut().for_each(|c| *c = *c * w);
-        }
-        if let Source::Previous = self.source {
-            // This step's estimate becomes the next proxy at commit.
-            let (rows, coefs) = out.stored_parts();
-            self.a_next.iter_mut().for_each(|v| *v = F::zero());
-            for (v, &c) in rows.chunks_exact(d).zip(coefs) {
-                for (ai, &vi) in self.a_next.iter_mut().zip(v) {
-                    *ai = *ai + c * vi;
-                }
-            }
-            self.step.new_prev = true;
-        }
+        self.finish(v, fx, mu, out);
         Ok(Flow::Done(EstimateInfo::new(ctx.queries(), fx)))
     }
 
@@ -657,5 +445,87 @@ impl<F: Real> GradientEstimator<F> for Dap<F> {
         }
         self.step = StepState::default();
         Ok(())
+    }
+}
+
+impl<F: Real> Dap<F> {
+    /// The first call of a step: stage 1 (the proxy), then the first round —
+    /// the pilot's for two-stage, otherwise the DAP round.
+    fn start_step(
+        &mut self,
+        x: &[F],
+        ctx: &mut EstimateContext<'_, F>,
+        round: &mut Round<F>,
+        out: &mut Estimate<F>,
+        mu: F,
+    ) -> Result<()> {
+        let d = x.len();
+        self.step = StepState {
+            fx: ctx.fx(),
+            ..StepState::default()
+        };
+        let central = self.smoothing.central();
+        let center = !central && ctx.fx().is_none();
+        match &mut self.source {
+            Source::Given(p) => {
+                p.proxy(ArrayView1::from(x), ArrayViewMut1::from(&mut self.a[..]));
+                if let Some(i) = self.a.iter().position(|v| !v.is_finite()) {
+                    return Err(Error::InvalidParameter {
+                        name: "proxy",
+                        value: format!("a[{i}] = {}", self.a[i]),
+                        requirement: "a finite vector (the gradient proxy returned a non-finite value)",
+                    });
+                }
+            }
+            Source::Previous => {}
+            Source::TwoStage { .. } => {
+                // The pilot round: b uniform-sphere differences (and f(x)).
+                for u in self.pilot_rows.chunks_exact_mut(d) {
+                    sphere_direction(u, ctx.rng());
+                }
+                if center {
+                    round.push_copy(Query::Center, x);
+                }
+                Self::push_differences(round, x, &self.pilot_rows, mu, central, 0);
+                return Ok(());
+            }
+        }
+        self.push_dap_round(x, ctx, round, out, mu, center)
+    }
+
+    /// The DAP round's values `v`: the coefficients of the estimate (the pilot
+    /// row weighted b/(b + q) and the DAP rows q/(b + q) for two-stage), and,
+    /// for the previous-estimate variant, the next proxy.
+    fn finish(&mut self, v: &[F], fx: Option<F>, mu: F, out: &mut Estimate<F>) {
+        let pilot = self.pilot();
+        let q = self.smoothing.directions();
+        let extra = usize::from(pilot > 0);
+        let coefs = out.coefficients_mut();
+        coefs.resize(q + extra, F::zero());
+        let (c0, cd) = coefs.split_at_mut(extra);
+        difference::coefficients(v, fx, mu, F::one(), cd);
+        if extra == 1 {
+            let total = F::of_f64((pilot + q) as f64);
+            c0[0] = F::of_f64(pilot as f64) / total;
+            let w = F::of_f64(q as f64) / total;
+            cd.iter_mut().for_each(|c| *c = *c * w);
+        }
+        if let Source::Previous = self.source {
+            // This step's estimate becomes the next proxy at commit.
+            let (rows, coefs) = out.stored_parts();
+            combine_rows(rows, coefs, &mut self.a_next);
+            self.step.new_prev = true;
+        }
+    }
+}
+
+/// out = Σⱼ cⱼ·rowⱼ over the rows of length `out.len()` in `rows`, accumulated
+/// row by row in `F`.
+fn combine_rows<F: Real>(rows: &[F], coefs: &[F], out: &mut [F]) {
+    out.iter_mut().for_each(|v| *v = F::zero());
+    for (row, &c) in rows.chunks_exact(out.len()).zip(coefs) {
+        for (o, &r) in out.iter_mut().zip(row) {
+            *o = *o + c * r;
+        }
     }
 }

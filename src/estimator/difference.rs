@@ -10,8 +10,8 @@
 //! ([`Query::Plus`]`(j)`) and, for central differences, x − μuⱼ
 //! ([`Query::Minus`]`(j)`).
 
-use crate::direction::SeededDirection;
 use crate::error::{Query, Result, check_count, check_positive};
+use crate::random::direction::SeededDirection;
 use crate::real::Real;
 use crate::run::{Perturb, Round};
 use std::ops::Range;

@@ -2,8 +2,8 @@
 
 use super::difference::{self, Difference, Smoothed, Smoothing};
 use super::{Estimate, EstimateContext, EstimateInfo, GradientEstimator};
-use crate::direction::{Direction, SeededDirection};
 use crate::error::{Query, Result};
+use crate::random::direction::{Direction, SeededDirection};
 use crate::real::Real;
 use crate::run::ComponentState;
 use crate::run::{Flow, Perturb, Round};

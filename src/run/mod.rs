@@ -64,6 +64,7 @@ use crate::estimator::GradientEstimator;
 use crate::objective::Objective;
 use crate::observer::Observer;
 use crate::optimizer::Optimizer;
+use crate::oracle::BestPoint;
 use crate::real::Real;
 use crate::report::{Report, StepRecord, StopReason};
 use crate::stochastic::StochasticObjective;
@@ -88,34 +89,6 @@ pub(crate) enum StepOutcome<F> {
     Pending,
     /// The step is complete.
     Done(StepRecord<F>),
-}
-
-/// The best evaluated point of a run.
-#[derive(Debug, Clone)]
-pub(crate) struct BestPoint<F> {
-    pub(crate) x: Vec<F>,
-    pub(crate) f: Option<F>,
-    keep_x: bool,
-}
-
-impl<F: Real> BestPoint<F> {
-    pub(crate) fn new(keep_x: bool) -> Self {
-        BestPoint {
-            x: Vec::new(),
-            f: None,
-            keep_x,
-        }
-    }
-
-    fn offer(&mut self, x: &[F], f: F) {
-        if self.f.is_none_or(|b| f < b) {
-            self.f = Some(f);
-            if self.keep_x {
-                self.x.clear();
-                self.x.extend_from_slice(x);
-            }
-        }
-    }
 }
 
 /// A batch of query points to evaluate: one round of a run, from [`Run::ask`].

@@ -3,6 +3,8 @@
 use super::{UpdateContext, UpdateInfo, UpdateRule};
 use crate::error::{Error, Result, check_non_negative};
 use crate::estimator::Estimate;
+pub(crate) use crate::linalg::Norm;
+use crate::linalg::norm_of;
 use crate::real::Real;
 use crate::run::ComponentState;
 use crate::run::{Flow, Round};
@@ -63,44 +65,7 @@ pub(crate) fn decayed_norm<F: Real>(x: &[F], g: &mut Estimate<F>, lambda: f64) -
             gi + lam * xs.get(i).copied().unwrap_or(F::zero())
         }
     };
-    let n = gv.len();
-    let ss: f64 = (0..n).map(|i| t(i).as_f64() * t(i).as_f64()).sum();
-    if ss.is_nan() || (ss.is_finite() && ss > 1e-280) {
-        let nu = ss.sqrt();
-        return Norm {
-            nu,
-            max: nu,
-            ratio: 1.0,
-        };
-    }
-    // Overflowed, or so small that the squares may have underflowed: rescale.
-    let m = (0..n).fold(0.0f64, |m, i| {
-        let a = t(i).as_f64().abs();
-        if a > m || a.is_nan() { a } else { m }
-    });
-    if m == 0.0 || !m.is_finite() {
-        return Norm {
-            nu: m,
-            max: m,
-            ratio: 1.0,
-        };
-    }
-    let ss: f64 = (0..n).map(|i| (t(i).as_f64() / m) * (t(i).as_f64() / m)).sum();
-    let ratio = ss.sqrt();
-    Norm {
-        nu: m * ratio,
-        max: m,
-        ratio,
-    }
-}
-
-/// ν = ‖g + λx‖, also held as ν = `max`·`ratio` (`ratio` ∈ \[1, √n\]) so that tiny
-/// norms keep their precision.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Norm {
-    pub(crate) nu: f64,
-    max: f64,
-    ratio: f64,
+    norm_of(gv.len(), |i| t(i).as_f64())
 }
 
 /// How a normalised step scales tᵢ = gᵢ + λxᵢ: by a = s/ν in `F`, or, when a is

@@ -4,7 +4,7 @@
 //! # Definition
 //! Value i of the stream with key s (a `u64`) is a pure function of (s, i).
 //! The bits are the ChaCha8 stream of s with stream id 0 (see
-//! [`SeededDirection`](crate::direction::SeededDirection) for the key), read as
+//! [`SeededDirection`](crate::random::direction::SeededDirection) for the key), read as
 //! 32-bit little-endian words: value i uses word i and one partner. Values come
 //! in groups of 64, words 64g … 64g + 63, whose pairs are (64g + b, 64g + 16 + b)
 //! and (64g + 32 + b, 64g + 48 + b) for b < 16; a pair of words (a, c) gives, in
@@ -57,8 +57,8 @@
 //! side by side, on a loaded machine) but slower than this stream, and could not
 //! seek.
 
+use super::rng::{ZoRng, chacha_stream, chacha_words};
 use crate::real::Real;
-use crate::rng::{ZoRng, chacha_stream, chacha_words};
 use chacha20::ChaCha8Rng;
 use std::f32::consts::{FRAC_PI_2, SQRT_2};
 
@@ -222,23 +222,7 @@ impl Reader {
         }
     }
 
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn fill_avx2<F: Real>(&mut self, out: &mut [F]) {
-        self.fill_impl(out);
-    }
-
-    /// Writes the next `out.len()` values into `out`. Uses AVX2 when the CPU has
-    /// it, with the same bits.
-    pub(crate) fn fill<F: Real>(&mut self, out: &mut [F]) {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2, checked just above.
-            unsafe { self.fill_avx2(out) };
-            return;
-        }
-        self.fill_impl(out);
-    }
+    fill_with_runtime_avx2!("values");
 
     /// [`fill`](Self::fill) on the portable path only (for the tests).
     #[cfg(test)]

@@ -49,9 +49,9 @@
 //! the first values of every sampler, so a change to any stream is a deliberate
 //! one.
 
-use crate::normal;
+use super::rng::ZoRng;
+use super::{normal, signs};
 use crate::real::Real;
-use crate::rng::ZoRng;
 
 /// Values generated per chunk when a direction is streamed. 256 values fill four
 /// Rademacher words exactly and keep the chunk in L1 for either precision.
@@ -274,13 +274,10 @@ impl SeededDirection {
     pub fn for_each_chunk<F: Real>(&self, mut f: impl FnMut(usize, &[F])) {
         let mut cursor = self.cursor(0);
         let mut buf = [F::zero(); CHUNK];
-        let mut start = 0;
-        while start < self.len {
-            let n = CHUNK.min(self.len - start);
-            let chunk = &mut buf[..n];
+        for r in crate::linalg::chunks(self.len, CHUNK) {
+            let chunk = &mut buf[..r.len()];
             cursor.fill(chunk);
-            f(start, chunk);
-            start += n;
+            f(r.start, chunk);
         }
     }
 }
@@ -323,96 +320,6 @@ impl SeededDirection {
 /// the rayon pool.
 #[cfg(feature = "rayon")]
 const PAR_MIN: usize = 1 << 16;
-
-/// The Rademacher stream: value i is −1 when bit i mod 32 of word ⌊i/32⌋ of the
-/// ChaCha8 stream (stream id [`TAG_SIGNS`], keyed by the sub-seed) is set, +1
-/// otherwise.
-mod signs {
-    use crate::real::Real;
-    use crate::rng::{chacha_stream, chacha_words};
-    use chacha20::ChaCha8Rng;
-
-    /// Stream id of the sign stream (the normal stream uses 0).
-    pub(super) const TAG_SIGNS: u64 = 1;
-
-    /// Words generated at a time: 2048 signs.
-    const WORDS: usize = 64;
-
-    /// A reader of the sign stream positioned anywhere (see `normal::Reader`).
-    pub(super) struct Reader {
-        rng: ChaCha8Rng,
-        /// The current word, bits `bit..` not yet handed out.
-        word: u32,
-        bit: usize,
-    }
-
-    impl Reader {
-        /// The sign stream of `seed`, positioned at sign `index`.
-        pub(super) fn at(seed: u64, index: u64) -> Self {
-            let mut rng = chacha_stream(seed, TAG_SIGNS);
-            rng.set_word_pos(u128::from(index / 32));
-            let mut r = Reader { rng, word: 0, bit: 32 };
-            if !index.is_multiple_of(32) {
-                let mut w = [0u32; 1];
-                chacha_words(&mut r.rng, &mut w);
-                r.word = w[0];
-                r.bit = (index % 32) as usize;
-            }
-            r
-        }
-
-        #[inline(always)]
-        fn fill_impl<F: Real>(&mut self, out: &mut [F]) {
-            let mut out = out;
-            if self.bit < 32 {
-                let len = out.len().min(32 - self.bit);
-                for (k, v) in out[..len].iter_mut().enumerate() {
-                    *v = F::signed_one(u64::from(self.word >> (self.bit + k)));
-                }
-                self.bit += len;
-                out = &mut out[len..];
-            }
-            // Bit k of a word is the sign of its coordinate k.
-            let mut words = [0u32; WORDS];
-            let whole = out.len() / 32 * 32;
-            let (full, rest) = out.split_at_mut(whole);
-            for block in full.chunks_mut(32 * WORDS) {
-                let w = &mut words[..block.len() / 32];
-                chacha_words(&mut self.rng, w);
-                for (o, &word) in block.chunks_exact_mut(32).zip(w.iter()) {
-                    for (k, v) in o.iter_mut().enumerate() {
-                        *v = F::signed_one(u64::from(word >> k));
-                    }
-                }
-            }
-            if !rest.is_empty() {
-                chacha_words(&mut self.rng, &mut words[..1]);
-                self.word = words[0];
-                for (k, v) in rest.iter_mut().enumerate() {
-                    *v = F::signed_one(u64::from(self.word >> k));
-                }
-                self.bit = rest.len();
-            }
-        }
-
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx2")]
-        fn fill_avx2<F: Real>(&mut self, out: &mut [F]) {
-            self.fill_impl(out);
-        }
-
-        /// Writes the next `out.len()` signs into `out`.
-        pub(super) fn fill<F: Real>(&mut self, out: &mut [F]) {
-            #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU supports AVX2, checked just above.
-                unsafe { self.fill_avx2(out) };
-                return;
-            }
-            self.fill_impl(out);
-        }
-    }
-}
 
 /// A positioned reader of one direction's coordinates.
 // One per pass, on the stack: boxing the large variant would allocate in hot loops.

@@ -20,7 +20,7 @@ use rand_core::{Infallible, TryRng};
 /// Direction samplers draw a fresh `u64` *sub-seed* from this generator per
 /// direction and replay the direction from the counter-based ChaCha8 stream
 /// keyed by it, so that any part of a direction can be regenerated on its own;
-/// see [`SeededDirection`](crate::direction::SeededDirection).
+/// see [`SeededDirection`](crate::random::direction::SeededDirection).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ZoRng {
@@ -84,7 +84,7 @@ impl TryRng for ZoRng {
 /// The ChaCha8 stream of a direction's sub-seed: the key is the seed's eight
 /// little-endian bytes followed by 24 zero bytes, the 64-bit stream id (nonce)
 /// is `tag`, and the stream's 32-bit words are read from word 0 (ChaCha block
-/// counter 0). See [`SeededDirection`](crate::direction::SeededDirection) for
+/// counter 0). See [`SeededDirection`](crate::random::direction::SeededDirection) for
 /// how the directions read it.
 pub(crate) fn chacha_stream(seed: u64, tag: u64) -> ChaCha8Rng {
     let mut key = [0u8; 32];

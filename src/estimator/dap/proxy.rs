@@ -1,0 +1,69 @@
+//! The gradient proxies DAP aligns its directions with.
+#![warn(clippy::too_many_lines, clippy::too_many_arguments)]
+
+use crate::problems::TestFunction;
+use crate::real::Real;
+use ndarray::{ArrayView1, ArrayViewMut1};
+
+/// A proxy of the gradient that [`Dap`](super::Dap) aligns its directions with.
+///
+/// Implemented for every closure `FnMut(ArrayView1<F>, ArrayViewMut1<F>)` that
+/// writes the proxy a(x) into its second argument (length d, contents on entry
+/// unspecified), and for [`ExactGradient`]. Calls to a proxy are *not* objective
+/// queries: they are neither counted nor checked by the engine. A proxy that
+/// writes a non-finite value makes the step fail with [`Error::InvalidParameter`](crate::Error::InvalidParameter).
+///
+/// ```
+/// use ndarray::{ArrayView1, ArrayViewMut1};
+/// use zoptim::estimator::Dap;
+///
+/// // f(x) = ‖x‖², whose gradient 2x is known: a study of DAP with the true gradient.
+/// let dap = Dap::with_proxy(|x: ArrayView1<f64>, mut a: ArrayViewMut1<f64>| {
+///     a.zip_mut_with(&x, |ai, &xi| *ai = 2.0 * xi)
+/// });
+/// # let _ = dap;
+/// ```
+pub trait GradientProxy<F: Real> {
+    /// Writes the proxy a(x) into `out` (length d).
+    fn proxy(&mut self, x: ArrayView1<'_, F>, out: ArrayViewMut1<'_, F>);
+
+    /// The one dimension the proxy is defined for, when it has one (`None`, the
+    /// default, for proxies of any dimension). [`Dap`](super::Dap) checks it when it is
+    /// prepared for a dimension: a mismatch is [`Error::DimensionMismatch`](crate::Error::DimensionMismatch)
+    /// before anything is evaluated.
+    fn dim(&self) -> Option<usize> {
+        None
+    }
+}
+
+impl<F: Real, C> GradientProxy<F> for C
+where
+    C: FnMut(ArrayView1<'_, F>, ArrayViewMut1<'_, F>),
+{
+    fn proxy(&mut self, x: ArrayView1<'_, F>, out: ArrayViewMut1<'_, F>) {
+        self(x, out)
+    }
+}
+
+/// The exact gradient of a [`TestFunction`] as a [`GradientProxy`], for studies
+/// with a known gradient. It allocates the gradient once per step (the test
+/// functions return an owned array).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExactGradient<T>(pub T);
+
+impl<F: Real, T: TestFunction<F>> GradientProxy<F> for ExactGradient<T> {
+    /// Writes ∇f(x); NaN (which [`Dap`](super::Dap) reports as an error) when the gradient
+    /// does not have `out`'s length.
+    fn proxy(&mut self, x: ArrayView1<'_, F>, mut out: ArrayViewMut1<'_, F>) {
+        let g = self.0.gradient(x);
+        if g.len() == out.len() {
+            out.assign(&g);
+        } else {
+            out.fill(F::nan());
+        }
+    }
+
+    fn dim(&self) -> Option<usize> {
+        self.0.dim()
+    }
+}
