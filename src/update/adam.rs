@@ -6,6 +6,7 @@ use crate::estimator::Estimate;
 use crate::real::Real;
 use crate::run::ComponentState;
 use crate::run::{Flow, Round};
+use std::ops::Range;
 
 /// How an [`Adam`] rule applies weight decay λ.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -343,140 +344,22 @@ impl<F: Real> UpdateRule<F> for Adam<F> {
             return Ok(Flow::Done(UpdateInfo::none()));
         }
         let lr = ctx.lr();
-        let (b1, b2) = (F::of_f64(self.beta1), F::of_f64(self.beta2));
-        let (one_b1, one_b2) = (F::of_f64(1.0 - self.beta1), F::of_f64(1.0 - self.beta2));
-        let eps = F::of_f64(self.eps);
-        let wd = F::of_f64(self.weight_decay);
-        let l2 = self.decay == WeightDecay::L2 && self.weight_decay != 0.0;
-        let shrink = (self.decay == WeightDecay::Decoupled && self.weight_decay != 0.0).then(|| F::one() - lr * wd);
-        let cfg = (self.beta1, self.beta2, self.bias_correction);
+        let k = self.kernel(lr);
         let gs = g.values();
+        let (env, fast) = self.envelope(&k, lr, &x[support.clone()], gs);
+        let pass = Pass {
+            k,
+            lr,
+            gs,
+            proven: fast.then_some(env),
+            iteration: ctx.iteration(),
+        };
         let full = support.start == 0 && support.end == x.len();
-        let k = Kernel {
-            b1,
-            b2,
-            one_b1,
-            one_b2,
-            eps,
-            wd: if l2 { Some(wd) } else { None },
-            shrink,
-        };
-        let r = support;
-        let name = UpdateRule::<F>::name(self);
-        let fail = || non_finite_step(name, ctx.iteration());
-
-        // The cheap bound, from the moments' recurrences (rounding covered by
-        // `slack` and by the margins of safe_value/safe_term): |ĝ| ≤ G + λX,
-        // |m'| ≤ β₁M + (1 − β₁)|ĝ|, v' ≤ β₂V + (1 − β₂)ĝ², and the step is at most
-        // (η/(1 − β₁))·|m'|/ε (the bias correction is largest at t = 1).
-        let slack = 1.0 + 16.0 * F::UNIT_ROUNDOFF;
-        let xmax = if l2 { max_abs(&x[r.clone()]) } else { 0.0 };
-        let gh = (max_abs(gs) + wd.as_f64() * xmax) * slack;
-        let (fb1, fb2) = (b1.as_f64(), b2.as_f64());
-        let (fo1, fo2) = (one_b1.as_f64(), one_b2.as_f64());
-        let old = self.bounds;
-        let m_new = (fb1 * old.m + fo1 * gh) * slack;
-        let v_new = (fb2 * old.v + fo2 * gh * gh) * slack;
-        let env = Bounds {
-            m: m_new,
-            v: v_new,
-            v_max: old.v_max.max(v_new),
-        };
-        let step_max = if self.bias_correction {
-            lr.as_f64() / F::of_f64(1.0 - self.beta1).as_f64() * slack
-        } else {
-            lr.as_f64()
-        };
-        let shrink_safe = shrink.is_none_or(|s| s.is_finite() && s.abs() <= F::one());
-        let fast = lr.is_finite()
-            && shrink_safe
-            && gh * gh < safe_value::<F>()
-            && m_new < safe_value::<F>()
-            && v_new < safe_value::<F>()
-            && step_max * m_new < safe_value::<F>()
-            && step_max * m_new / eps.as_f64() < safe_term::<F>();
-        let amsgrad = self.amsgrad;
-
         match (full, self.t_all) {
             // Every step so far had full support: one step count for all, one
             // bias correction per step, and a loop the compiler can vectorise.
-            (true, Some(t0)) => {
-                let t = t0 + 1;
-                let (step_scale, v_scale) = corrections(cfg, lr, t);
-                let new = if fast {
-                    env
-                } else {
-                    let vmax = if amsgrad { Some(&self.v_max[..]) } else { None };
-                    k.check(x, &self.m, &self.v, vmax, gs, step_scale, v_scale)
-                        .ok_or_else(fail)?
-                };
-                self.t_all = Some(t);
-                let vmax = if amsgrad { Some(&mut self.v_max[..]) } else { None };
-                k.run(x, &mut self.m, &mut self.v, vmax, gs, step_scale, v_scale);
-                self.bounds = new;
-            }
-            _ => {
-                // Per-coordinate counts; runs of equal counts (a block visited
-                // together) share one bias correction. While `t_all` is set every
-                // count is that value.
-                let base = self.t_all;
-                let counts = &self.t;
-                let count = |i: usize| base.unwrap_or_else(|| counts[r.start + i]);
-                let mut new = env;
-                if !fast {
-                    // Check every run exactly before anything is written.
-                    let mut exact = Bounds::default();
-                    let mut start = 0;
-                    while start < r.len() {
-                        let end = run_end(count, start, r.len());
-                        let (step_scale, v_scale) = corrections(cfg, lr, count(start) + 1);
-                        let (a, b) = (r.start + start, r.start + end);
-                        let vmax = if amsgrad { Some(&self.v_max[a..b]) } else { None };
-                        let run = k
-                            .check(
-                                &x[a..b],
-                                &self.m[a..b],
-                                &self.v[a..b],
-                                vmax,
-                                &gs[start..end],
-                                step_scale,
-                                v_scale,
-                            )
-                            .ok_or_else(fail)?;
-                        exact = exact.max(run);
-                        start = end;
-                    }
-                    new = exact;
-                }
-                if let Some(t0) = self.t_all.take() {
-                    self.t.iter_mut().for_each(|t| *t = t0);
-                }
-                let ts = &mut self.t[r.clone()];
-                let mut start = 0;
-                while start < ts.len() {
-                    let t = ts[start] + 1;
-                    let mut end = start + 1;
-                    while end < ts.len() && ts[end] + 1 == t {
-                        end += 1;
-                    }
-                    ts[start..end].iter_mut().for_each(|c| *c = t);
-                    let (step_scale, v_scale) = corrections(cfg, lr, t);
-                    let (a, b) = (r.start + start, r.start + end);
-                    let vmax = if amsgrad { Some(&mut self.v_max[a..b]) } else { None };
-                    k.run(
-                        &mut x[a..b],
-                        &mut self.m[a..b],
-                        &mut self.v[a..b],
-                        vmax,
-                        &gs[start..end],
-                        step_scale,
-                        v_scale,
-                    );
-                    start = end;
-                }
-                // Entries off the block keep their values: the bounds cover them too.
-                self.bounds = if full { new } else { old.max(new) };
-            }
+            (true, Some(t0)) => self.step_all(&pass, t0, x)?,
+            _ => self.step_runs(&pass, support, x)?,
         }
         Ok(Flow::Done(UpdateInfo::none()))
     }
@@ -536,4 +419,169 @@ impl<F: Real> UpdateRule<F> for Adam<F> {
         };
         Ok(())
     }
+}
+
+/// The steps of [`Adam::update`](UpdateRule::update).
+impl<F: Real> Adam<F> {
+    /// The step's constants in `F`.
+    fn kernel(&self, lr: F) -> Kernel<F> {
+        let wd = F::of_f64(self.weight_decay);
+        let l2 = self.decay == WeightDecay::L2 && self.weight_decay != 0.0;
+        let decoupled = self.decay == WeightDecay::Decoupled && self.weight_decay != 0.0;
+        Kernel {
+            b1: F::of_f64(self.beta1),
+            b2: F::of_f64(self.beta2),
+            one_b1: F::of_f64(1.0 - self.beta1),
+            one_b2: F::of_f64(1.0 - self.beta2),
+            eps: F::of_f64(self.eps),
+            wd: l2.then_some(wd),
+            shrink: decoupled.then(|| F::one() - lr * wd),
+        }
+    }
+
+    /// The cheap bound on the moments after this step, from their recurrences
+    /// (rounding covered by `slack` and by the margins of safe_value/safe_term):
+    /// |ĝ| ≤ G + λX, |m'| ≤ β₁M + (1 − β₁)|ĝ|, v' ≤ β₂V + (1 − β₂)ĝ², and the
+    /// step is at most (η/(1 − β₁))·|m'|/ε (the bias correction is largest at
+    /// t = 1). Also whether that bound proves the step finite (the fast path).
+    fn envelope(&self, k: &Kernel<F>, lr: F, x_support: &[F], gs: &[F]) -> (Bounds, bool) {
+        let slack = 1.0 + 16.0 * F::UNIT_ROUNDOFF;
+        let wd = F::of_f64(self.weight_decay);
+        let xmax = if k.wd.is_some() { max_abs(x_support) } else { 0.0 };
+        let gh = (max_abs(gs) + wd.as_f64() * xmax) * slack;
+        let old = self.bounds;
+        let m_new = (k.b1.as_f64() * old.m + k.one_b1.as_f64() * gh) * slack;
+        let v_new = (k.b2.as_f64() * old.v + k.one_b2.as_f64() * gh * gh) * slack;
+        let env = Bounds {
+            m: m_new,
+            v: v_new,
+            v_max: old.v_max.max(v_new),
+        };
+        let step_max = if self.bias_correction {
+            lr.as_f64() / F::of_f64(1.0 - self.beta1).as_f64() * slack
+        } else {
+            lr.as_f64()
+        };
+        let shrink_safe = k.shrink.is_none_or(|s| s.is_finite() && s.abs() <= F::one());
+        let fast = lr.is_finite()
+            && shrink_safe
+            && gh * gh < safe_value::<F>()
+            && m_new < safe_value::<F>()
+            && v_new < safe_value::<F>()
+            && step_max * m_new < safe_value::<F>()
+            && step_max * m_new / k.eps.as_f64() < safe_term::<F>();
+        (env, fast)
+    }
+
+    /// The error of a step that would not be finite.
+    fn fail(&self, p: &Pass<'_, F>) -> crate::Error {
+        non_finite_step(UpdateRule::<F>::name(self), p.iteration)
+    }
+
+    /// A full-support step while every coordinate has taken the same `t0`
+    /// steps. Unless the envelope proves the step finite, it is checked
+    /// exactly before anything is written.
+    fn step_all(&mut self, p: &Pass<'_, F>, t0: u64, x: &mut [F]) -> Result<()> {
+        let cfg = (self.beta1, self.beta2, self.bias_correction);
+        let t = t0 + 1;
+        let (step_scale, v_scale) = corrections(cfg, p.lr, t);
+        let new = match p.proven {
+            Some(env) => env,
+            None => {
+                let vmax = self.amsgrad.then_some(&self.v_max[..]);
+                p.k.check(x, &self.m, &self.v, vmax, p.gs, step_scale, v_scale)
+                    .ok_or_else(|| self.fail(p))?
+            }
+        };
+        self.t_all = Some(t);
+        let vmax = if self.amsgrad { Some(&mut self.v_max[..]) } else { None };
+        p.k.run(x, &mut self.m, &mut self.v, vmax, p.gs, step_scale, v_scale);
+        self.bounds = new;
+        Ok(())
+    }
+
+    /// A step on `r` with per-coordinate counts; runs of equal counts (a block
+    /// visited together) share one bias correction. While `t_all` is set every
+    /// count is that value.
+    fn step_runs(&mut self, p: &Pass<'_, F>, r: Range<usize>, x: &mut [F]) -> Result<()> {
+        let new = match p.proven {
+            Some(env) => env,
+            None => self.check_runs(p, r.clone(), x)?,
+        };
+        let full = r.start == 0 && r.end == x.len();
+        if let Some(t0) = self.t_all.take() {
+            self.t.iter_mut().for_each(|t| *t = t0);
+        }
+        let cfg = (self.beta1, self.beta2, self.bias_correction);
+        let ts = &mut self.t[r.clone()];
+        let mut start = 0;
+        while start < ts.len() {
+            let t = ts[start] + 1;
+            let mut end = start + 1;
+            while end < ts.len() && ts[end] + 1 == t {
+                end += 1;
+            }
+            ts[start..end].iter_mut().for_each(|c| *c = t);
+            let (step_scale, v_scale) = corrections(cfg, p.lr, t);
+            let (a, b) = (r.start + start, r.start + end);
+            let vmax = if self.amsgrad {
+                Some(&mut self.v_max[a..b])
+            } else {
+                None
+            };
+            p.k.run(
+                &mut x[a..b],
+                &mut self.m[a..b],
+                &mut self.v[a..b],
+                vmax,
+                &p.gs[start..end],
+                step_scale,
+                v_scale,
+            );
+            start = end;
+        }
+        // Entries off the block keep their values: the bounds cover them too.
+        self.bounds = if full { new } else { self.bounds.max(new) };
+        Ok(())
+    }
+
+    /// Checks every run of [`step_runs`](Adam::step_runs) exactly, before
+    /// anything is written; returns the exact bounds of the new moments.
+    fn check_runs(&self, p: &Pass<'_, F>, r: Range<usize>, x: &[F]) -> Result<Bounds> {
+        let cfg = (self.beta1, self.beta2, self.bias_correction);
+        let base = self.t_all;
+        let count = |i: usize| base.unwrap_or_else(|| self.t[r.start + i]);
+        let mut exact = Bounds::default();
+        let mut start = 0;
+        while start < r.len() {
+            let end = run_end(count, start, r.len());
+            let (step_scale, v_scale) = corrections(cfg, p.lr, count(start) + 1);
+            let (a, b) = (r.start + start, r.start + end);
+            let vmax = self.amsgrad.then(|| &self.v_max[a..b]);
+            let run =
+                p.k.check(
+                    &x[a..b],
+                    &self.m[a..b],
+                    &self.v[a..b],
+                    vmax,
+                    &p.gs[start..end],
+                    step_scale,
+                    v_scale,
+                )
+                .ok_or_else(|| self.fail(p))?;
+            exact = exact.max(run);
+            start = end;
+        }
+        Ok(exact)
+    }
+}
+
+/// One step's inputs, shared by its parts.
+struct Pass<'a, F> {
+    k: Kernel<F>,
+    lr: F,
+    gs: &'a [F],
+    /// The envelope, when it proves the step finite.
+    proven: Option<Bounds>,
+    iteration: usize,
 }
