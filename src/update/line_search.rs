@@ -205,51 +205,13 @@ impl<F: Real> UpdateRule<F> for LineSearch<F> {
         ctx: &mut UpdateContext<'_, F>,
         round: &mut Round<F>,
     ) -> Result<Flow<UpdateInfo<F>>> {
-        let lambda = self.weight_decay;
-        let armijo = self.acceptance == Acceptance::Armijo;
         let Some(answered) = ctx.answered() else {
-            // First call: the first trial, with f(x) in the same round when unknown.
-            let norm = decayed_norm(x, g, lambda);
-            let nu = norm.nu;
-            if !nu.is_finite() || !ctx.lr().is_finite() {
-                return Err(Error::NonFiniteStep {
-                    rule: self.name(),
-                    iteration: ctx.iteration(),
-                });
-            }
-            if nu == 0.0 {
-                return Ok(Flow::Done(UpdateInfo::with_trials(0, ctx.fx())));
-            }
-            let s0 = if self.strict_lr {
-                ctx.lr().as_f64()
-            } else {
-                ctx.lr().as_f64() * nu
-            };
-            let f0 = ctx.fx().map(|v| v.as_f64());
-            if f0.is_none() {
-                round.push_copy(Query::Center, x);
-            }
-            let phi0 = f0.map_or(0.0, |f| f + self.regularizer(x, armijo));
-            self.search = Some(Search {
-                nu,
-                norm,
-                s: s0,
-                trial: 0,
-                f0,
-                phi0,
-            });
-            if !self.push_trial(x, g, round, 0, s0, norm) {
-                self.search = None;
-                return Err(Error::NonFiniteStep {
-                    rule: self.name(),
-                    iteration: ctx.iteration(),
-                });
-            }
-            return Ok(Flow::Query);
+            return self.first_trial(x, g, ctx, round);
         };
         let Some(mut st) = self.search else {
             return Err(Error::NoPendingBatch);
         };
+        let armijo = self.acceptance == Acceptance::Armijo;
         let v = answered.values();
         let row = usize::from(st.f0.is_none());
         if st.f0.is_none() {
@@ -276,32 +238,12 @@ impl<F: Real> UpdateRule<F> for LineSearch<F> {
             self.search = Some(st);
             if !self.push_trial(x, g, round, st.trial, st.s, st.norm) {
                 self.search = None;
-                return Err(Error::NonFiniteStep {
-                    rule: self.name(),
-                    iteration: ctx.iteration(),
-                });
+                return Err(self.non_finite(ctx));
             }
             return Ok(Flow::Query);
         }
         self.search = None;
-        let f0 = F::of_f64(f0);
-        match self.acceptance {
-            Acceptance::Armijo => Ok(Flow::Done(UpdateInfo::with_trials(self.max_trials, Some(f0)))),
-            Acceptance::Reference => {
-                // The reference returns init·shrink^T unevaluated (s has been
-                // shrunk T times) and takes it.
-                normalized_step(
-                    x,
-                    g,
-                    lambda,
-                    st.s,
-                    Scale::new(st.s, st.norm),
-                    self.name(),
-                    ctx.iteration(),
-                )?;
-                Ok(Flow::Done(UpdateInfo::with_trials(self.max_trials, None)))
-            }
-        }
+        self.give_up(x, g, ctx, st)
     }
 
     fn rollback(&mut self) {
@@ -331,6 +273,78 @@ impl<F: Real> UpdateRule<F> for LineSearch<F> {
 }
 
 impl<F: Real> LineSearch<F> {
+    /// The first call of a step: the first trial, with f(x) in the same round
+    /// when unknown.
+    fn first_trial(
+        &mut self,
+        x: &[F],
+        g: &mut Estimate<F>,
+        ctx: &UpdateContext<'_, F>,
+        round: &mut Round<F>,
+    ) -> Result<Flow<UpdateInfo<F>>> {
+        let armijo = self.acceptance == Acceptance::Armijo;
+        let norm = decayed_norm(x, g, self.weight_decay);
+        let nu = norm.nu;
+        if !nu.is_finite() || !ctx.lr().is_finite() {
+            return Err(self.non_finite(ctx));
+        }
+        if nu == 0.0 {
+            return Ok(Flow::Done(UpdateInfo::with_trials(0, ctx.fx())));
+        }
+        let s0 = if self.strict_lr {
+            ctx.lr().as_f64()
+        } else {
+            ctx.lr().as_f64() * nu
+        };
+        let f0 = ctx.fx().map(|v| v.as_f64());
+        if f0.is_none() {
+            round.push_copy(Query::Center, x);
+        }
+        let phi0 = f0.map_or(0.0, |f| f + self.regularizer(x, armijo));
+        self.search = Some(Search {
+            nu,
+            norm,
+            s: s0,
+            trial: 0,
+            f0,
+            phi0,
+        });
+        if !self.push_trial(x, g, round, 0, s0, norm) {
+            self.search = None;
+            return Err(self.non_finite(ctx));
+        }
+        Ok(Flow::Query)
+    }
+
+    /// Every trial was rejected: Armijo keeps x; the reference takes the last,
+    /// shrunk step unevaluated.
+    fn give_up(
+        &self,
+        x: &mut [F],
+        g: &mut Estimate<F>,
+        ctx: &UpdateContext<'_, F>,
+        st: Search,
+    ) -> Result<Flow<UpdateInfo<F>>> {
+        let f0 = F::of_f64(st.f0.unwrap_or(0.0));
+        match self.acceptance {
+            Acceptance::Armijo => Ok(Flow::Done(UpdateInfo::with_trials(self.max_trials, Some(f0)))),
+            Acceptance::Reference => {
+                // The reference returns init·shrink^T unevaluated (s has been
+                // shrunk T times) and takes it.
+                let scale = Scale::new(st.s, st.norm);
+                normalized_step(x, g, self.weight_decay, st.s, scale, self.name(), ctx.iteration())?;
+                Ok(Flow::Done(UpdateInfo::with_trials(self.max_trials, None)))
+            }
+        }
+    }
+
+    fn non_finite(&self, ctx: &UpdateContext<'_, F>) -> Error {
+        Error::NonFiniteStep {
+            rule: UpdateRule::<F>::name(self),
+            iteration: ctx.iteration(),
+        }
+    }
+
     /// ½λ‖v‖² for Armijo with weight decay (φ = f + ½λ‖x‖²), else 0.
     fn regularizer(&self, v: &[F], armijo: bool) -> f64 {
         if armijo && self.weight_decay != 0.0 {
