@@ -12,7 +12,6 @@
 //! An optimizer owns its observers, so those that collect data ([`History`])
 //! hand you a cheap shared handle to read it after (or during) the run.
 
-use crate::error::{Result, check_count};
 use crate::real::Real;
 use crate::report::StepRecord;
 use ndarray::{Array1, ArrayView1};
@@ -67,7 +66,7 @@ pub struct Snapshot<F> {
 /// let mut opt = Optimizer::builder(TwoPoint::spsa())
 ///     .learning_rate(0.05)
 ///     .max_iterations(100)
-///     .observer(history.recorder(10)?)
+///     .observer(history.recorder(10))
 ///     .build()?;
 /// opt.minimize(&mut f, &Array1::from_elem(4, 1.0))?;
 /// let its: Vec<usize> = history.snapshots().iter().map(|s| s.record.iteration).collect();
@@ -94,14 +93,14 @@ impl<F: Real> History<F> {
     }
 
     /// An observer that appends the record of every `every`-th step (iterations
-    /// 0, k, 2k, …) to this history. `every` must be ≥ 1.
-    pub fn recorder(&self, every: usize) -> Result<HistoryRecorder<F>> {
-        check_count("history every", every)?;
-        Ok(HistoryRecorder {
+    /// 0, k, 2k, …) to this history. `every = 0` is taken as 1 (every step).
+    #[must_use]
+    pub fn recorder(&self, every: usize) -> HistoryRecorder<F> {
+        HistoryRecorder {
             history: self.clone(),
-            every,
+            every: every.max(1),
             keep_x: false,
-        })
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Vec<Snapshot<F>>> {
@@ -175,17 +174,21 @@ pub struct Progress<W> {
 }
 
 impl Progress<io::Stderr> {
-    /// Progress on standard error every `every` ≥ 1 steps.
-    pub fn stderr(every: usize) -> Result<Self> {
+    /// Progress on standard error every `every` steps (`every = 0` is taken as 1).
+    #[must_use]
+    pub fn stderr(every: usize) -> Self {
         Self::new(io::stderr(), every)
     }
 }
 
 impl<W: Write> Progress<W> {
-    /// Progress to `out` every `every` ≥ 1 steps.
-    pub fn new(out: W, every: usize) -> Result<Self> {
-        check_count("progress every", every)?;
-        Ok(Progress { out, every })
+    /// Progress to `out` every `every` steps (`every = 0` is taken as 1).
+    #[must_use]
+    pub fn new(out: W, every: usize) -> Self {
+        Progress {
+            out,
+            every: every.max(1),
+        }
     }
 }
 
@@ -239,11 +242,12 @@ impl<W: Write> CsvWriter<W> {
         }
     }
 
-    /// Writes only every `every` ≥ 1 steps (iterations 0, k, 2k, …).
-    pub fn every(mut self, every: usize) -> Result<Self> {
-        check_count("csv every", every)?;
-        self.every = every;
-        Ok(self)
+    /// Writes only every `every` steps (iterations 0, k, 2k, …; `every = 0` is
+    /// taken as 1).
+    #[must_use]
+    pub fn every(mut self, every: usize) -> Self {
+        self.every = every.max(1);
+        self
     }
 
     fn write_row<F: Real>(&mut self, r: &StepRecord<F>) -> io::Result<()> {

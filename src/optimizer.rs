@@ -251,7 +251,22 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
 /// assert!(report.evaluations <= 2_000);
 /// # Ok::<(), zoptim::Error>(())
 /// ```
-pub struct Optimizer<F: Real, E, U> {
+///
+/// # Naming the precision
+/// F is usually inferred from the objective and x0. Code that only builds an
+/// optimizer (to check a configuration, or to store it) names it once, on
+/// `Optimizer` — `Optimizer::<f64>::builder(TwoPoint::spsa())` — and the
+/// estimator's and rule's F follow. (The defaults of `E` and `U` exist for this
+/// spelling only; an optimizer's type is always `Optimizer<F, E, U>` with the
+/// estimator and rule it was built with.)
+///
+/// ```
+/// use zoptim::prelude::*;
+///
+/// let err = Optimizer::<f32>::builder(TwoPoint::spsa()).learning_rate(-1.0).build();
+/// assert!(matches!(err, Err(zoptim::Error::InvalidParameter { name: "learning_rate", .. })));
+/// ```
+pub struct Optimizer<F: Real, E = (), U = Sgd> {
     pub(crate) estimator: E,
     pub(crate) update: U,
     pub(crate) config: Config<F>,
@@ -273,9 +288,11 @@ impl<F: Real, E: fmt::Debug, U: fmt::Debug> fmt::Debug for Optimizer<F, E, U> {
     }
 }
 
-impl<F: Real, E: GradientEstimator<F>> Optimizer<F, E, Sgd> {
+impl<F: Real> Optimizer<F> {
     /// Starts building an optimizer around `estimator`, with plain [`Sgd`].
-    pub fn builder(estimator: E) -> OptimizerBuilder<F, E, Sgd> {
+    /// `Optimizer::<f32>::builder(..)` names the precision when nothing else
+    /// does (see [Naming the precision](Optimizer#naming-the-precision)).
+    pub fn builder<E: GradientEstimator<F>>(estimator: E) -> OptimizerBuilder<F, E, Sgd> {
         OptimizerBuilder {
             estimator,
             update: Sgd::new(),

@@ -49,7 +49,9 @@ fn floor(v: f64) -> f64 {
 
 /// A value per iteration k = 0, 1, 2, …: a learning-rate or smoothing schedule.
 ///
-/// Every `f64` is a constant schedule, so `.learning_rate(0.01)` just works.
+/// Every `f64`, `f32`, `i32` and `u32` is a constant schedule, so
+/// `.learning_rate(0.01)`, `.learning_rate(1e-2_f32)` and `.learning_rate(1)`
+/// just work.
 /// The built-in schedules never return less than [`FLOOR`] (2.2e-308) once
 /// validated: values that would underflow are floored (see
 /// [Underflow](self#underflow)).
@@ -68,6 +70,41 @@ impl Schedule for f64 {
 
     fn validate(&self, name: &'static str) -> Result<()> {
         check_positive(name, *self)
+    }
+}
+
+/// `f32` constants: `.learning_rate(1e-2_f32)`. The value is widened to `f64`
+/// exactly, so an `f32` optimizer uses the very `f32` you wrote.
+impl Schedule for f32 {
+    fn value(&self, _k: usize) -> f64 {
+        floor(f64::from(*self))
+    }
+
+    fn validate(&self, name: &'static str) -> Result<()> {
+        check_positive(name, f64::from(*self))
+    }
+}
+
+/// Integer constants, so that `.learning_rate(1)` compiles (an unsuffixed
+/// integer literal is an `i32`); values ≤ 0 are rejected when the optimizer is built.
+impl Schedule for i32 {
+    fn value(&self, _k: usize) -> f64 {
+        f64::from(*self)
+    }
+
+    fn validate(&self, name: &'static str) -> Result<()> {
+        check_positive(name, f64::from(*self))
+    }
+}
+
+/// Unsigned integer constants; 0 is rejected when the optimizer is built.
+impl Schedule for u32 {
+    fn value(&self, _k: usize) -> f64 {
+        f64::from(*self)
+    }
+
+    fn validate(&self, name: &'static str) -> Result<()> {
+        check_positive(name, f64::from(*self))
     }
 }
 

@@ -5,9 +5,9 @@ use ndarray::{Array1, ArrayView1};
 use std::io::{self, Write};
 use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex};
+use zoptim::StepRecord;
 use zoptim::observer::{CsvWriter, History, Progress};
 use zoptim::prelude::*;
-use zoptim::{Error, StepRecord};
 
 fn sphere(x: ArrayView1<f64>) -> f64 {
     x.dot(&x)
@@ -89,7 +89,7 @@ fn history_recorder_keeps_every_kth_step_and_x() {
         .learning_rate(0.05)
         .max_iterations(25)
         .history(true)
-        .observer(history.recorder(5).unwrap().with_x(true))
+        .observer(history.recorder(5).with_x(true))
         .build()
         .unwrap();
     let rep = opt.minimize(&mut sphere, &Array1::from_elem(4, 1.0)).unwrap();
@@ -107,7 +107,6 @@ fn history_recorder_keeps_every_kth_step_and_x() {
     assert_ne!(snaps.last().unwrap().x.as_ref().unwrap(), &rep.last_x);
     assert_eq!(history.take().len(), 5);
     assert!(history.is_empty());
-    assert!(matches!(history.recorder(0), Err(Error::InvalidParameter { .. })));
 }
 
 #[test]
@@ -116,7 +115,7 @@ fn progress_prints_a_line_every_k_steps() {
     let mut opt = Optimizer::builder(TwoPoint::forward(Direction::Gaussian))
         .learning_rate(0.05)
         .max_iterations(10)
-        .observer(Progress::new(out.clone(), 3).unwrap())
+        .observer(Progress::new(out.clone(), 3))
         .build()
         .unwrap();
     opt.minimize(&mut sphere, &Array1::from_elem(2, 1.0)).unwrap();
@@ -126,7 +125,6 @@ fn progress_prints_a_line_every_k_steps() {
     assert_eq!(lines.len(), 4, "{text}");
     assert!(lines[0].starts_with("step        0  evals          2"), "{}", lines[0]);
     assert!(lines[3].contains("step        9"));
-    assert!(Progress::stderr(0).is_err());
 }
 
 #[test]
@@ -136,7 +134,7 @@ fn csv_writer_logs_each_step_and_is_flushed_when_the_run_ends() {
         .learning_rate(0.05)
         .max_iterations(6)
         .history(true)
-        .observer(CsvWriter::create(&path).unwrap().every(2).unwrap())
+        .observer(CsvWriter::create(&path).unwrap().every(2))
         .build()
         .unwrap();
     let rep = opt.minimize(&mut sphere, &Array1::from_elem(3, 1.0)).unwrap();
