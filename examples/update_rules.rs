@@ -36,7 +36,7 @@ const ESTIMATORS: &[(&str, MakeEstimator)] = &[
     ("rademacher", || {
         Box::new(TwoPoint::central(Direction::Rademacher).mu(1e-3))
     }),
-    ("coordinate", || Box::new(Coordinate::forward().mu(1e-3))),
+    ("coordinate", || Box::new(Cge::forward().mu(1e-3))),
     ("dap (prev.)", || Box::new(zoptim::estimator::Dap::previous().mu(1e-3))),
     ("bcd K=8", || {
         Box::new(zoptim::estimator::BlockCoordinate::new(8).mu(1e-3))

@@ -10,7 +10,7 @@
 //! | concept | trait | built in |
 //! |---|---|---|
 //! | the function | [`Objective`] | any `FnMut(ArrayView1<F>) -> F` |
-//! | gradient estimate | [`GradientEstimator`] | [`TwoPoint`] (SPSA, MeZO), [`Coordinate`], [`Relizo`], [`Dap`], [`BlockCoordinate`] |
+//! | gradient estimate | [`GradientEstimator`] | [`TwoPoint`] (SPSA, MeZO), [`Cge`], [`Relizo`], [`Dap`], [`BlockCoordinate`] |
 //! | smoothing (difference, μ, q) | [`Smoothed`] | one set of builder methods for the two-point-style estimators |
 //! | random directions | — | [`Direction`]: Gaussian, Rademacher, sphere, coordinate |
 //! | update rule | [`UpdateRule`] | [`Sgd`], [`Momentum`], [`SignSgd`], [`Adam`], [`Conservative`], [`Normalized`], [`LineSearch`] |
@@ -89,8 +89,8 @@ pub use direction::{Direction, SeededDirection};
 pub use error::{Error, Query, Result};
 pub use estimator::Relizo;
 pub use estimator::{
-    BlockCoordinate, BlockOrder, Coordinate, Dap, Difference, Estimate, EstimateInfo, GradientEstimator, Smoothed,
-    Smoothing, Storage, TwoPoint,
+    BlockCoordinate, BlockOrder, Cge, Dap, Difference, Estimate, EstimateInfo, GradientEstimator, Smoothed, Smoothing,
+    Storage, TwoPoint,
 };
 pub use objective::Objective;
 pub use observer::Observer;
@@ -114,7 +114,7 @@ pub mod prelude {
     pub use crate::direction::Direction;
     pub use crate::estimator::Relizo;
     pub use crate::estimator::{
-        BlockCoordinate, BlockOrder, Coordinate, Dap, Difference, GradientEstimator, Smoothed, Storage, TwoPoint,
+        BlockCoordinate, BlockOrder, Cge, Dap, Difference, GradientEstimator, Smoothed, Storage, TwoPoint,
     };
     pub use crate::objective::Objective;
     pub use crate::optimizer::Optimizer;

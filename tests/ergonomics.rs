@@ -39,7 +39,7 @@ fn an_f32_learning_rate_literal_drives_an_f32_optimizer() {
 #[test]
 fn integer_learning_rates_compile_and_zero_is_rejected() {
     let mut f = |x: ArrayView1<f64>| x.dot(&x);
-    let mut opt = Optimizer::builder(Coordinate::central())
+    let mut opt = Optimizer::builder(Cge::central())
         .learning_rate(1)
         .max_iterations(1)
         .build()
@@ -51,9 +51,7 @@ fn integer_learning_rates_compile_and_zero_is_rejected() {
         "{}",
         rep.last_x
     );
-    let err = Optimizer::<f64>::builder(Coordinate::central())
-        .learning_rate(0_u32)
-        .build();
+    let err = Optimizer::<f64>::builder(Cge::central()).learning_rate(0_u32).build();
     assert!(matches!(
         err,
         Err(Error::InvalidParameter {
@@ -61,9 +59,7 @@ fn integer_learning_rates_compile_and_zero_is_rejected() {
             ..
         })
     ));
-    let err = Optimizer::<f64>::builder(Coordinate::central())
-        .learning_rate(-2)
-        .build();
+    let err = Optimizer::<f64>::builder(Cge::central()).learning_rate(-2).build();
     assert!(matches!(
         err,
         Err(Error::InvalidParameter {
@@ -197,4 +193,27 @@ impl std::io::Write for SharedBuf {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+#[test]
+fn getters_read_back_what_the_setters_of_the_same_name_set() {
+    let tp = TwoPoint::<f64>::spsa()
+        .direction(Direction::Gaussian)
+        .storage(Storage::Seeded)
+        .mu(1e-4);
+    assert_eq!(tp.get_direction(), Direction::Gaussian);
+    assert_eq!(tp.get_storage(), Storage::Seeded);
+    assert_eq!(tp.get_mu(), 1e-4);
+    let bc = BlockCoordinate::<f64>::new(3)
+        .direction(Direction::Rademacher)
+        .order(BlockOrder::Cyclic)
+        .directions(4);
+    assert_eq!(bc.get_direction(), Direction::Rademacher);
+    assert_eq!(bc.get_order(), BlockOrder::Cyclic);
+    assert_eq!(bc.get_directions(), 4);
+    assert_eq!(Cge::<f32>::central().mu(0.25).get_mu(), 0.25);
+    assert_eq!(
+        Dap::<f64>::previous().difference(Difference::Forward).get_difference(),
+        Difference::Forward
+    );
 }

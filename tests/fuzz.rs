@@ -220,7 +220,7 @@ impl EstSpec {
                 batch,
                 mu,
             } => {
-                let mut c = Coordinate::new(diff(central)).mu(mu);
+                let mut c = Cge::new(diff(central)).mu(mu);
                 if let Some(k) = subset {
                     c = c.subset(k);
                 }

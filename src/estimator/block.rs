@@ -187,9 +187,14 @@ impl<F: Real> BlockCoordinate<F> {
         &self.ranges
     }
 
-    /// The block order.
-    pub fn block_order(&self) -> BlockOrder {
+    /// The block order set by [`order`](BlockCoordinate::order).
+    pub fn get_order(&self) -> BlockOrder {
         self.order
+    }
+
+    /// The direction sampler set by [`direction`](BlockCoordinate::direction).
+    pub fn get_direction(&self) -> Direction {
+        self.direction
     }
 
     fn next_block(&mut self, rng: &mut crate::rng::ZoRng) -> usize {

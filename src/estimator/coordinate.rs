@@ -7,14 +7,19 @@ use crate::run::{Flow, Round};
 
 /// The coordinate-wise gradient estimator (CGE; Chen et al., DeepZero, ICLR 2024).
 ///
+/// Named after the method, like [`Dap`](crate::Dap) and [`Relizo`](crate::Relizo),
+/// so that it does not read like the coordinate direction sampler
+/// [`Direction::Coordinate`](crate::Direction::Coordinate) or the block estimator
+/// [`BlockCoordinate`](crate::BlockCoordinate).
+///
 /// For each chosen coordinate i, with eᵢ the i-th unit vector:
 /// - forward: gᵢ = (f(x + hᵢ·eᵢ) − f(x))/hᵢ — **k + 1 queries** (k when f(x) is known);
 /// - central: gᵢ = (f(x + hᵢ·eᵢ) − f(x − hᵢ′·eᵢ))/(hᵢ + hᵢ′) — **2k queries**;
 ///
 /// over all d coordinates (k = d, no randomness, no sampling variance) or a
-/// uniformly random subset of k per step ([`Coordinate::subset`]; a partial
+/// uniformly random subset of k per step ([`Cge::subset`]; a partial
 /// Fisher–Yates shuffle, O(k) per step). Coordinates outside the subset get 0,
-/// so E\[g\] = (k/d)·∇f; [`Coordinate::unbiased`] scales by d/k to make E\[g\] = ∇f.
+/// so E\[g\] = (k/d)·∇f; [`Cge::unbiased`] scales by d/k to make E\[g\] = ∇f.
 ///
 /// **Deviation (numerical, documented):** hᵢ is the step actually represented in
 /// floating point, (xᵢ + μ) − xᵢ, not μ itself; this removes the rounding of
@@ -23,11 +28,11 @@ use crate::run::{Flow, Round};
 /// **Rounds.** All 2k (or k + 1) query points are independent, so a step is one
 /// round of 2k (k + 1) points when they fit in 2²² values (32 MiB in f64),
 /// otherwise consecutive rounds of at most max(1, 2²²/d) points;
-/// [`Coordinate::batch`] sets another cap. Each row is a copy of x with one
+/// [`Cge::batch`] sets another cap. Each row is a copy of x with one
 /// coordinate changed. Memory: rows per round × d values, and d indices.
 /// Default μ = 5e-3 (DeepZero's).
 #[derive(Clone, Debug)]
-pub struct Coordinate<F> {
+pub struct Cge<F> {
     difference: Difference,
     mu: f64,
     subset: Option<usize>,
@@ -42,10 +47,10 @@ pub struct Coordinate<F> {
     fx: Option<F>,
 }
 
-impl<F: Real> Coordinate<F> {
+impl<F: Real> Cge<F> {
     /// Coordinate-wise differences of the given kind, over all coordinates.
     pub fn new(difference: Difference) -> Self {
-        Coordinate {
+        Cge {
             difference,
             mu: 5e-3,
             subset: None,
@@ -74,6 +79,12 @@ impl<F: Real> Coordinate<F> {
         self
     }
 
+    /// μ, set by [`mu`](Cge::mu) (an optimizer's μ schedule, when set, replaces
+    /// it step by step).
+    pub fn get_mu(&self) -> f64 {
+        self.mu
+    }
+
     /// Estimates only a uniformly random subset of `k` coordinates per step (1 ≤ k ≤ d).
     pub fn subset(mut self, k: usize) -> Self {
         self.subset = Some(k);
@@ -99,7 +110,7 @@ impl<F: Real> Coordinate<F> {
     }
 }
 
-impl<F: Real> GradientEstimator<F> for Coordinate<F> {
+impl<F: Real> GradientEstimator<F> for Cge<F> {
     fn name(&self) -> &'static str {
         match self.difference {
             Difference::Central => "coordinate central",
@@ -235,5 +246,5 @@ impl<F: Real> GradientEstimator<F> for Coordinate<F> {
     }
 }
 
-/// Values per round when [`Coordinate::batch`] is not set: 2²² (32 MiB in f64).
+/// Values per round when [`Cge::batch`] is not set: 2²² (32 MiB in f64).
 const DEFAULT_ROUND_VALUES: usize = 1 << 22;

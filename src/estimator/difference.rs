@@ -89,13 +89,19 @@ impl Smoothing {
 /// The builder methods every two-point-style estimator shares (one
 /// implementation, over its [`Smoothing`]).
 ///
+/// Like every builder in the crate, a bare name sets (`mu(1e-4)`, consuming and
+/// returning the estimator) and `get_` + the same name reads the value back.
+///
 /// ```
+/// use zoptim::Smoothing;
 /// use zoptim::prelude::*;
 ///
 /// let spsa = TwoPoint::<f64>::spsa().mu(1e-4).directions(8);
-/// assert_eq!(spsa.smoothing().mu(), 1e-4);
-/// let dap = Dap::<f64>::previous().difference(Difference::Central).directions(2);
-/// assert_eq!(dap.smoothing().directions(), 2);
+/// assert_eq!(spsa.get_mu(), 1e-4);
+/// assert_eq!(spsa.get_directions(), 8);
+/// let dap = Dap::<f64>::previous().difference(Difference::Forward).directions(2);
+/// assert_eq!(dap.get_difference(), Difference::Forward);
+/// assert_eq!(dap.smoothing(), &Smoothing::new(Difference::Forward, 1e-3, 2));
 /// ```
 pub trait Smoothed: Sized {
     /// The configuration.
@@ -125,6 +131,22 @@ pub trait Smoothed: Sized {
     fn difference(mut self, difference: Difference) -> Self {
         self.smoothing_mut().difference = difference;
         self
+    }
+
+    /// The smoothing parameter μ set by [`mu`](Smoothed::mu) (an optimizer's μ
+    /// schedule, when set, replaces it step by step).
+    fn get_mu(&self) -> f64 {
+        self.smoothing().mu()
+    }
+
+    /// The number of directions q set by [`directions`](Smoothed::directions).
+    fn get_directions(&self) -> usize {
+        self.smoothing().directions()
+    }
+
+    /// The finite difference set by [`difference`](Smoothed::difference).
+    fn get_difference(&self) -> Difference {
+        self.smoothing().difference()
     }
 }
 

@@ -14,7 +14,7 @@ mod relizo;
 mod two_point;
 
 pub use block::{BlockCoordinate, BlockOrder};
-pub use coordinate::Coordinate;
+pub use coordinate::Cge;
 pub use dap::{Dap, ExactGradient, GradientProxy, ProxyKind};
 pub use difference::{Difference, Smoothed, Smoothing};
 pub use relizo::{GramUpdate, Relizo, RelizoStep, Sampling};

@@ -107,14 +107,27 @@ impl<F: Real> TwoPoint<F> {
     }
 
     /// Sets where directions are kept.
+    #[must_use]
     pub fn storage(mut self, storage: Storage) -> Self {
         self.storage = storage;
         self
     }
 
-    /// The direction sampler.
-    pub fn direction(&self) -> Direction {
+    /// Sets the direction sampler.
+    #[must_use]
+    pub fn direction(mut self, direction: Direction) -> Self {
+        self.direction = direction;
+        self
+    }
+
+    /// The direction sampler set by the constructor or [`direction`](TwoPoint::direction).
+    pub fn get_direction(&self) -> Direction {
         self.direction
+    }
+
+    /// Where directions are kept, set by [`storage`](TwoPoint::storage).
+    pub fn get_storage(&self) -> Storage {
+        self.storage
     }
 
     /// First call: draw the q directions and push the round (f(x) first when a

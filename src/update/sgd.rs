@@ -33,7 +33,7 @@ use crate::run::{Flow, Round};
 ///
 /// // One exact-gradient step (central CGE on a quadratic) with η = 0.25 and λ = 1:
 /// // x ← x − η·(2x + λx) = 0.25·x.
-/// let mut opt = Optimizer::builder(Coordinate::central())
+/// let mut opt = Optimizer::builder(Cge::central())
 ///     .update(Sgd::new().weight_decay(1.0))
 ///     .learning_rate(0.25)
 ///     .build()?;
