@@ -13,7 +13,7 @@ use ndarray::Array1;
 use std::time::Instant;
 use zoptim::Smoothed;
 use zoptim::estimator::{BlockCoordinate, Dap, Relizo};
-use zoptim::problems::Quadratic;
+use zoptim::testing::Quadratic;
 use zoptim::{Cge, Direction, GradientEstimator, Optimizer, Report, Storage, TwoPoint};
 
 const D: usize = 100;

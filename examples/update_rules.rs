@@ -25,7 +25,7 @@ mod logistic;
 use ndarray::Array1;
 use zoptim::GradientEstimator;
 use zoptim::prelude::*;
-use zoptim::problems::Quadratic;
+use zoptim::testing::Quadratic;
 
 type MakeEstimator = fn() -> Box<dyn GradientEstimator<f64>>;
 type MakeRule = fn() -> Box<dyn UpdateRule<f64>>;
@@ -114,7 +114,7 @@ fn main() {
     let mut rng = zoptim::ZoRng::seed_from_u64(0);
     let x0 = Array1::from_shape_fn(d, |_| <f64 as zoptim::Real>::standard_normal(&mut rng));
     let mut quad = Quadratic::<f64>::ill_conditioned(d, 100.0);
-    let f0 = zoptim::problems::TestFunction::value(&quad, x0.view());
+    let f0 = zoptim::testing::TestFunction::value(&quad, x0.view());
     let quad_results: Vec<Vec<_>> = RULES
         .iter()
         .map(|(_, rule)| {

@@ -63,6 +63,7 @@
 //! | `mpi` | `mpi::minimize`: one run over MPI ranks, exchanging only the values of each round | an MPI library and libclang at build time |
 //! | `plot` | `plot::convergence`: best f against evaluations, one line per run, as SVG | nothing beyond the crate (plotters' SVG backend only) |
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod direction;
 pub mod error;
@@ -75,7 +76,6 @@ pub mod observer;
 pub mod optimizer;
 #[cfg(feature = "plot")]
 pub mod plot;
-pub mod problems;
 pub mod projection;
 pub mod real;
 pub mod report;
@@ -83,6 +83,9 @@ pub mod rng;
 pub mod run;
 pub mod schedule;
 pub mod stochastic;
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
 pub mod update;
 
 pub use direction::{Direction, SeededDirection};

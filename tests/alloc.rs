@@ -11,7 +11,7 @@ use counting_alloc::allocations;
 use ndarray::{Array1, ArrayView1};
 use std::ops::ControlFlow;
 use zoptim::Smoothed;
-use zoptim::problems::Sphere;
+use zoptim::testing::Sphere;
 use zoptim::{
     BlockCoordinate, Cge, Conservative, Dap, Direction, GradientEstimator, LineSearch, Optimizer, StepRecord, Storage,
     TwoPoint,

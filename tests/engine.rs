@@ -5,9 +5,10 @@
 use ndarray::{Array1, ArrayView1};
 use std::cell::RefCell;
 use std::ops::ControlFlow;
-use zoptim::estimator::{Estimate, EstimateContext, EstimateInfo, ExactGradient};
+use zoptim::estimator::{Estimate, EstimateContext, EstimateInfo};
 use zoptim::prelude::*;
-use zoptim::problems::Rosenbrock;
+use zoptim::testing::ExactGradient;
+use zoptim::testing::Rosenbrock;
 use zoptim::{Error, Flow, Query, Report, Round, StepRecord};
 
 type Est = Box<dyn GradientEstimator<f64> + Send>;

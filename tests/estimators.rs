@@ -4,7 +4,7 @@
 use ndarray::{Array1, array};
 use zoptim::Smoothed;
 use zoptim::estimator::estimate_once;
-use zoptim::problems::{Linear, Quadratic, Rosenbrock, TestFunction};
+use zoptim::testing::{Linear, Quadratic, Rosenbrock, TestFunction};
 use zoptim::{
     Cge, Direction, Estimate, EstimateInfo, GradientEstimator, Objective, Optimizer, Storage, TwoPoint, ZoRng,
 };

@@ -32,11 +32,12 @@ use proptest::prelude::*;
 use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
-use zoptim::estimator::{Estimate, ExactGradient};
+use zoptim::estimator::Estimate;
 use zoptim::prelude::*;
-use zoptim::problems::{Linear, Quadratic, Rosenbrock, Sphere, TestFunction};
 use zoptim::projection::Projection;
 use zoptim::schedule::{Constant, FLOOR, Schedule};
+use zoptim::testing::ExactGradient;
+use zoptim::testing::{Linear, Quadratic, Rosenbrock, Sphere, TestFunction};
 use zoptim::update::update_once;
 use zoptim::{Error, Optimizer as Opt};
 

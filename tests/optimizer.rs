@@ -4,7 +4,7 @@ use ndarray::{Array1, ArrayView1, array};
 use std::cell::Cell;
 use zoptim::Smoothed;
 use zoptim::estimator::EstimateContext;
-use zoptim::problems::{Quadratic, Sphere, TestFunction};
+use zoptim::testing::{Quadratic, Sphere, TestFunction};
 use zoptim::{
     Cge, Direction, Error, Estimate, EstimateInfo, GradientEstimator, Objective, Optimizer, Query, Sgd, StopReason,
     Storage, TwoPoint,

@@ -4,8 +4,8 @@
 use ndarray::{ArrayView1, array};
 use zoptim::Error;
 use zoptim::prelude::*;
-use zoptim::problems::Sphere;
 use zoptim::schedule::{Constant, Schedule};
+use zoptim::testing::Sphere;
 
 fn close(a: f64, b: f64) {
     assert!((a - b).abs() <= 1e-14 * b.abs().max(1.0), "{a} vs {b}");

@@ -419,7 +419,7 @@ fn every_rule_descends_a_quadratic() {
     ];
     for (rule, lr) in rules {
         let name = rule.name();
-        let mut f = zoptim::problems::Quadratic::<f64>::ill_conditioned(d, 10.0);
+        let mut f = zoptim::testing::Quadratic::<f64>::ill_conditioned(d, 10.0);
         let mut opt = Optimizer::builder(TwoPoint::central(Direction::Rademacher).mu(1e-4))
             .update(rule)
             .learning_rate(lr)

@@ -3,7 +3,6 @@
 use super::difference::{self, Difference, Smoothed, Smoothing};
 use super::{Estimate, EstimateContext, EstimateInfo, GradientEstimator};
 use crate::error::{Error, Query, Result, check_count, check_non_negative};
-use crate::problems::TestFunction;
 use crate::real::Real;
 use crate::rng::ZoRng;
 use crate::run::{Flow, Round};
@@ -14,7 +13,7 @@ use std::fmt;
 ///
 /// Implemented for every closure `FnMut(ArrayView1<F>, ArrayViewMut1<F>)` that
 /// writes the proxy a(x) into its second argument (length d, contents on entry
-/// unspecified), and for [`ExactGradient`]. Calls to a proxy are *not* objective
+/// unspecified), and (feature `testing`) for `testing::ExactGradient`. Calls to a proxy are *not* objective
 /// queries: they are neither counted nor checked by the engine. A proxy that
 /// writes a non-finite value makes the step fail with [`Error::InvalidParameter`].
 ///
@@ -47,29 +46,6 @@ where
 {
     fn proxy(&mut self, x: ArrayView1<'_, F>, out: ArrayViewMut1<'_, F>) {
         self(x, out)
-    }
-}
-
-/// The exact gradient of a [`TestFunction`] as a [`GradientProxy`], for studies
-/// with a known gradient. It allocates the gradient once per step (the test
-/// functions return an owned array).
-#[derive(Clone, Debug, PartialEq)]
-pub struct ExactGradient<T>(pub T);
-
-impl<F: Real, T: TestFunction<F>> GradientProxy<F> for ExactGradient<T> {
-    /// Writes ∇f(x); NaN (which [`Dap`] reports as an error) when the gradient
-    /// does not have `out`'s length.
-    fn proxy(&mut self, x: ArrayView1<'_, F>, mut out: ArrayViewMut1<'_, F>) {
-        let g = self.0.gradient(x);
-        if g.len() == out.len() {
-            out.assign(&g);
-        } else {
-            out.fill(F::nan());
-        }
-    }
-
-    fn dim(&self) -> Option<usize> {
-        self.0.dim()
     }
 }
 
@@ -117,7 +93,7 @@ pub enum ProxyKind {
 ///
 /// # Proxies
 /// - [`Dap::with_proxy`]: a user-supplied [`GradientProxy`] (e.g. the true
-///   gradient, [`ExactGradient`]), called once per step and not counted as a query.
+///   gradient, `testing::ExactGradient`), called once per step and not counted as a query.
 /// - [`Dap::two_stage`]: the paper's two-stage scheme. A preliminary estimate g₀
 ///   from b uniform-sphere (radius √d) directions, then q DAP directions aligned
 ///   with g₀ giving g_D; the result is (b·g₀ + q·g_D)/(b + q), which for b = q

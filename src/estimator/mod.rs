@@ -15,7 +15,7 @@ mod two_point;
 
 pub use block::{BlockCoordinate, BlockOrder};
 pub use coordinate::Cge;
-pub use dap::{Dap, ExactGradient, GradientProxy, ProxyKind};
+pub use dap::{Dap, GradientProxy, ProxyKind};
 pub use difference::{Difference, Smoothed, Smoothing};
 pub use relizo::{GramUpdate, Relizo, RelizoStep, Sampling};
 pub use two_point::{Storage, TwoPoint};

@@ -1,8 +1,29 @@
-//! Standard test functions with known gradients, for tests, examples and benchmarks.
+//! Standard test functions with known gradients, for tests, examples,
+//! benchmarks and studies of the estimators (feature `testing`).
+//!
+//! | function | f(x) | minimum |
+//! |---|---|---|
+//! | [`Sphere`] | Σ xᵢ² | 0 at x = 0 |
+//! | [`Quadratic`] | ½·Σ aᵢ·xᵢ² | 0 at x = 0 |
+//! | [`Rosenbrock`] | Σ 100(xᵢ₊₁ − xᵢ²)² + (1 − xᵢ)² | 0 at x = 1 |
+//! | [`Linear`] | cᵀx | unbounded |
+//!
+//! Each is an [`Objective`] and a [`TestFunction`] (value and gradient without
+//! counting a query); [`ExactGradient`] turns one into a [`GradientProxy`] for
+//! [`Dap`](crate::Dap).
+//!
+//! ```
+//! use ndarray::array;
+//! use zoptim::testing::{Rosenbrock, TestFunction};
+//!
+//! assert_eq!(Rosenbrock.value(array![1.0, 1.0, 1.0].view()), 0.0);
+//! assert_eq!(Rosenbrock.gradient(array![1.0, 1.0].view()), array![0.0, 0.0]);
+//! ```
 
+use crate::estimator::GradientProxy;
 use crate::objective::Objective;
 use crate::real::Real;
-use ndarray::{Array1, ArrayView1};
+use ndarray::{Array1, ArrayView1, ArrayViewMut1};
 
 /// A test function whose gradient is known in closed form.
 ///
@@ -12,7 +33,7 @@ use ndarray::{Array1, ArrayView1};
 /// [`Error::NonFiniteObjective`](crate::Error::NonFiniteObjective)) and a NaN
 /// vector of x's length from [`gradient`](TestFunction::gradient) when x has
 /// another length; they never panic. [`dim`](TestFunction::dim) tells that
-/// length, so that a caller (such as [`ExactGradient`](crate::estimator::ExactGradient))
+/// length, so that a caller (such as [`ExactGradient`])
 /// can check it up front.
 pub trait TestFunction<F: Real>: Objective<F> {
     /// f(x) without counting as a query.
@@ -209,6 +230,29 @@ impl<F: Real> TestFunction<F> for Rosenbrock {
             g[i + 1] = g[i + 1] + two * h * r;
         }
         g
+    }
+}
+
+/// The exact gradient of a [`TestFunction`] as a [`GradientProxy`], for studies
+/// with a known gradient. It allocates the gradient once per step (the test
+/// functions return an owned array).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExactGradient<T>(pub T);
+
+impl<F: Real, T: TestFunction<F>> GradientProxy<F> for ExactGradient<T> {
+    /// Writes ∇f(x); NaN (which [`Dap`] reports as an error) when the gradient
+    /// does not have `out`'s length.
+    fn proxy(&mut self, x: ArrayView1<'_, F>, mut out: ArrayViewMut1<'_, F>) {
+        let g = self.0.gradient(x);
+        if g.len() == out.len() {
+            out.assign(&g);
+        } else {
+            out.fill(F::nan());
+        }
+    }
+
+    fn dim(&self) -> Option<usize> {
+        self.0.dim()
     }
 }
 
