@@ -57,11 +57,14 @@
 //!
 //! ## Features
 //!
+//! No feature is on by default.
+//!
 //! | feature | what it adds | needs |
 //! |---|---|---|
-//! | `rayon` | `Optimizer::minimize_parallel`, `run::ParallelObjective`, `SeededDirection::par_write` / `par_axpy` | nothing beyond the crate |
-//! | `mpi` | `mpi::minimize`: one run over MPI ranks, exchanging only the values of each round | an MPI library and libclang at build time |
+//! | `rayon` | `Optimizer::minimize_parallel`, `run::ParallelObjective` (parallel `eval_batch`), `SeededDirection::par_write` / `par_axpy` | nothing beyond the crate |
 //! | `plot` | `plot::convergence`: best f against evaluations, one line per run, as SVG | nothing beyond the crate (plotters' SVG backend only) |
+//! | `testing` | `testing`: test functions with known gradients (`Sphere`, `Quadratic`, `Rosenbrock`, `Linear`) and `ExactGradient` | nothing beyond the crate |
+//! | `mpi` | `mpi::minimize`: one run over MPI ranks, exchanging only the values of each round | an MPI library and libclang at build time |
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

@@ -47,6 +47,7 @@ where
 
 /// One recorded step: its record, and the iterate after it when asked for.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Snapshot<F> {
     /// The step's record.
     pub record: StepRecord<F>,
@@ -88,6 +89,7 @@ impl<F> Default for History<F> {
 
 impl<F: Real> History<F> {
     /// An empty history.
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
@@ -109,22 +111,26 @@ impl<F: Real> History<F> {
     }
 
     /// A copy of the snapshots so far.
+    #[must_use]
     pub fn snapshots(&self) -> Vec<Snapshot<F>> {
         self.lock().clone()
     }
 
     /// Takes the snapshots out, leaving the history empty (e.g. between runs:
     /// a history keeps collecting across `minimize` calls).
+    #[must_use]
     pub fn take(&self) -> Vec<Snapshot<F>> {
         std::mem::take(&mut *self.lock())
     }
 
     /// Number of snapshots.
+    #[must_use]
     pub fn len(&self) -> usize {
         self.lock().len()
     }
 
     /// True when nothing was recorded.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.lock().is_empty()
     }
@@ -140,6 +146,7 @@ pub struct HistoryRecorder<F> {
 
 impl<F: Real> HistoryRecorder<F> {
     /// Also keep a copy of x after each recorded step (d values per snapshot).
+    #[must_use]
     pub fn with_x(mut self, on: bool) -> Self {
         self.keep_x = on;
         self

@@ -111,6 +111,7 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
     }
 
     /// The learning rate: an `f64` constant or any [`Schedule`] (must be finite and > 0).
+    #[must_use]
     pub fn learning_rate(mut self, schedule: impl Schedule + Send + 'static) -> Self {
         self.config.learning_rate = Box::new(schedule);
         self
@@ -118,12 +119,14 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
 
     /// A schedule for the smoothing parameter μ; it overrides the estimator's own μ
     /// at every step (for estimators that have one).
+    #[must_use]
     pub fn smoothing(mut self, schedule: impl Schedule + Send + 'static) -> Self {
         self.config.smoothing = Some(Box::new(schedule));
         self
     }
 
     /// The seed of the optimizer's [`ZoRng`]: same seed, same run, bit for bit.
+    #[must_use]
     pub fn seed(mut self, seed: u64) -> Self {
         self.config.seed = seed;
         self
@@ -132,12 +135,14 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
     /// The evaluation budget (≥ 1). A step is started only if its largest possible
     /// query count fits; `minimize` also keeps one evaluation for f at the last
     /// iterate, so it never exceeds the budget.
+    #[must_use]
     pub fn max_evaluations(mut self, n: usize) -> Self {
         self.config.stop.max_evaluations = Some(n);
         self
     }
 
     /// The most steps `minimize` takes.
+    #[must_use]
     pub fn max_iterations(mut self, n: usize) -> Self {
         self.config.stop.max_iterations = Some(n);
         self
@@ -150,6 +155,7 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
     /// μ·‖u‖ from it, so a target closer to the minimum than that offset
     /// changes f is seen only by the final evaluation (and the run then stops
     /// on another criterion).
+    #[must_use]
     pub fn target(mut self, target: f64) -> Self {
         self.config.stop.target = Some(target);
         self
@@ -157,12 +163,14 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
 
     /// Stop `minimize` when, over the last `window` steps, the best value improved by
     /// at most `tol·(1 + |best|)`.
+    #[must_use]
     pub fn stagnation(mut self, window: usize, tol: f64) -> Self {
         self.config.stop.stagnation = Some((window, tol));
         self
     }
 
     /// Keep one [`StepRecord`] per step in the report.
+    #[must_use]
     pub fn history(mut self, on: bool) -> Self {
         self.config.history = on;
         self
@@ -177,6 +185,7 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
     /// off: the report's `best_x` and `best_f` are then the last iterate and its
     /// value, while the target and stagnation criteria still see the smallest
     /// value evaluated.
+    #[must_use]
     pub fn keep_best_point(mut self, on: bool) -> Self {
         self.config.keep_best = on;
         self
@@ -185,6 +194,7 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
     /// Adds an observer, called after every step of a run. To watch one run with
     /// an observer that borrows local state, pass it to
     /// [`Optimizer::minimize_with`] instead.
+    #[must_use]
     pub fn observer(mut self, observer: impl Observer<F> + Send + 'static) -> Self {
         self.config.observers.push(Box::new(observer));
         self
@@ -193,6 +203,7 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
     /// Constrains the iterates to a closed convex set: after every step x is
     /// projected onto it (projected ZO-SGD; see [`crate::projection`]). The start
     /// must be feasible, else [`Error::Infeasible`].
+    #[must_use]
     pub fn projection(mut self, set: impl Projection<F> + Send + 'static) -> Self {
         self.config.projection = Some(Box::new(set));
         self

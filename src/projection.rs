@@ -97,6 +97,7 @@ impl<F: Real> Bounds<F> {
     }
 
     /// Per-coordinate bounds `lower[i] ≤ x[i] ≤ upper[i]`.
+    #[must_use]
     pub fn new(lower: Array1<F>, upper: Array1<F>) -> Self {
         Bounds {
             lower: Bounds1::Each(lower),

@@ -152,16 +152,19 @@ pub struct PowerDecay {
 
 impl PowerDecay {
     /// a / (k + 1 + A)^α with a > 0, A ≥ 0, α ≥ 0.
+    #[must_use]
     pub fn new(a: f64, stability: f64, exponent: f64) -> Self {
         PowerDecay { a, stability, exponent }
     }
 
     /// Spall's gain sequence a / (k + 1 + A)^0.602.
+    #[must_use]
     pub fn spsa_gain(a: f64, stability: f64) -> Self {
         Self::new(a, stability, 0.602)
     }
 
     /// Spall's perturbation sequence c / (k + 1)^0.101 (for μ).
+    #[must_use]
     pub fn spsa_perturbation(c: f64) -> Self {
         Self::new(c, 0.0, 0.101)
     }
@@ -189,6 +192,7 @@ pub struct StepDecay {
 
 impl StepDecay {
     /// Starts at `initial` > 0 and multiplies by `factor` ∈ (0, 1] every `every` ≥ 1 steps.
+    #[must_use]
     pub fn new(initial: f64, factor: f64, every: usize) -> Self {
         StepDecay { initial, factor, every }
     }
@@ -226,6 +230,7 @@ pub struct Cosine {
 
 impl Cosine {
     /// From `max` down to `min` over `total` steps, no warm-up.
+    #[must_use]
     pub fn new(max: f64, min: f64, total: usize) -> Self {
         Cosine {
             max,
@@ -236,6 +241,7 @@ impl Cosine {
     }
 
     /// Sets the number w of linear warm-up steps (w < T).
+    #[must_use]
     pub fn warmup(mut self, steps: usize) -> Self {
         self.warmup = steps;
         self

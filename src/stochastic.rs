@@ -92,6 +92,7 @@ impl BatchIndices {
     }
 
     /// The batch size.
+    #[must_use]
     pub fn batch(&self) -> usize {
         self.batch
     }
@@ -107,6 +108,7 @@ impl BatchIndices {
     }
 
     /// The last batch drawn (the first `batch` indices of `0..n` before any draw).
+    #[must_use]
     pub fn current(&self) -> &[usize] {
         &self.perm[..self.batch]
     }

@@ -60,11 +60,13 @@ pub struct Quadratic<F> {
 
 impl<F: Real> Quadratic<F> {
     /// The quadratic with curvatures `a`.
+    #[must_use]
     pub fn new(a: Array1<F>) -> Self {
         Quadratic { a }
     }
 
     /// d curvatures log-spaced from 1 to `condition` (the condition number).
+    #[must_use]
     pub fn ill_conditioned(d: usize, condition: f64) -> Self {
         let a = Array1::from_shape_fn(d, |i| {
             let t = if d > 1 { i as f64 / (d - 1) as f64 } else { 0.0 };
@@ -74,6 +76,7 @@ impl<F: Real> Quadratic<F> {
     }
 
     /// ReLIZO's test quadratic ½·Σᵢ (i/d)·xᵢ², i = 1..d (relizo.md §5).
+    #[must_use]
     pub fn relizo(d: usize) -> Self {
         Quadratic {
             a: Array1::from_shape_fn(d, |i| F::of_f64((i + 1) as f64 / d as f64)),
@@ -81,6 +84,7 @@ impl<F: Real> Quadratic<F> {
     }
 
     /// The curvatures aᵢ.
+    #[must_use]
     pub fn curvatures(&self) -> ArrayView1<'_, F> {
         self.a.view()
     }
@@ -196,6 +200,7 @@ pub struct Rosenbrock;
 
 impl Rosenbrock {
     /// The standard start (−1.2, 1, −1.2, 1, …).
+    #[must_use]
     pub fn standard_start<F: Real>(d: usize) -> Array1<F> {
         Array1::from_shape_fn(d, |i| F::of_f64(if i % 2 == 0 { -1.2 } else { 1.0 }))
     }

@@ -126,6 +126,7 @@ struct Pending {
 impl<F: Real> BlockCoordinate<F> {
     /// K ≥ 1 equal contiguous blocks (sizes differ by at most one; K ≤ d is
     /// checked when the dimension is known).
+    #[must_use]
     pub fn new(blocks: usize) -> Self {
         Self::with_partition(Partition::Equal(blocks))
     }
@@ -133,6 +134,7 @@ impl<F: Real> BlockCoordinate<F> {
     /// User-given blocks, in order: each range non-empty, each starting where
     /// the previous one ends, the first at 0 and the last ending at d (checked
     /// when the dimension is known; otherwise [`Error::InvalidParameter`]).
+    #[must_use]
     pub fn with_ranges(ranges: Vec<Range<usize>>) -> Self {
         Self::with_partition(Partition::Ranges(ranges))
     }
@@ -157,12 +159,14 @@ impl<F: Real> BlockCoordinate<F> {
     }
 
     /// Sets how the block of each step is chosen.
+    #[must_use]
     pub fn order(mut self, order: BlockOrder) -> Self {
         self.order = order;
         self
     }
 
     /// Sets the direction sampler (applied on the block, of length |B|).
+    #[must_use]
     pub fn direction(mut self, direction: Direction) -> Self {
         self.direction = direction;
         self
@@ -170,6 +174,7 @@ impl<F: Real> BlockCoordinate<F> {
 
     /// Scale the block estimate by K, so that E\[g\] = ∇f under uniform or
     /// permutation block order (default: off, E\[g | B\] = ∇_B f).
+    #[must_use]
     pub fn unbiased(mut self, on: bool) -> Self {
         self.unbiased = on;
         self

@@ -49,6 +49,7 @@ pub struct Cge<F> {
 
 impl<F: Real> Cge<F> {
     /// Coordinate-wise differences of the given kind, over all coordinates.
+    #[must_use]
     pub fn new(difference: Difference) -> Self {
         Cge {
             difference,
@@ -64,16 +65,19 @@ impl<F: Real> Cge<F> {
     }
 
     /// Central coordinate differences.
+    #[must_use]
     pub fn central() -> Self {
         Self::new(Difference::Central)
     }
 
     /// Forward coordinate differences.
+    #[must_use]
     pub fn forward() -> Self {
         Self::new(Difference::Forward)
     }
 
     /// Sets μ > 0.
+    #[must_use]
     pub fn mu(mut self, mu: f64) -> Self {
         self.mu = mu;
         self
@@ -86,12 +90,14 @@ impl<F: Real> Cge<F> {
     }
 
     /// Estimates only a uniformly random subset of `k` coordinates per step (1 ≤ k ≤ d).
+    #[must_use]
     pub fn subset(mut self, k: usize) -> Self {
         self.subset = Some(k);
         self
     }
 
     /// With a subset, scale by d/k so that E\[g\] = ∇f (default: off, true partials).
+    #[must_use]
     pub fn unbiased(mut self, on: bool) -> Self {
         self.unbiased = on;
         self
@@ -100,6 +106,7 @@ impl<F: Real> Cge<F> {
     /// The most query points per round (≥ 1; default: all of them when they fit
     /// in 2²² values, see the rounds above). Lower it to bound memory: a round
     /// holds rows × d values.
+    #[must_use]
     pub fn batch(mut self, rows: usize) -> Self {
         self.batch = Some(rows);
         self

@@ -225,17 +225,20 @@ impl<F: Real> Dap<F> {
     /// (forward), in two rounds: the pilot's b points (with f(x) when it is
     /// unknown), then the b DAP points. `b` ≥ 1 is checked when the optimizer is
     /// built.
+    #[must_use]
     pub fn two_stage(b: usize) -> Self {
         Self::with_source(Source::TwoStage { pilot: b }, b)
     }
 
     /// DAP aligned with the previous step's estimate (this library's variant;
     /// see the type's documentation). One direction per step.
+    #[must_use]
     pub fn previous() -> Self {
         Self::with_source(Source::Previous, 1)
     }
 
     /// Fall back to the uniform sphere when ‖a‖ ≤ `t` (t ≥ 0; default 0).
+    #[must_use]
     pub fn min_proxy_norm(mut self, t: f64) -> Self {
         self.min_proxy_norm = t;
         self

@@ -18,6 +18,7 @@ use std::ops::Range;
 
 /// Which finite difference a two-point estimator takes along each direction.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Difference {
     /// (f(x+μu) − f(x))/μ: q + 1 queries for q directions (f(x) shared), bias O(μ).
     Forward,
@@ -29,6 +30,7 @@ pub enum Difference {
 impl Difference {
     /// Queries for `n` differences: n + 1 forward (f(x) shared), 2n central
     /// (saturating at `usize::MAX`, a count no budget admits).
+    #[must_use]
     pub fn queries(self, n: usize) -> usize {
         match self {
             Difference::Forward => n.saturating_add(1),
@@ -53,6 +55,7 @@ pub struct Smoothing {
 
 impl Smoothing {
     /// A configuration (checked when the optimizer is built: μ finite and > 0, q ≥ 1).
+    #[must_use]
     pub fn new(difference: Difference, mu: f64, directions: usize) -> Self {
         Smoothing {
             difference,
@@ -62,16 +65,19 @@ impl Smoothing {
     }
 
     /// The finite difference.
+    #[must_use]
     pub fn difference(&self) -> Difference {
         self.difference
     }
 
     /// The smoothing parameter μ.
+    #[must_use]
     pub fn mu(&self) -> f64 {
         self.mu
     }
 
     /// The number of directions q.
+    #[must_use]
     pub fn directions(&self) -> usize {
         self.directions
     }

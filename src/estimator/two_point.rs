@@ -9,6 +9,7 @@ use crate::run::{Flow, Perturb, Round};
 
 /// Where a two-point estimator keeps its directions.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Storage {
     /// The query points are written into the step's round (a (2q or q)×d
     /// buffer), which the sequential driver hands to
@@ -76,6 +77,7 @@ pub struct TwoPoint<F> {
 
 impl<F: Real> TwoPoint<F> {
     /// A two-point estimator with one direction and μ = 1e-3.
+    #[must_use]
     pub fn new(direction: Direction, difference: Difference) -> Self {
         TwoPoint {
             direction,
@@ -86,22 +88,26 @@ impl<F: Real> TwoPoint<F> {
     }
 
     /// Central differences along `direction`.
+    #[must_use]
     pub fn central(direction: Direction) -> Self {
         Self::new(direction, Difference::Central)
     }
 
     /// Forward differences along `direction`, sharing f(x) across directions.
+    #[must_use]
     pub fn forward(direction: Direction) -> Self {
         Self::new(direction, Difference::Forward)
     }
 
     /// SPSA (Spall, IEEE TAC 1992): central differences along Rademacher directions.
+    #[must_use]
     pub fn spsa() -> Self {
         Self::central(Direction::Rademacher)
     }
 
     /// MeZO (Malladi et al., NeurIPS 2023): central differences along Gaussian
     /// directions, replayed from seeds with x perturbed in place.
+    #[must_use]
     pub fn mezo() -> Self {
         Self::central(Direction::Gaussian).storage(Storage::Seeded)
     }
@@ -121,11 +127,13 @@ impl<F: Real> TwoPoint<F> {
     }
 
     /// The direction sampler set by the constructor or [`direction`](TwoPoint::direction).
+    #[must_use]
     pub fn get_direction(&self) -> Direction {
         self.direction
     }
 
     /// Where directions are kept, set by [`storage`](TwoPoint::storage).
+    #[must_use]
     pub fn get_storage(&self) -> Storage {
         self.storage
     }

@@ -8,6 +8,7 @@ use crate::run::{Flow, Round};
 
 /// How an [`Adam`] rule applies weight decay λ.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum WeightDecay {
     /// L2 regularisation added to the gradient, ĝ = g + λ·x (PyTorch's `Adam`).
     #[default]
@@ -106,6 +107,7 @@ impl<F: Real> Default for Adam<F> {
 
 impl<F: Real> Adam<F> {
     /// Adam with PyTorch's defaults (β₁ = 0.9, β₂ = 0.999, ε = 1e-8).
+    #[must_use]
     pub fn new() -> Self {
         Adam {
             beta1: 0.9,
@@ -125,16 +127,19 @@ impl<F: Real> Adam<F> {
     }
 
     /// AdamW: decoupled weight decay λ = 0.01.
+    #[must_use]
     pub fn adamw() -> Self {
         Self::new().weight_decay(0.01).decay(WeightDecay::Decoupled)
     }
 
     /// ZO-AdaMM (Chen et al., NeurIPS 2019): AMSGrad without bias correction.
+    #[must_use]
     pub fn zo_adamm() -> Self {
         Self::new().amsgrad(true).bias_correction(false)
     }
 
     /// Sets β₁, β₂ ∈ [0, 1).
+    #[must_use]
     pub fn betas(mut self, beta1: f64, beta2: f64) -> Self {
         self.beta1 = beta1;
         self.beta2 = beta2;
@@ -142,46 +147,54 @@ impl<F: Real> Adam<F> {
     }
 
     /// Sets ε > 0.
+    #[must_use]
     pub fn eps(mut self, eps: f64) -> Self {
         self.eps = eps;
         self
     }
 
     /// Sets the weight decay λ ≥ 0.
+    #[must_use]
     pub fn weight_decay(mut self, lambda: f64) -> Self {
         self.weight_decay = lambda;
         self
     }
 
     /// Sets how weight decay is applied.
+    #[must_use]
     pub fn decay(mut self, how: WeightDecay) -> Self {
         self.decay = how;
         self
     }
 
     /// Switches AMSGrad's running maximum of v on or off.
+    #[must_use]
     pub fn amsgrad(mut self, on: bool) -> Self {
         self.amsgrad = on;
         self
     }
 
     /// Switches the bias correction on (default) or off.
+    #[must_use]
     pub fn bias_correction(mut self, on: bool) -> Self {
         self.bias_correction = on;
         self
     }
 
     /// The first moment m (empty before the first step).
+    #[must_use]
     pub fn first_moment(&self) -> &[F] {
         &self.m
     }
 
     /// The second moment v (empty before the first step).
+    #[must_use]
     pub fn second_moment(&self) -> &[F] {
         &self.v
     }
 
     /// AMSGrad's running maximum of v (empty unless AMSGrad is on).
+    #[must_use]
     pub fn max_second_moment(&self) -> &[F] {
         &self.v_max
     }

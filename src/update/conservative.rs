@@ -42,6 +42,7 @@ pub struct Conservative<F> {
 
 impl<F: Real> Conservative<F> {
     /// The conservative rule.
+    #[must_use]
     pub fn new() -> Self {
         Conservative {
             _scalar: std::marker::PhantomData,

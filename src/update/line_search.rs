@@ -110,6 +110,7 @@ impl<F: Real> Default for LineSearch<F> {
 
 impl<F: Real> LineSearch<F> {
     /// Armijo backtracking: c = 1e-4, β = 0.5, at most 10 trials, s₀ = η·‖g‖.
+    #[must_use]
     pub fn armijo() -> Self {
         LineSearch {
             acceptance: Acceptance::Armijo,
@@ -125,6 +126,7 @@ impl<F: Real> LineSearch<F> {
 
     /// The ReLIZO reference's backtracking (see [`Acceptance::Reference`]):
     /// c₁ = 0.1, β = 0.2, at most 10 trials, s₀ = η·‖g‖.
+    #[must_use]
     pub fn reference() -> Self {
         LineSearch {
             acceptance: Acceptance::Reference,
@@ -136,36 +138,42 @@ impl<F: Real> LineSearch<F> {
     }
 
     /// Sets the constant c > 0 of the acceptance test.
+    #[must_use]
     pub fn c(mut self, c: f64) -> Self {
         self.c = c;
         self
     }
 
     /// Sets the shrink factor β ∈ (0, 1).
+    #[must_use]
     pub fn shrink(mut self, beta: f64) -> Self {
         self.shrink = beta;
         self
     }
 
     /// Sets the most trials T ≥ 1.
+    #[must_use]
     pub fn max_trials(mut self, t: usize) -> Self {
         self.max_trials = t;
         self
     }
 
     /// First trial η (true) instead of η·‖g + λx‖ (false, the default): ReLIZO's `strict_lr`.
+    #[must_use]
     pub fn strict_lr(mut self, on: bool) -> Self {
         self.strict_lr = on;
         self
     }
 
     /// Sets the weight decay λ ≥ 0, added to g before normalising (as in ReLIZO).
+    #[must_use]
     pub fn weight_decay(mut self, lambda: f64) -> Self {
         self.weight_decay = lambda;
         self
     }
 
     /// The acceptance rule.
+    #[must_use]
     pub fn acceptance(&self) -> Acceptance {
         self.acceptance
     }

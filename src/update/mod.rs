@@ -382,6 +382,7 @@ pub struct UpdateInfo<F> {
 
 impl<F> UpdateInfo<F> {
     /// No queries made, f at the new x unknown.
+    #[must_use]
     pub fn none() -> Self {
         UpdateInfo {
             fx_new: None,

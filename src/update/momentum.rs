@@ -42,6 +42,7 @@ pub struct Momentum<F> {
 
 impl<F: Real> Momentum<F> {
     /// Heavy-ball momentum with coefficient β ∈ [0, 1).
+    #[must_use]
     pub fn new(beta: f64) -> Self {
         Momentum {
             beta,
@@ -53,28 +54,33 @@ impl<F: Real> Momentum<F> {
     }
 
     /// Heavy-ball momentum, β = 0.9.
+    #[must_use]
     pub fn heavy_ball() -> Self {
         Self::new(0.9)
     }
 
     /// Nesterov momentum, β = 0.9.
+    #[must_use]
     pub fn nesterov() -> Self {
         Self::new(0.9).with_nesterov(true)
     }
 
     /// Switches Nesterov's look-ahead on or off.
+    #[must_use]
     pub fn with_nesterov(mut self, on: bool) -> Self {
         self.nesterov = on;
         self
     }
 
     /// Sets the L2 weight decay λ ≥ 0 (added to the gradient, as in PyTorch's SGD).
+    #[must_use]
     pub fn weight_decay(mut self, lambda: f64) -> Self {
         self.weight_decay = lambda;
         self
     }
 
     /// The momentum buffer m (empty before the first step).
+    #[must_use]
     pub fn buffer(&self) -> &[F] {
         &self.buf
     }

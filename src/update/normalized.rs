@@ -33,11 +33,13 @@ pub struct Normalized {
 
 impl Normalized {
     /// Normalised descent without weight decay.
+    #[must_use]
     pub fn new() -> Self {
         Normalized { weight_decay: 0.0 }
     }
 
     /// Sets the weight decay λ ≥ 0, added to g before normalising.
+    #[must_use]
     pub fn weight_decay(mut self, lambda: f64) -> Self {
         self.weight_decay = lambda;
         self

@@ -8,6 +8,7 @@ use crate::run::{Flow, Round};
 
 /// Which sign a [`SignSgd`] step takes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum SignMode {
     /// x ← x − η·sign(g), coordinate by coordinate (ZO-signSGD, Liu et al., ICLR 2019).
     #[default]
@@ -49,6 +50,7 @@ pub struct SignSgd {
 
 impl SignSgd {
     /// Element-wise sign (ZO-signSGD).
+    #[must_use]
     pub fn new() -> Self {
         SignSgd {
             mode: SignMode::ElementWise,
@@ -56,11 +58,13 @@ impl SignSgd {
     }
 
     /// ZO-Bench's scalar sign, sign(s)·u.
+    #[must_use]
     pub fn scalar() -> Self {
         SignSgd { mode: SignMode::Scalar }
     }
 
     /// The mode.
+    #[must_use]
     pub fn mode(&self) -> SignMode {
         self.mode
     }
