@@ -15,7 +15,7 @@
 //! | random directions | — | [`Direction`]: Gaussian, Rademacher, sphere, coordinate |
 //! | update rule | [`UpdateRule`] | [`Sgd`], [`Momentum`], [`SignSgd`], [`Adam`], [`Conservative`], [`Normalized`], [`LineSearch`] |
 //! | schedules | [`Schedule`] | constants (`f64`), [`PowerDecay`], [`StepDecay`], [`Cosine`], [`InverseSqrt`] |
-//! | watching a run | [`Observer`] | closures, [`observer::History`], [`observer::Progress`], [`observer::CsvWriter`] |
+//! | watching a run | [`Observer`] | closures, [`observer::History`], [`observer::Progress`], [`observer::CsvWriter`], `observer::ProgressBar` (feature `progress`) |
 //! | constraints | [`Projection`] | [`Bounds`], [`Ball`] |
 //! | minibatches | [`StochasticObjective`] | [`BatchIndices`] |
 //! | driving a run | — | [`Optimizer::minimize`], [`Optimizer::step`], ask/tell [`Run`], `minimize_parallel` (feature `rayon`) |
@@ -63,6 +63,7 @@
 //! |---|---|---|
 //! | `rayon` | `Optimizer::minimize_parallel`, `run::ParallelObjective` (parallel `eval_batch`), `SeededDirection::par_write` / `par_axpy` | nothing beyond the crate |
 //! | `plot` | `plot::convergence`: best f against evaluations, one line per run, as SVG | nothing beyond the crate (plotters' SVG backend only) |
+//! | `progress` | `observer::ProgressBar`: a terminal progress bar (indicatif) over the evaluation budget, with an ETA | nothing beyond the crate |
 //! | `testing` | `testing`: test functions with known gradients (`Sphere`, `Quadratic`, `Rosenbrock`, `Linear`) and `ExactGradient` | nothing beyond the crate |
 //! | `mpi` | `mpi::minimize`: one run over MPI ranks, exchanging only the values of each round | an MPI library and libclang at build time |
 #![deny(missing_docs)]

@@ -245,7 +245,7 @@ impl<F: Real> TestFunction<F> for Rosenbrock {
 pub struct ExactGradient<T>(pub T);
 
 impl<F: Real, T: TestFunction<F>> GradientProxy<F> for ExactGradient<T> {
-    /// Writes ∇f(x); NaN (which [`Dap`] reports as an error) when the gradient
+    /// Writes ∇f(x); NaN (which [`Dap`](crate::Dap) reports as an error) when the gradient
     /// does not have `out`'s length.
     fn proxy(&mut self, x: ArrayView1<'_, F>, mut out: ArrayViewMut1<'_, F>) {
         let g = self.0.gradient(x);

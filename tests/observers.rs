@@ -180,3 +180,50 @@ fn a_csv_write_error_stops_the_run() {
     let rep = opt.minimize(&mut sphere, &Array1::from_elem(2, 1.0)).unwrap();
     assert_eq!((rep.stop, rep.iterations), (StopReason::Observer, 1));
 }
+
+#[test]
+fn a_progress_bar_does_not_change_the_run() {
+    use indicatif::{ProgressBar as Bar, ProgressDrawTarget};
+    use zoptim::observer::ProgressBar;
+    let run = |bar: Option<ProgressBar>| {
+        let mut b = Optimizer::builder(TwoPoint::mezo().mu(1e-3))
+            .update(Adam::new())
+            .learning_rate(0.02)
+            .max_evaluations(1_000)
+            .history(true)
+            .seed(11);
+        if let Some(bar) = bar {
+            b = b.observer(bar);
+        }
+        b.build()
+            .unwrap()
+            .minimize(&mut sphere, &Array1::from_elem(6, 1.0))
+            .unwrap()
+    };
+    let hidden = Bar::with_draw_target(Some(1_000), ProgressDrawTarget::hidden());
+    let with = run(Some(ProgressBar::with_bar(hidden.clone())));
+    let without = run(None);
+    assert_eq!(with.best_f.to_bits(), without.best_f.to_bits());
+    assert_eq!(with.last_x, without.last_x);
+    assert_eq!(with.evaluations, without.evaluations);
+    assert!(hidden.is_finished());
+    assert!(
+        hidden.position() > 900 && hidden.position() <= 1_000,
+        "{}",
+        hidden.position()
+    );
+    let msg = hidden.message();
+    let shown: f64 = msg.strip_prefix("best f ").unwrap().parse().unwrap();
+    // The message holds the best value the steps evaluated (the final f(x) is
+    // not a step), to the 5 digits it prints.
+    let steps_best = with
+        .history
+        .as_ref()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r.min_value)
+        .fold(f64::INFINITY, f64::min);
+    assert!((shown - steps_best).abs() <= 1e-4 * steps_best, "{msg} vs {steps_best}");
+    // A 0 budget is taken as 1, not a panic.
+    assert_eq!(ProgressBar::new(0).bar().length(), Some(1));
+}
