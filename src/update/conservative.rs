@@ -35,6 +35,24 @@ use crate::run::{Flow, Round};
 ///
 /// With a block estimate only the block differs between the candidates, so only
 /// the block moves. The rule has no weight decay.
+///
+/// ```
+/// use ndarray::ArrayView1;
+/// use zoptim::estimator::Estimate;
+/// use zoptim::update::{Conservative, update_once};
+///
+/// // f(x) = x², x = 1, g = 1, η = 0.5: the candidates are 0.5 (f = 0.25) and 1.5
+/// // (f = 2.25); the rule keeps 0.5, after evaluating f(x) and both candidates.
+/// let mut g = Estimate::new();
+/// g.dense_mut(1, 0..1)[0] = 1.0;
+/// let mut x = [1.0];
+/// let mut f = |x: ArrayView1<f64>| x[0] * x[0];
+/// let info = update_once(&mut Conservative::new(), &mut f, &mut x, &mut g, 0.5, None)?;
+/// assert_eq!(x, [0.5]);
+/// assert_eq!(info.fx_new, Some(0.25));
+/// assert_eq!(info.trials, 2);
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Conservative<F> {
     _scalar: std::marker::PhantomData<F>,

@@ -370,6 +370,14 @@ pub(crate) fn checked_scaled_add<F: Real>(
 }
 
 /// What an update reports.
+///
+/// ```
+/// use zoptim::update::UpdateInfo;
+///
+/// let info = UpdateInfo::with_trials(3, Some(0.5_f64));
+/// assert_eq!((info.trials, info.fx_new), (3, Some(0.5)));
+/// assert_eq!(UpdateInfo::<f64>::none(), UpdateInfo::with_trials(0, None));
+/// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct UpdateInfo<F> {

@@ -30,6 +30,25 @@ use crate::run::{Flow, Round};
 /// the same recurrence, O(1) per step), so the check costs one read pass over g
 /// (and over x with weight decay); only a step whose bound comes near the
 /// overflow threshold is simulated before it is taken.
+///
+/// ```
+/// use ndarray::ArrayView1;
+/// use zoptim::estimator::Estimate;
+/// use zoptim::update::{Momentum, UpdateRule, update_once};
+///
+/// let mut rule = Momentum::new(0.5);
+/// rule.prepare(1)?;
+/// let mut g = Estimate::new();
+/// let mut x = [1.0];
+/// for _ in 0..2 {
+///     g.dense_mut(1, 0..1)[0] = 1.0;
+///     update_once(&mut rule, &mut |_: ArrayView1<f64>| 0.0, &mut x, &mut g, 0.1, None)?;
+/// }
+/// // m = 1, then 0.5·1 + 1 = 1.5: x = 1 − 0.1 − 0.15.
+/// assert_eq!(rule.buffer(), &[1.5]);
+/// assert!((x[0] - 0.75).abs() < 1e-15);
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Momentum<F> {
     beta: f64,
@@ -60,6 +79,23 @@ impl<F: Real> Momentum<F> {
     }
 
     /// Nesterov momentum, β = 0.9.
+    ///
+    /// ```
+    /// use ndarray::ArrayView1;
+    /// use zoptim::estimator::Estimate;
+    /// use zoptim::update::{Momentum, UpdateRule, update_once};
+    ///
+    /// // Nesterov's first step is x − η·(g + β·m) with m = g: 1 − 0.1·1.9.
+    /// let mut rule = Momentum::nesterov();
+    /// rule.prepare(1)?;
+    /// let mut g = Estimate::new();
+    /// g.dense_mut(1, 0..1)[0] = 1.0;
+    /// let mut x = [1.0];
+    /// update_once(&mut rule, &mut |_: ArrayView1<f64>| 0.0, &mut x, &mut g, 0.1, None)?;
+    /// assert!((x[0] - 0.81).abs() < 1e-15);
+    /// assert_eq!(Momentum::<f64>::nesterov(), Momentum::heavy_ball().with_nesterov(true));
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     #[must_use]
     pub fn nesterov() -> Self {
         Self::new(0.9).with_nesterov(true)

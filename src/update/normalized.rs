@@ -26,6 +26,20 @@ use crate::run::{Flow, Round};
 /// that would still make a coordinate non-finite (η near the overflow
 /// threshold of `F`, or a learning rate that overflows `F`) is refused with
 /// [`Error::NonFiniteStep`], x unchanged.
+///
+/// ```
+/// use ndarray::ArrayView1;
+/// use zoptim::estimator::Estimate;
+/// use zoptim::update::{Normalized, update_once};
+///
+/// // g = (3, 4): the step is η·g/‖g‖ = 0.5·(0.6, 0.8), whatever ‖g‖ is.
+/// let mut g = Estimate::new();
+/// g.dense_mut(2, 0..2).copy_from_slice(&[3.0, 4.0]);
+/// let mut x = [0.0, 0.0];
+/// update_once(&mut Normalized::new(), &mut |_: ArrayView1<f64>| 0.0, &mut x, &mut g, 0.5, None)?;
+/// assert!((x[0] + 0.3).abs() < 1e-15 && (x[1] + 0.4).abs() < 1e-15, "{x:?}");
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Normalized {
     weight_decay: f64,
