@@ -31,6 +31,23 @@ use crate::run::{Flow, Round};
 /// [`Cge::batch`] sets another cap. Each row is a copy of x with one
 /// coordinate changed. Memory: rows per round × d values, and d indices.
 /// Default μ = 5e-3 (DeepZero's).
+///
+/// ```
+/// use ndarray::{ArrayView1, array};
+/// use zoptim::estimator::{Estimate, GradientEstimator, estimate_once};
+/// use zoptim::{Cge, ZoRng};
+///
+/// // Central coordinate differences are exact on a quadratic (up to rounding).
+/// let mut est = Cge::central().mu(1e-3);
+/// est.prepare(3)?;
+/// let mut f = |x: ArrayView1<f64>| x.dot(&x) + x[0];
+/// let (mut x, mut g) = ([1.0, -2.0, 0.5], Estimate::new());
+/// let info = estimate_once(&mut est, &mut f, &mut x, &mut ZoRng::seed_from_u64(0), &mut g)?;
+/// assert_eq!(info.queries, 6);
+/// let want = array![3.0, -4.0, 1.0];
+/// assert!(g.to_vec().iter().zip(&want).all(|(a, b)| (a - b).abs() < 1e-8), "{:?}", g.to_vec());
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Cge<F> {
     difference: Difference,
@@ -49,6 +66,14 @@ pub struct Cge<F> {
 
 impl<F: Real> Cge<F> {
     /// Coordinate-wise differences of the given kind, over all coordinates.
+    ///
+    /// ```
+    /// use zoptim::estimator::GradientEstimator;
+    /// use zoptim::{Cge, Difference};
+    ///
+    /// assert_eq!(Cge::<f64>::new(Difference::Central).max_queries(10), 20);
+    /// assert_eq!(Cge::<f64>::new(Difference::Forward).max_queries(10), 11);
+    /// ```
     #[must_use]
     pub fn new(difference: Difference) -> Self {
         Cge {
@@ -65,18 +90,43 @@ impl<F: Real> Cge<F> {
     }
 
     /// Central coordinate differences.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// // A deterministic estimator: one exact-gradient step of η = ½ solves x·x.
+    /// let mut opt = Optimizer::builder(Cge::central()).learning_rate(0.5).max_iterations(1).build()?;
+    /// let report = opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(4))?;
+    /// assert!(report.last_f.unwrap() < 1e-12);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     #[must_use]
     pub fn central() -> Self {
         Self::new(Difference::Central)
     }
 
     /// Forward coordinate differences.
+    ///
+    /// ```
+    /// use zoptim::estimator::GradientEstimator;
+    /// use zoptim::prelude::*;
+    ///
+    /// assert_eq!(GradientEstimator::<f64>::name(&Cge::forward()), "coordinate forward");
+    /// ```
     #[must_use]
     pub fn forward() -> Self {
         Self::new(Difference::Forward)
     }
 
     /// Sets μ > 0.
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// assert!(Optimizer::<f64>::builder(Cge::central().mu(0.0)).build().is_err());
+    /// assert_eq!(Cge::<f64>::central().mu(1e-4).get_mu(), 1e-4);
+    /// ```
     #[must_use]
     pub fn mu(mut self, mu: f64) -> Self {
         self.mu = mu;
@@ -90,6 +140,21 @@ impl<F: Real> Cge<F> {
     }
 
     /// Estimates only a uniformly random subset of `k` coordinates per step (1 ≤ k ≤ d).
+    ///
+    /// ```
+    /// use ndarray::ArrayView1;
+    /// use zoptim::estimator::{Estimate, GradientEstimator, estimate_once};
+    /// use zoptim::{Cge, ZoRng};
+    ///
+    /// // k = 2 of 5 coordinates per step: 4 queries, 3 coordinates of g are 0.
+    /// let mut est = Cge::central().subset(2);
+    /// est.prepare(5)?;
+    /// let (mut x, mut g) = ([1.0; 5], Estimate::new());
+    /// let info = estimate_once(&mut est, &mut |x: ArrayView1<f64>| x.sum(), &mut x, &mut ZoRng::seed_from_u64(3), &mut g)?;
+    /// assert_eq!(info.queries, 4);
+    /// assert_eq!(g.to_vec().iter().filter(|&&v| v == 0.0).count(), 3);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     #[must_use]
     pub fn subset(mut self, k: usize) -> Self {
         self.subset = Some(k);
@@ -97,6 +162,21 @@ impl<F: Real> Cge<F> {
     }
 
     /// With a subset, scale by d/k so that E\[g\] = ∇f (default: off, true partials).
+    ///
+    /// ```
+    /// use ndarray::ArrayView1;
+    /// use zoptim::estimator::{Estimate, GradientEstimator, estimate_once};
+    /// use zoptim::{Cge, ZoRng};
+    ///
+    /// // f = Σx has ∂f = 1; with k = 1 of d = 4 the unbiased estimate is 4 on the chosen coordinate.
+    /// let mut est = Cge::central().subset(1).unbiased(true);
+    /// est.prepare(4)?;
+    /// let (mut x, mut g) = ([0.0; 4], Estimate::new());
+    /// estimate_once(&mut est, &mut |x: ArrayView1<f64>| x.sum(), &mut x, &mut ZoRng::seed_from_u64(0), &mut g)?;
+    /// let g = g.to_vec();
+    /// assert!((g.iter().sum::<f64>() - 4.0).abs() < 1e-9, "{g:?}");
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     #[must_use]
     pub fn unbiased(mut self, on: bool) -> Self {
         self.unbiased = on;
@@ -106,6 +186,23 @@ impl<F: Real> Cge<F> {
     /// The most query points per round (≥ 1; default: all of them when they fit
     /// in 2²² values, see the rounds above). Lower it to bound memory: a round
     /// holds rows × d values.
+    ///
+    /// ```
+    /// use ndarray::Array1;
+    /// use zoptim::prelude::*;
+    ///
+    /// // At most 4 rows per round: a central step over d = 6 is 3 rounds of 4 points.
+    /// let mut batches = Vec::new();
+    /// let mut opt = Optimizer::builder(Cge::central().batch(4)).max_iterations(1).build()?;
+    /// let mut run = opt.start(&Array1::ones(6))?;
+    /// while let Some(batch) = run.ask()? {
+    ///     batches.push(batch.points().nrows());
+    ///     let values: Vec<f64> = batch.points().rows().into_iter().map(|r| r.dot(&r)).collect();
+    ///     run.tell(&values)?;
+    /// }
+    /// assert_eq!(batches, [1, 4, 4, 4, 1]); // f(x0), the step's 12 points, the final f
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     #[must_use]
     pub fn batch(mut self, rows: usize) -> Self {
         self.batch = Some(rows);

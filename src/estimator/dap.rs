@@ -57,6 +57,13 @@ enum Source<F: Real> {
 }
 
 /// Which proxy a [`Dap`] estimator uses.
+///
+/// ```
+/// use zoptim::estimator::{Dap, ProxyKind};
+///
+/// assert_eq!(Dap::<f64>::previous().proxy_kind(), ProxyKind::Previous);
+/// assert_eq!(Dap::<f64>::two_stage(8).proxy_kind(), ProxyKind::TwoStage { pilot: 8 });
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ProxyKind {
@@ -225,6 +232,14 @@ impl<F: Real> Dap<F> {
     /// (forward), in two rounds: the pilot's b points (with f(x) when it is
     /// unknown), then the b DAP points. `b` ≥ 1 is checked when the optimizer is
     /// built.
+    ///
+    /// ```
+    /// use zoptim::estimator::GradientEstimator;
+    /// use zoptim::{Dap, Smoothed};
+    ///
+    /// // b pilot directions and q DAP directions, forward differences sharing f(x).
+    /// assert_eq!(Dap::<f64>::two_stage(4).directions(2).max_queries(10), 4 + 2 + 1);
+    /// ```
     #[must_use]
     pub fn two_stage(b: usize) -> Self {
         Self::with_source(Source::TwoStage { pilot: b }, b)
@@ -232,6 +247,17 @@ impl<F: Real> Dap<F> {
 
     /// DAP aligned with the previous step's estimate (this library's variant;
     /// see the type's documentation). One direction per step.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// let mut f = |x: ArrayView1<f64>| x.dot(&x);
+    /// let mut opt = Optimizer::builder(Dap::previous().directions(2).mu(1e-6)).learning_rate(0.1).max_evaluations(2_000).seed(1).build()?;
+    /// let report = opt.minimize(&mut f, &Array1::ones(10))?;
+    /// assert!(report.best_f < 1e-6, "{}", report.best_f);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     #[must_use]
     pub fn previous() -> Self {
         Self::with_source(Source::Previous, 1)
@@ -255,6 +281,18 @@ impl<F: Real> Dap<F> {
 
     /// Steps (since construction or the last reset) whose directions fell back
     /// to the uniform sphere because the proxy was unusable.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// // A zero proxy has no direction: DAP falls back to the sphere on that step.
+    /// let zero = |_: ArrayView1<f64>, mut a: ndarray::ArrayViewMut1<f64>| a.fill(0.0);
+    /// let mut opt = Optimizer::builder(Dap::with_proxy(zero)).max_iterations(3).build()?;
+    /// opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(4))?;
+    /// assert_eq!(opt.estimator().fallbacks(), 3);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn fallbacks(&self) -> usize {
         self.fallbacks
     }

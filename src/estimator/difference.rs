@@ -17,6 +17,14 @@ use crate::run::{Perturb, Round};
 use std::ops::Range;
 
 /// Which finite difference a two-point estimator takes along each direction.
+///
+/// ```
+/// use zoptim::Difference;
+///
+/// assert_eq!(Difference::Central.queries(8), 16);
+/// assert_eq!(Difference::Forward.queries(8), 9);
+/// assert_eq!(Difference::default(), Difference::Central);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Difference {
@@ -30,6 +38,12 @@ pub enum Difference {
 impl Difference {
     /// Queries for `n` differences: n + 1 forward (f(x) shared), 2n central
     /// (saturating at `usize::MAX`, a count no budget admits).
+    ///
+    /// ```
+    /// use zoptim::Difference;
+    ///
+    /// assert_eq!(Difference::Central.queries(usize::MAX), usize::MAX); // saturates
+    /// ```
     #[must_use]
     pub fn queries(self, n: usize) -> usize {
         match self {
@@ -46,6 +60,15 @@ impl Difference {
 
 /// The smoothing configuration of a two-point-style estimator: the difference,
 /// the smoothing parameter μ and the number of directions q averaged per step.
+///
+/// ```
+/// use zoptim::{Difference, Smoothed, Smoothing, TwoPoint};
+///
+/// let s = Smoothing::new(Difference::Forward, 1e-4, 3);
+/// assert_eq!((s.difference(), s.mu(), s.directions()), (Difference::Forward, 1e-4, 3));
+/// let est = TwoPoint::<f64>::spsa().difference(Difference::Forward).mu(1e-4).directions(3);
+/// assert_eq!(est.smoothing(), &s);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Smoothing {
     difference: Difference,
