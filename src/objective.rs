@@ -42,6 +42,23 @@ pub trait Objective<F: Real> {
 
     /// Evaluates f at each row of `points`, writing f(row i) into `out[i]`.
     /// `out.len()` equals `points.nrows()`.
+    ///
+    /// ```
+    /// use ndarray::{ArrayView1, ArrayView2, array};
+    /// use zoptim::Objective;
+    ///
+    /// // A batch-aware objective: one call per round (e.g. one GPU launch).
+    /// struct RowSums;
+    /// impl Objective<f64> for RowSums {
+    ///     fn eval(&mut self, x: ArrayView1<f64>) -> f64 { x.sum() }
+    ///     fn eval_batch(&mut self, points: ArrayView2<f64>, out: &mut [f64]) {
+    ///         for (o, s) in out.iter_mut().zip(points.sum_axis(ndarray::Axis(1))) { *o = s; }
+    ///     }
+    /// }
+    /// let mut out = [0.0; 2];
+    /// RowSums.eval_batch(array![[1.0, 2.0], [3.0, 4.0]].view(), &mut out);
+    /// assert_eq!(out, [3.0, 7.0]);
+    /// ```
     fn eval_batch(&mut self, points: ArrayView2<'_, F>, out: &mut [F]) {
         for (row, o) in points.rows().into_iter().zip(out.iter_mut()) {
             *o = self.eval(row);
@@ -62,6 +79,16 @@ where
 ///
 /// Contiguous query points (every point the built-in drivers pass) are handed
 /// over as they are; a strided view is first copied into a buffer kept here.
+///
+/// ```
+/// use zoptim::Objective;
+/// use zoptim::objective::slice_fn;
+///
+/// let m = ndarray::array![[1.0, 2.0], [3.0, 4.0]];
+/// let mut f = slice_fn(|x: &[f64]| x[0] - x[1]);
+/// assert_eq!(f.eval(m.row(0)), -1.0);
+/// assert_eq!(f.eval(m.column(0)), -2.0); // a strided view, copied first
+/// ```
 #[derive(Clone, Debug)]
 pub struct SliceFn<F, C> {
     f: C,

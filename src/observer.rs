@@ -29,11 +29,69 @@ use std::sync::{Arc, Mutex, MutexGuard};
 /// k + 1 steps).
 ///
 /// Every `FnMut(&StepRecord<F>, ArrayView1<F>) -> ControlFlow<()>` is an observer.
+///
+/// ```
+/// use ndarray::{Array1, ArrayView1};
+/// use std::ops::ControlFlow;
+/// use zoptim::prelude::*;
+/// use zoptim::{Observer, StepRecord};
+///
+/// // An observer that stops the run once f drops below 1e-3.
+/// struct Until(f64);
+/// impl Observer<f64> for Until {
+///     fn observe(&mut self, r: &StepRecord<f64>, _x: ArrayView1<f64>) -> ControlFlow<()> {
+///         if r.min_value.is_some_and(|v| v < self.0) { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+///     }
+/// }
+/// let mut opt = Optimizer::builder(TwoPoint::spsa()).learning_rate(0.05).max_iterations(10_000).observer(Until(1e-3)).build()?;
+/// let report = opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(4))?;
+/// assert_eq!(report.stop, StopReason::Observer);
+/// assert!(report.iterations < 10_000);
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 pub trait Observer<F: Real> {
     /// Called after each step with its record and the new iterate.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use std::ops::ControlFlow;
+    /// use zoptim::prelude::*;
+    /// use zoptim::StepRecord;
+    ///
+    /// // A closure observer that borrows local state, passed for one run.
+    /// let mut norms = Vec::new();
+    /// let mut watch = |_: &StepRecord<f64>, x: ArrayView1<f64>| {
+    ///     norms.push(x.dot(&x).sqrt());
+    ///     ControlFlow::Continue(())
+    /// };
+    /// let mut opt = Optimizer::builder(TwoPoint::spsa()).learning_rate(0.05).max_iterations(50).build()?;
+    /// opt.minimize_with(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(4), &mut watch)?;
+    /// assert_eq!(norms.len(), 50);
+    /// assert!(norms[49] < norms[0]);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     fn observe(&mut self, record: &StepRecord<F>, x: ArrayView1<'_, F>) -> ControlFlow<()>;
 
     /// Called once when a `minimize` run ends, whatever the reason (flush files here).
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use std::ops::ControlFlow;
+    /// use std::sync::{Arc, atomic::{AtomicBool, Ordering}};
+    /// use zoptim::prelude::*;
+    /// use zoptim::{Observer, StepRecord};
+    ///
+    /// struct Flag(Arc<AtomicBool>);
+    /// impl Observer<f64> for Flag {
+    ///     fn observe(&mut self, _: &StepRecord<f64>, _: ArrayView1<f64>) -> ControlFlow<()> { ControlFlow::Continue(()) }
+    ///     fn finish(&mut self) { self.0.store(true, Ordering::SeqCst) }
+    /// }
+    /// let done = Arc::new(AtomicBool::new(false));
+    /// let mut opt = Optimizer::builder(TwoPoint::spsa()).max_iterations(3).observer(Flag(done.clone())).build()?;
+    /// opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(2))?;
+    /// assert!(done.load(Ordering::SeqCst));
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     fn finish(&mut self) {}
 }
 
@@ -47,6 +105,21 @@ where
 }
 
 /// One recorded step: its record, and the iterate after it when asked for.
+///
+/// ```
+/// use ndarray::{Array1, ArrayView1};
+/// use zoptim::observer::History;
+/// use zoptim::prelude::*;
+///
+/// let history = History::new();
+/// let mut opt = Optimizer::builder(TwoPoint::spsa()).max_iterations(4).observer(history.recorder(2).with_x(true)).build()?;
+/// opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(3))?;
+/// let snaps = history.snapshots();
+/// assert_eq!(snaps.len(), 2);
+/// assert_eq!(snaps[1].record.iteration, 2);
+/// assert_eq!(snaps[1].x.as_ref().map(|x| x.len()), Some(3));
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Snapshot<F> {
@@ -97,6 +170,22 @@ impl<F: Real> History<F> {
 
     /// An observer that appends the record of every `every`-th step (iterations
     /// 0, k, 2k, …) to this history. `every = 0` is taken as 1 (every step).
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::observer::History;
+    /// use zoptim::prelude::*;
+    ///
+    /// let history = History::new();
+    /// let mut opt = Optimizer::builder(TwoPoint::spsa()).max_iterations(9).observer(history.recorder(3)).build()?;
+    /// opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(2))?;
+    /// assert_eq!(history.len(), 3); // iterations 0, 3, 6
+    /// // A history keeps collecting across runs until taken.
+    /// opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(2))?;
+    /// assert_eq!(history.take().len(), 6);
+    /// assert!(history.is_empty());
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     #[must_use]
     pub fn recorder(&self, every: usize) -> HistoryRecorder<F> {
         HistoryRecorder {
@@ -175,6 +264,19 @@ fn opt<F: LowerExp>(v: Option<F>) -> String {
 /// step (when known), the step's smallest query value and the learning rate.
 /// Opt-in: add it with [`observer`](crate::OptimizerBuilder::observer).
 /// Write errors are ignored (progress is informational).
+///
+/// ```
+/// use ndarray::{Array1, ArrayView1};
+/// use zoptim::observer::Progress;
+/// use zoptim::prelude::*;
+///
+/// // Progress to any writer, here a buffer the optimizer owns; in a terminal,
+/// // `Progress::stderr(100)`.
+/// let mut opt = Optimizer::builder(TwoPoint::spsa()).max_iterations(5).observer(Progress::new(Vec::new(), 2)).build()?;
+/// let report = opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(2))?;
+/// assert_eq!(report.iterations, 5);
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct Progress<W> {
     out: W,
@@ -226,6 +328,30 @@ impl<F: Real, W: Write> Observer<F> for Progress<W> {
 /// A write error stops the run ([`StopReason::Observer`](crate::StopReason::Observer)),
 /// so a run never continues with a silently truncated log. The writer is flushed
 /// when the run ends.
+///
+/// ```
+/// use ndarray::{Array1, ArrayView1};
+/// use zoptim::observer::CsvWriter;
+/// use zoptim::prelude::*;
+///
+/// fn run(path: &std::path::Path) -> zoptim::Result<()> {
+///     let mut opt = Optimizer::builder(TwoPoint::spsa())
+///         .max_iterations(10)
+///         .observer(CsvWriter::create(path)?.every(5)) // an io::Error converts into zoptim::Error
+///         .build()?;
+///     opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(2))?;
+///     Ok(())
+/// }
+/// let path = std::env::temp_dir().join(format!("zoptim-csv-doc-{}.csv", std::process::id()));
+/// run(&path)?;
+/// let text = std::fs::read_to_string(&path).map_err(zoptim::Error::from)?;
+/// std::fs::remove_file(&path).ok();
+/// let lines: Vec<&str> = text.lines().collect();
+/// assert_eq!(lines.len(), 3); // the header, iterations 0 and 5
+/// assert!(lines[0].starts_with("iteration,evaluations,queries,fx"));
+/// assert!(lines[2].starts_with("5,"));
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct CsvWriter<W: Write> {
     out: W,

@@ -51,6 +51,35 @@ use ndarray::ArrayView1;
 /// [`resample`](StochasticObjective::resample) draws the next one from the
 /// optimizer's generator. Keep the sample's buffers in `self` and reuse them, so
 /// that a step allocates nothing.
+///
+/// ```
+/// use ndarray::{Array1, ArrayView1};
+/// use zoptim::prelude::*;
+/// use zoptim::stochastic::BatchIndices;
+/// use zoptim::ZoRng;
+///
+/// // Least squares on 200 points, 20 per minibatch; the full loss is the report's.
+/// struct Mean { data: Vec<f64>, idx: BatchIndices }
+/// impl Objective<f64> for Mean {
+///     fn eval(&mut self, x: ArrayView1<f64>) -> f64 {
+///         let b = self.idx.current();
+///         b.iter().map(|&i| (x[0] - self.data[i]).powi(2)).sum::<f64>() / b.len() as f64
+///     }
+/// }
+/// impl StochasticObjective<f64> for Mean {
+///     fn resample(&mut self, rng: &mut ZoRng) { self.idx.draw(rng); }
+///     fn full_value(&mut self, x: ArrayView1<f64>) -> Option<f64> {
+///         Some(self.data.iter().map(|a| (x[0] - a).powi(2)).sum::<f64>() / self.data.len() as f64)
+///     }
+/// }
+/// let data: Vec<f64> = (0..200).map(|i| (i % 10) as f64).collect(); // mean 4.5, variance 8.25
+/// let mut problem = Mean { idx: BatchIndices::new(data.len(), 20)?, data };
+/// let mut opt = Optimizer::builder(TwoPoint::spsa()).learning_rate(InverseSqrt(0.2)).max_iterations(400).seed(5).build()?;
+/// let report = opt.minimize_stochastic(&mut problem, &Array1::zeros(1))?;
+/// assert!((report.last_x[0] - 4.5).abs() < 0.5, "{}", report.last_x[0]);
+/// assert!(report.last_f.unwrap() < 8.25 + 0.25);
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 pub trait StochasticObjective<F: Real>: Objective<F> {
     /// Draws the sample for the next step.
     fn resample(&mut self, rng: &mut ZoRng);
@@ -68,6 +97,26 @@ pub trait StochasticObjective<F: Real>: Objective<F> {
 /// Draws minibatches of `batch` distinct indices out of `0..n`, uniformly, in
 /// O(batch) time per draw and without allocating: a partial Fisher–Yates shuffle
 /// of a persistent permutation (n indices of memory).
+///
+/// ```
+/// use zoptim::stochastic::BatchIndices;
+/// use zoptim::ZoRng;
+///
+/// let mut idx = BatchIndices::new(10, 4)?;
+/// let mut rng = ZoRng::seed_from_u64(1);
+/// let batch = idx.draw(&mut rng).to_vec();
+/// assert_eq!(batch.len(), 4);
+/// assert!(batch.iter().all(|&i| i < 10));
+/// let mut sorted = batch.clone();
+/// sorted.sort();
+/// sorted.dedup();
+/// assert_eq!(sorted.len(), 4); // distinct
+/// assert_eq!(idx.current(), &batch[..]);
+/// // Same seed, same batches.
+/// assert_eq!(BatchIndices::new(10, 4)?.draw(&mut ZoRng::seed_from_u64(1)), &batch[..]);
+/// assert!(BatchIndices::new(3, 4).is_err());
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct BatchIndices {
     perm: Vec<usize>,
