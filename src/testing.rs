@@ -35,6 +35,17 @@ use ndarray::{Array1, ArrayView1, ArrayViewMut1};
 /// another length; they never panic. [`dim`](TestFunction::dim) tells that
 /// length, so that a caller (such as [`ExactGradient`])
 /// can check it up front.
+///
+/// ```
+/// use ndarray::array;
+/// use zoptim::testing::{Quadratic, TestFunction};
+///
+/// let q = Quadratic::new(array![1.0, 4.0]);
+/// assert_eq!(q.value(array![2.0, 1.0].view()), 4.0); // ½(1·4 + 4·1)
+/// assert_eq!(q.gradient(array![2.0, 1.0].view()), array![2.0, 4.0]);
+/// assert_eq!(TestFunction::<f64>::dim(&q), Some(2));
+/// assert!(q.value(array![1.0].view()).is_nan()); // wrong length: NaN, not a panic
+/// ```
 pub trait TestFunction<F: Real>: Objective<F> {
     /// f(x) without counting as a query.
     fn value(&self, x: ArrayView1<'_, F>) -> F;
@@ -53,6 +64,19 @@ fn wrong_length<F: Real>() -> F {
 }
 
 /// f(x) = ½·Σᵢ aᵢ·xᵢ² with aᵢ > 0: a diagonal quadratic, minimum 0 at x = 0.
+///
+/// ```
+/// use ndarray::Array1;
+/// use zoptim::prelude::*;
+/// use zoptim::testing::Quadratic;
+///
+/// let mut f = Quadratic::<f64>::ill_conditioned(10, 100.0);
+/// // Stable for η < 2/a_max = 0.02; the slowest coordinate contracts by 1 − η per step.
+/// let mut opt = Optimizer::builder(Cge::central()).learning_rate(0.019).max_iterations(500).build()?;
+/// let report = opt.minimize(&mut f, &Array1::ones(10))?;
+/// assert!(report.best_f < 1e-6, "{}", report.best_f);
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Quadratic<F> {
     a: Array1<F>,
@@ -66,6 +90,14 @@ impl<F: Real> Quadratic<F> {
     }
 
     /// d curvatures log-spaced from 1 to `condition` (the condition number).
+    ///
+    /// ```
+    /// use zoptim::testing::Quadratic;
+    ///
+    /// let q = Quadratic::<f64>::ill_conditioned(3, 100.0);
+    /// let a = q.curvatures();
+    /// assert!((a[0] - 1.0).abs() < 1e-12 && (a[1] - 10.0).abs() < 1e-12 && (a[2] - 100.0).abs() < 1e-9);
+    /// ```
     #[must_use]
     pub fn ill_conditioned(d: usize, condition: f64) -> Self {
         let a = Array1::from_shape_fn(d, |i| {
@@ -76,6 +108,12 @@ impl<F: Real> Quadratic<F> {
     }
 
     /// ReLIZO's test quadratic ½·Σᵢ (i/d)·xᵢ², i = 1..d (relizo.md §5).
+    ///
+    /// ```
+    /// use zoptim::testing::Quadratic;
+    ///
+    /// assert_eq!(Quadratic::<f64>::relizo(4).curvatures().to_vec(), vec![0.25, 0.5, 0.75, 1.0]);
+    /// ```
     #[must_use]
     pub fn relizo(d: usize) -> Self {
         Quadratic {
@@ -133,6 +171,14 @@ fn sum_of_squares<F: Real>(s: &[F]) -> F {
 }
 
 /// f(x) = Σᵢ xᵢ²: the sphere function.
+///
+/// ```
+/// use ndarray::array;
+/// use zoptim::testing::{Sphere, TestFunction};
+///
+/// assert_eq!(Sphere.value(array![1.0, 2.0].view()), 5.0);
+/// assert_eq!(Sphere.gradient(array![1.0, 2.0].view()), array![2.0, 4.0]);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Sphere;
 
@@ -155,6 +201,15 @@ impl<F: Real> TestFunction<F> for Sphere {
 }
 
 /// f(x) = aᵀx + c: a linear function (every difference quotient is exact up to rounding).
+///
+/// ```
+/// use ndarray::array;
+/// use zoptim::testing::{Linear, TestFunction};
+///
+/// let f = Linear::new(array![1.0, -1.0], 3.0);
+/// assert_eq!(f.value(array![2.0, 1.0].view()), 4.0);
+/// assert_eq!(f.gradient(array![0.0, 0.0].view()), array![1.0, -1.0]);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Linear<F> {
     a: Array1<F>,
@@ -195,6 +250,15 @@ impl<F: Real> TestFunction<F> for Linear<F> {
 }
 
 /// The chained Rosenbrock function Σᵢ 100·(xᵢ₊₁ − xᵢ²)² + (1 − xᵢ)², minimum 0 at x = 1.
+///
+/// ```
+/// use zoptim::testing::{Rosenbrock, TestFunction};
+///
+/// assert_eq!(Rosenbrock::standard_start::<f64>(4).to_vec(), vec![-1.2, 1.0, -1.2, 1.0]);
+/// let x0 = Rosenbrock::standard_start::<f64>(2);
+/// assert!((Rosenbrock.value(x0.view()) - 24.2).abs() < 1e-12); // 100·0.44² + 2.2²
+/// assert_eq!(Rosenbrock.value(ndarray::array![1.0, 1.0, 1.0].view()), 0.0);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Rosenbrock;
 
@@ -241,6 +305,20 @@ impl<F: Real> TestFunction<F> for Rosenbrock {
 /// The exact gradient of a [`TestFunction`] as a [`GradientProxy`], for studies
 /// with a known gradient. It allocates the gradient once per step (the test
 /// functions return an owned array).
+///
+/// ```
+/// use zoptim::prelude::*;
+/// use zoptim::testing::{ExactGradient, Rosenbrock};
+///
+/// // DAP with the true gradient as its proxy: a study of the ideal case.
+/// let mut opt = Optimizer::<f64>::builder(Dap::with_proxy(ExactGradient(Rosenbrock)).mu(1e-6))
+///     .learning_rate(1e-3)
+///     .max_iterations(200)
+///     .build()?;
+/// let report = opt.minimize(&mut Rosenbrock, &Rosenbrock::standard_start(2))?;
+/// assert!(report.best_f < 24.2);
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExactGradient<T>(pub T);
 
