@@ -5,6 +5,9 @@
 //! gradient from function values at perturbed points and feeding that estimate to
 //! a descent step.
 //!
+//! New to the crate? The [`guide`] goes from a first run to a tuned, parallel
+//! and resumed one.
+//!
 //! The pieces, one trait each:
 //!
 //! | concept | trait | built in |
@@ -72,6 +75,7 @@
 pub mod direction;
 pub mod error;
 pub mod estimator;
+pub mod guide;
 #[cfg(feature = "mpi")]
 pub mod mpi;
 mod normal;
