@@ -1,4 +1,4 @@
-//! ZO-Bench's question on our problems: how much does the update rule matter,
+//! ZO-Bench's question on zoptim's test problems: how much does the update rule matter,
 //! for a given gradient estimator, at a fixed evaluation budget?
 //!
 //! For every update rule × estimator, runs each learning rate of a stated grid
