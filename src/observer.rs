@@ -201,6 +201,13 @@ impl<F: Real> History<F> {
     }
 
     /// A copy of the snapshots so far.
+    ///
+    /// ```
+    /// use zoptim::observer::History;
+    ///
+    /// let h = History::<f64>::new();
+    /// assert!(h.snapshots().is_empty() && h.is_empty() && h.len() == 0);
+    /// ```
     #[must_use]
     pub fn snapshots(&self) -> Vec<Snapshot<F>> {
         self.lock().clone()
@@ -227,6 +234,14 @@ impl<F: Real> History<F> {
 }
 
 /// Records every k-th step into a [`History`]. Made by [`History::recorder`].
+///
+/// ```
+/// use zoptim::observer::History;
+///
+/// let history = History::<f32>::new();
+/// let _recorder = history.recorder(5); // give it to OptimizerBuilder::observer
+/// assert!(history.is_empty());
+/// ```
 #[derive(Clone, Debug)]
 pub struct HistoryRecorder<F> {
     history: History<F>,
@@ -236,6 +251,18 @@ pub struct HistoryRecorder<F> {
 
 impl<F: Real> HistoryRecorder<F> {
     /// Also keep a copy of x after each recorded step (d values per snapshot).
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::observer::History;
+    /// use zoptim::prelude::*;
+    ///
+    /// let history = History::new();
+    /// let mut opt = Optimizer::builder(TwoPoint::spsa()).max_iterations(2).observer(history.recorder(1).with_x(true)).build()?;
+    /// let report = opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(3))?;
+    /// assert_eq!(history.snapshots()[1].x.as_ref(), Some(&report.last_x));
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     #[must_use]
     pub fn with_x(mut self, on: bool) -> Self {
         self.keep_x = on;
@@ -293,6 +320,19 @@ impl Progress<io::Stderr> {
 
 impl<W: Write> Progress<W> {
     /// Progress to `out` every `every` steps (`every = 0` is taken as 1).
+    ///
+    /// ```
+    /// use std::ops::ControlFlow;
+    /// use zoptim::Observer;
+    /// use zoptim::observer::Progress;
+    ///
+    /// // Progress is an observer of any precision.
+    /// let mut p = Progress::new(Vec::new(), 1);
+    /// fn observes<F: zoptim::Real, O: Observer<F>>(_: &O) {}
+    /// observes::<f32, _>(&p);
+    /// observes::<f64, _>(&p);
+    /// # let _ = (&mut p, ControlFlow::<()>::Continue(()));
+    /// ```
     #[must_use]
     pub fn new(out: W, every: usize) -> Self {
         Progress {
@@ -368,6 +408,27 @@ impl CsvWriter<BufWriter<File>> {
 
 impl<W: Write> CsvWriter<W> {
     /// A CSV log written to `out`, every step.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use std::sync::{Arc, Mutex};
+    /// use zoptim::observer::CsvWriter;
+    /// use zoptim::prelude::*;
+    ///
+    /// #[derive(Clone, Default)]
+    /// struct Shared(Arc<Mutex<Vec<u8>>>);
+    /// impl std::io::Write for Shared {
+    ///     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> { self.0.lock().unwrap().extend_from_slice(b); Ok(b.len()) }
+    ///     fn flush(&mut self) -> std::io::Result<()> { Ok(()) }
+    /// }
+    /// let out = Shared::default();
+    /// let mut opt = Optimizer::builder(TwoPoint::spsa()).max_iterations(3).observer(CsvWriter::new(out.clone())).build()?;
+    /// opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(2))?;
+    /// let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    /// assert_eq!(text.lines().count(), 4); // header + 3 steps
+    /// assert!(text.lines().nth(1).unwrap().starts_with("0,"));
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn new(out: W) -> Self {
         CsvWriter {
             out,

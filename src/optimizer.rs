@@ -511,6 +511,13 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
     }
 
     /// The seed the generator restarts from on [`reset`](Optimizer::reset).
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// assert_eq!(Optimizer::<f64>::builder(TwoPoint::spsa()).seed(99).build()?.seed(), 99);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn seed(&self) -> u64 {
         self.config.seed
     }
@@ -529,6 +536,14 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
     }
 
     /// The update rule.
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// let opt = Optimizer::<f64>::builder(TwoPoint::spsa()).update(Momentum::new(0.5)).build()?;
+    /// assert_eq!(opt.update_rule(), &Momentum::new(0.5));
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn update_rule(&self) -> &U {
         &self.update
     }
@@ -806,6 +821,29 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
     ///   objective.
     ///
     /// Step records, history, observers, projection and errors are as in `minimize`.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    /// use zoptim::ZoRng;
+    ///
+    /// // f(x; ξ) = (x − ξ)² with ξ ~ U(0, 1) drawn per step from the optimizer's generator.
+    /// struct Noisy { xi: f64 }
+    /// impl Objective<f64> for Noisy {
+    ///     fn eval(&mut self, x: ArrayView1<f64>) -> f64 { (x[0] - self.xi).powi(2) }
+    /// }
+    /// impl StochasticObjective<f64> for Noisy {
+    ///     fn resample(&mut self, rng: &mut ZoRng) { self.xi = rng.below(1_000) as f64 / 1_000.0; }
+    ///     fn full_value(&mut self, x: ArrayView1<f64>) -> Option<f64> { Some((x[0] - 0.4995).powi(2) + 1.0 / 12.0) }
+    /// }
+    /// let mut opt = Optimizer::builder(TwoPoint::spsa()).learning_rate(InverseSqrt(0.3)).max_iterations(2_000).seed(1).build()?;
+    /// let a = opt.minimize_stochastic(&mut Noisy { xi: 0.0 }, &Array1::zeros(1))?;
+    /// assert!((a.last_x[0] - 0.5).abs() < 0.1, "{}", a.last_x[0]);
+    /// // The samples come from the seed: the same run again, bit for bit.
+    /// let b = opt.minimize_stochastic(&mut Noisy { xi: 0.0 }, &Array1::zeros(1))?;
+    /// assert_eq!(a.last_x, b.last_x);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn minimize_stochastic<'x, S: StochasticObjective<F>>(
         &mut self,
         problem: &mut S,

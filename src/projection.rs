@@ -32,13 +32,37 @@ use std::ops::Range;
 /// ```
 pub trait Projection<F: Real> {
     /// A short name for error messages.
+    ///
+    /// ```
+    /// use zoptim::{Ball, Bounds, Projection};
+    ///
+    /// assert_eq!(Projection::<f64>::name(&Bounds::uniform(0.0, 1.0)), "box bounds");
+    /// assert_ne!(Projection::<f64>::name(&Ball::origin(1.0)), "box bounds");
+    /// ```
     fn name(&self) -> &'static str;
 
     /// Checks the configuration (called once, when the optimizer is built).
+    ///
+    /// ```
+    /// use zoptim::{Bounds, Projection};
+    ///
+    /// assert!(Bounds::uniform(0.0, 1.0).validate().is_ok());
+    /// assert!(Bounds::uniform(1.0, 0.0).validate().is_err()); // l > u
+    /// assert!(Bounds::uniform(f64::NAN, 1.0).validate().is_err());
+    /// ```
     fn validate(&self) -> Result<()>;
 
     /// Called with the dimension before the first step: checks that the set has
     /// dimension `dim`.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use zoptim::{Ball, Projection};
+    ///
+    /// let mut ball = Ball::new(array![0.0, 0.0], 1.0);
+    /// assert!(ball.prepare(2).is_ok());
+    /// assert!(ball.prepare(3).is_err()); // the center has 2 coordinates
+    /// ```
     fn prepare(&mut self, dim: usize) -> Result<()>;
 
     /// Projects `x` onto the set in place; returns whether any coordinate changed.
@@ -49,15 +73,40 @@ pub trait Projection<F: Real> {
     /// An `x` whose length is not the set's dimension (for a set that has one)
     /// is left unchanged and `false` is returned; the optimizer never passes one,
     /// since [`prepare`](Projection::prepare) checks the dimension first.
+    ///
+    /// ```
+    /// use zoptim::{Bounds, Projection};
+    ///
+    /// let b = Bounds::uniform(-1.0, 1.0);
+    /// let mut x = [0.5, 3.0];
+    /// assert!(!b.project(&mut x[..1], 0..1)); // already inside: nothing changes
+    /// assert!(b.project(&mut x, 1..2));
+    /// assert_eq!(x, [0.5, 1.0]);
+    /// ```
     fn project(&self, x: &mut [F], changed: Range<usize>) -> bool;
 
     /// Whether `x` is in the set (up to the rounding of a projection, for sets
     /// whose projection is not exact in floating point). False for an `x` whose
     /// length is not the set's dimension.
+    ///
+    /// ```
+    /// use zoptim::{Ball, Projection};
+    ///
+    /// let ball = Ball::origin(1.0);
+    /// assert!(ball.contains(&[0.6, 0.8]));
+    /// assert!(!ball.contains(&[0.7, 0.8]));
+    /// ```
     fn contains(&self, x: &[F]) -> bool;
 
     /// Why `x` is not in the set, for [`Error::Infeasible`]; `None` when it is.
     /// An `x` of the wrong length is reported as such.
+    ///
+    /// ```
+    /// use zoptim::{Bounds, Projection};
+    ///
+    /// let why = Bounds::uniform(0.0, 1.0).violation(&[0.5, 2.0]).unwrap();
+    /// assert!(why.contains('1'), "{why}"); // names the coordinate
+    /// ```
     fn violation(&self, x: &[F]) -> Option<String>;
 }
 
@@ -127,6 +176,17 @@ impl<F: Real> Bounds<F> {
     }
 
     /// Per-coordinate bounds `lower[i] ≤ x[i] ≤ upper[i]`.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use zoptim::{Bounds, Projection};
+    ///
+    /// let mut b = Bounds::new(array![0.0, -1.0], array![1.0, f64::INFINITY]);
+    /// assert!(b.prepare(2).is_ok() && b.prepare(3).is_err());
+    /// let mut x = [2.0, -5.0];
+    /// b.project(&mut x, 0..2);
+    /// assert_eq!(x, [1.0, -1.0]);
+    /// ```
     #[must_use]
     pub fn new(lower: Array1<F>, upper: Array1<F>) -> Self {
         Bounds {
@@ -279,6 +339,15 @@ impl<F: Real> Ball<F> {
     }
 
     /// The ball of radius r around `center`.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use zoptim::{Ball, Projection};
+    ///
+    /// let ball = Ball::new(array![10.0, 10.0], 0.5);
+    /// assert!(ball.contains(&[10.3, 10.4]));
+    /// assert!(!ball.contains(&[0.0, 0.0]));
+    /// ```
     pub fn new(center: Array1<F>, radius: F) -> Self {
         Ball {
             center: Some(center),

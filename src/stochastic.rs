@@ -82,6 +82,18 @@ use ndarray::ArrayView1;
 /// ```
 pub trait StochasticObjective<F: Real>: Objective<F> {
     /// Draws the sample for the next step.
+    ///
+    /// ```
+    /// use zoptim::stochastic::BatchIndices;
+    /// use zoptim::ZoRng;
+    ///
+    /// // A typical resample: draw the next batch of indices from the optimizer's generator.
+    /// let mut idx = BatchIndices::new(100, 8)?;
+    /// let mut rng = ZoRng::seed_from_u64(0);
+    /// let first = idx.draw(&mut rng).to_vec();
+    /// assert_ne!(idx.draw(&mut rng), &first[..]);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     fn resample(&mut self, rng: &mut ZoRng);
 
     /// The full (or validation) objective F(x) = E_ξ f(x; ξ), when it can be
@@ -125,6 +137,14 @@ pub struct BatchIndices {
 
 impl BatchIndices {
     /// Batches of `batch` indices out of `0..n` (1 ≤ batch ≤ n).
+    ///
+    /// ```
+    /// use zoptim::stochastic::BatchIndices;
+    ///
+    /// assert!(BatchIndices::new(10, 10).is_ok());
+    /// assert!(BatchIndices::new(10, 0).is_err());
+    /// assert!(BatchIndices::new(10, 11).is_err());
+    /// ```
     pub fn new(n: usize, batch: usize) -> Result<Self> {
         check_count("batch", batch)?;
         if batch > n {
@@ -141,6 +161,13 @@ impl BatchIndices {
     }
 
     /// The batch size.
+    ///
+    /// ```
+    /// use zoptim::stochastic::BatchIndices;
+    ///
+    /// assert_eq!(BatchIndices::new(50, 5)?.batch(), 5);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     #[must_use]
     pub fn batch(&self) -> usize {
         self.batch
@@ -157,6 +184,13 @@ impl BatchIndices {
     }
 
     /// The last batch drawn (the first `batch` indices of `0..n` before any draw).
+    ///
+    /// ```
+    /// use zoptim::stochastic::BatchIndices;
+    ///
+    /// assert_eq!(BatchIndices::new(50, 3)?.current(), &[0, 1, 2]); // before any draw
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     #[must_use]
     pub fn current(&self) -> &[usize] {
         &self.perm[..self.batch]

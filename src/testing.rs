@@ -48,11 +48,34 @@ use ndarray::{Array1, ArrayView1, ArrayViewMut1};
 /// ```
 pub trait TestFunction<F: Real>: Objective<F> {
     /// f(x) without counting as a query.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use zoptim::testing::{Sphere, TestFunction};
+    ///
+    /// assert_eq!(Sphere.value(array![3.0_f32, 4.0].view()), 25.0);
+    /// ```
     fn value(&self, x: ArrayView1<'_, F>) -> F;
     /// ∇f(x).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use zoptim::testing::{Rosenbrock, TestFunction};
+    ///
+    /// // ∂f/∂x₁ = −400·x₁(x₂ − x₁²) − 2(1 − x₁), ∂f/∂x₂ = 200(x₂ − x₁²) at (0, 0).
+    /// assert_eq!(Rosenbrock.gradient(array![0.0, 0.0].view()), array![-2.0, 0.0]);
+    /// ```
     fn gradient(&self, x: ArrayView1<'_, F>) -> Array1<F>;
     /// The one dimension the function is defined for, or `None` when it is
     /// defined for every d (the default).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use zoptim::testing::{Quadratic, Sphere, TestFunction};
+    ///
+    /// assert_eq!(TestFunction::<f64>::dim(&Sphere), None);
+    /// assert_eq!(TestFunction::<f64>::dim(&Quadratic::new(array![1.0, 2.0, 3.0])), Some(3));
+    /// ```
     fn dim(&self) -> Option<usize> {
         None
     }
@@ -84,6 +107,14 @@ pub struct Quadratic<F> {
 
 impl<F: Real> Quadratic<F> {
     /// The quadratic with curvatures `a`.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use zoptim::testing::{Quadratic, TestFunction};
+    ///
+    /// let q = Quadratic::new(array![2.0, 8.0]);
+    /// assert_eq!(q.value(array![1.0, 0.5].view()), 2.0); // ½(2 + 8·0.25)
+    /// ```
     #[must_use]
     pub fn new(a: Array1<F>) -> Self {
         Quadratic { a }
@@ -122,6 +153,13 @@ impl<F: Real> Quadratic<F> {
     }
 
     /// The curvatures aᵢ.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use zoptim::testing::Quadratic;
+    ///
+    /// assert_eq!(Quadratic::new(array![1.0, 3.0]).curvatures(), array![1.0, 3.0].view());
+    /// ```
     #[must_use]
     pub fn curvatures(&self) -> ArrayView1<'_, F> {
         self.a.view()
@@ -218,6 +256,13 @@ pub struct Linear<F> {
 
 impl<F: Real> Linear<F> {
     /// aᵀx + c.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use zoptim::testing::{Linear, TestFunction};
+    ///
+    /// assert_eq!(Linear::new(array![2.0], 1.0).value(array![3.0].view()), 7.0);
+    /// ```
     pub fn new(a: Array1<F>, c: F) -> Self {
         Linear { a, c }
     }
@@ -264,6 +309,12 @@ pub struct Rosenbrock;
 
 impl Rosenbrock {
     /// The standard start (−1.2, 1, −1.2, 1, …).
+    ///
+    /// ```
+    /// use zoptim::testing::Rosenbrock;
+    ///
+    /// assert_eq!(Rosenbrock::standard_start::<f32>(3).to_vec(), vec![-1.2, 1.0, -1.2]);
+    /// ```
     #[must_use]
     pub fn standard_start<F: Real>(d: usize) -> Array1<F> {
         Array1::from_shape_fn(d, |i| F::of_f64(if i % 2 == 0 { -1.2 } else { 1.0 }))

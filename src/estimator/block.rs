@@ -201,6 +201,12 @@ impl<F: Real> BlockCoordinate<F> {
     }
 
     /// Sets how the block of each step is chosen.
+    ///
+    /// ```
+    /// use zoptim::{BlockCoordinate, BlockOrder};
+    ///
+    /// assert_eq!(BlockCoordinate::<f64>::new(2).order(BlockOrder::Uniform).get_order(), BlockOrder::Uniform);
+    /// ```
     #[must_use]
     pub fn order(mut self, order: BlockOrder) -> Self {
         self.order = order;
@@ -208,6 +214,13 @@ impl<F: Real> BlockCoordinate<F> {
     }
 
     /// Sets the direction sampler (applied on the block, of length |B|).
+    ///
+    /// ```
+    /// use zoptim::{BlockCoordinate, Direction};
+    ///
+    /// assert_eq!(BlockCoordinate::<f64>::new(2).get_direction(), Direction::Gaussian); // the default
+    /// assert_eq!(BlockCoordinate::<f64>::new(2).direction(Direction::Rademacher).get_direction(), Direction::Rademacher);
+    /// ```
     #[must_use]
     pub fn direction(mut self, direction: Direction) -> Self {
         self.direction = direction;
@@ -242,21 +255,50 @@ impl<F: Real> BlockCoordinate<F> {
     /// The block chosen by the last call to `estimate` (an index into
     /// [`blocks`](BlockCoordinate::blocks)), or `None` before the first step
     /// and after a reset.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// let mut opt = Optimizer::builder(BlockCoordinate::new(4)).max_iterations(3).build()?;
+    /// assert_eq!(opt.estimator().last_block(), None);
+    /// opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(8))?;
+    /// assert!(opt.estimator().last_block().is_some_and(|b| b < 4));
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn last_block(&self) -> Option<usize> {
         self.last
     }
 
     /// The blocks, once the dimension is known (empty before).
+    ///
+    /// ```
+    /// use zoptim::BlockCoordinate;
+    ///
+    /// assert!(BlockCoordinate::<f64>::new(4).blocks().is_empty()); // d is not known yet
+    /// ```
     pub fn blocks(&self) -> &[Range<usize>] {
         &self.ranges
     }
 
     /// The block order set by [`order`](BlockCoordinate::order).
+    ///
+    /// ```
+    /// use zoptim::{BlockCoordinate, BlockOrder};
+    ///
+    /// assert_eq!(BlockCoordinate::<f64>::new(2).get_order(), BlockOrder::Permutation); // the default
+    /// ```
     pub fn get_order(&self) -> BlockOrder {
         self.order
     }
 
     /// The direction sampler set by [`direction`](BlockCoordinate::direction).
+    ///
+    /// ```
+    /// use zoptim::{BlockCoordinate, Direction};
+    ///
+    /// assert_eq!(BlockCoordinate::<f64>::new(2).direction(Direction::Sphere).get_direction(), Direction::Sphere);
+    /// ```
     pub fn get_direction(&self) -> Direction {
         self.direction
     }

@@ -135,6 +135,12 @@ impl<F: Real> Cge<F> {
 
     /// μ, set by [`mu`](Cge::mu) (an optimizer's μ schedule, when set, replaces
     /// it step by step).
+    ///
+    /// ```
+    /// use zoptim::Cge;
+    ///
+    /// assert_eq!(Cge::<f64>::central().get_mu(), 5e-3); // DeepZero's default
+    /// ```
     pub fn get_mu(&self) -> f64 {
         self.mu
     }

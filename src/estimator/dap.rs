@@ -29,12 +29,30 @@ use std::fmt;
 /// ```
 pub trait GradientProxy<F: Real> {
     /// Writes the proxy a(x) into `out` (length d).
+    ///
+    /// ```
+    /// use ndarray::{ArrayView1, ArrayViewMut1, array};
+    /// use zoptim::estimator::GradientProxy;
+    ///
+    /// let mut twice = |x: ArrayView1<f64>, mut a: ArrayViewMut1<f64>| a.zip_mut_with(&x, |ai, &xi| *ai = 2.0 * xi);
+    /// let mut out = array![0.0, 0.0];
+    /// twice.proxy(array![1.0, -3.0].view(), out.view_mut());
+    /// assert_eq!(out, array![2.0, -6.0]);
+    /// ```
     fn proxy(&mut self, x: ArrayView1<'_, F>, out: ArrayViewMut1<'_, F>);
 
     /// The one dimension the proxy is defined for, when it has one (`None`, the
     /// default, for proxies of any dimension). [`Dap`] checks it when it is
     /// prepared for a dimension: a mismatch is [`Error::DimensionMismatch`]
     /// before anything is evaluated.
+    ///
+    /// ```
+    /// use ndarray::{ArrayView1, ArrayViewMut1};
+    /// use zoptim::estimator::GradientProxy;
+    ///
+    /// let any = |_: ArrayView1<f64>, _: ArrayViewMut1<f64>| {};
+    /// assert_eq!(GradientProxy::<f64>::dim(&any), None); // closures take any d
+    /// ```
     fn dim(&self) -> Option<usize> {
         None
     }
@@ -222,6 +240,19 @@ impl<F: Real> Dap<F> {
     /// DAP aligned with a user-supplied proxy (one direction per step). The proxy
     /// must be `Send` so that the estimator (and an optimizer owning it) can move
     /// to another thread.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1, ArrayViewMut1};
+    /// use zoptim::prelude::*;
+    ///
+    /// // The true gradient of x·x as the proxy: every step's estimate is exact along it.
+    /// let proxy = |x: ArrayView1<f64>, mut a: ArrayViewMut1<f64>| a.zip_mut_with(&x, |ai, &xi| *ai = 2.0 * xi);
+    /// let mut opt = Optimizer::builder(Dap::with_proxy(proxy).mu(1e-6)).learning_rate(0.05).max_iterations(400).build()?;
+    /// let report = opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(4))?;
+    /// assert!(report.best_f < 1e-6, "{}", report.best_f);
+    /// assert_eq!(opt.estimator().proxy_kind(), zoptim::estimator::ProxyKind::Given);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn with_proxy(proxy: impl GradientProxy<F> + Send + 'static) -> Self {
         Self::with_source(Source::Given(Box::new(proxy)), 1)
     }
@@ -264,6 +295,18 @@ impl<F: Real> Dap<F> {
     }
 
     /// Fall back to the uniform sphere when ‖a‖ ≤ `t` (t ≥ 0; default 0).
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1, ArrayViewMut1};
+    /// use zoptim::prelude::*;
+    ///
+    /// // A proxy of norm 1e-3 under a threshold of 1e-2: every step falls back to the sphere.
+    /// let tiny = |_: ArrayView1<f64>, mut a: ArrayViewMut1<f64>| { a.fill(0.0); a[0] = 1e-3; };
+    /// let mut opt = Optimizer::builder(Dap::with_proxy(tiny).min_proxy_norm(1e-2)).max_iterations(4).build()?;
+    /// opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(3))?;
+    /// assert_eq!(opt.estimator().fallbacks(), 4);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     #[must_use]
     pub fn min_proxy_norm(mut self, t: f64) -> Self {
         self.min_proxy_norm = t;
@@ -271,6 +314,12 @@ impl<F: Real> Dap<F> {
     }
 
     /// Which proxy this estimator uses.
+    ///
+    /// ```
+    /// use zoptim::estimator::{Dap, ProxyKind};
+    ///
+    /// assert_eq!(Dap::<f32>::previous().proxy_kind(), ProxyKind::Previous);
+    /// ```
     pub fn proxy_kind(&self) -> ProxyKind {
         match self.source {
             Source::Given(_) => ProxyKind::Given,

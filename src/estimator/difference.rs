@@ -78,6 +78,13 @@ pub struct Smoothing {
 
 impl Smoothing {
     /// A configuration (checked when the optimizer is built: μ finite and > 0, q ≥ 1).
+    ///
+    /// ```
+    /// use zoptim::{Difference, Smoothing};
+    ///
+    /// let s = Smoothing::new(Difference::Central, 1e-3, 4);
+    /// assert_eq!(s.difference().queries(s.directions()), 8);
+    /// ```
     #[must_use]
     pub fn new(difference: Difference, mu: f64, directions: usize) -> Self {
         Smoothing {
@@ -88,18 +95,36 @@ impl Smoothing {
     }
 
     /// The finite difference.
+    ///
+    /// ```
+    /// use zoptim::{Difference, Smoothed, TwoPoint};
+    ///
+    /// assert_eq!(TwoPoint::<f64>::forward(zoptim::Direction::Gaussian).smoothing().difference(), Difference::Forward);
+    /// ```
     #[must_use]
     pub fn difference(&self) -> Difference {
         self.difference
     }
 
     /// The smoothing parameter μ.
+    ///
+    /// ```
+    /// use zoptim::{Smoothed, TwoPoint};
+    ///
+    /// assert_eq!(TwoPoint::<f64>::spsa().smoothing().mu(), 1e-3);
+    /// ```
     #[must_use]
     pub fn mu(&self) -> f64 {
         self.mu
     }
 
     /// The number of directions q.
+    ///
+    /// ```
+    /// use zoptim::{Smoothed, TwoPoint};
+    ///
+    /// assert_eq!(TwoPoint::<f64>::spsa().directions(5).smoothing().directions(), 5);
+    /// ```
     #[must_use]
     pub fn directions(&self) -> usize {
         self.directions
@@ -134,14 +159,35 @@ impl Smoothing {
 /// ```
 pub trait Smoothed: Sized {
     /// The configuration.
+    ///
+    /// ```
+    /// use zoptim::{Difference, Smoothed, Smoothing, TwoPoint};
+    ///
+    /// assert_eq!(TwoPoint::<f64>::spsa().smoothing(), &Smoothing::new(Difference::Central, 1e-3, 1));
+    /// ```
     fn smoothing(&self) -> &Smoothing;
 
     /// The configuration, to change.
+    ///
+    /// ```
+    /// use zoptim::{Difference, Smoothed, Smoothing, TwoPoint};
+    ///
+    /// let mut est = TwoPoint::<f64>::spsa();
+    /// *est.smoothing_mut() = Smoothing::new(Difference::Forward, 1e-2, 2);
+    /// assert_eq!(est.get_directions(), 2);
+    /// ```
     fn smoothing_mut(&mut self) -> &mut Smoothing;
 
     /// Sets the smoothing (finite-difference) parameter μ > 0. An optimizer's
     /// μ schedule ([`OptimizerBuilder::smoothing`](crate::optimizer::OptimizerBuilder::smoothing))
     /// overrides it step by step.
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// assert_eq!(Dap::<f64>::previous().mu(1e-5).get_mu(), 1e-5);
+    /// assert!(Optimizer::<f64>::builder(Dap::previous().mu(f64::NAN)).build().is_err());
+    /// ```
     #[must_use]
     fn mu(mut self, mu: f64) -> Self {
         self.smoothing_mut().mu = mu;
@@ -149,6 +195,15 @@ pub trait Smoothed: Sized {
     }
 
     /// Sets the number of directions q ≥ 1 averaged per step.
+    ///
+    /// ```
+    /// use zoptim::estimator::GradientEstimator;
+    /// use zoptim::prelude::*;
+    ///
+    /// let est = BlockCoordinate::<f64>::new(2).directions(3);
+    /// assert_eq!(est.max_queries(10), 6);
+    /// assert!(Optimizer::<f64>::builder(TwoPoint::spsa().directions(0)).build().is_err());
+    /// ```
     #[must_use]
     fn directions(mut self, q: usize) -> Self {
         self.smoothing_mut().directions = q;
@@ -156,6 +211,14 @@ pub trait Smoothed: Sized {
     }
 
     /// Sets the finite difference.
+    ///
+    /// ```
+    /// use zoptim::estimator::GradientEstimator;
+    /// use zoptim::prelude::*;
+    ///
+    /// let est = TwoPoint::<f64>::spsa().difference(Difference::Forward).directions(3);
+    /// assert_eq!(est.max_queries(10), 4);
+    /// ```
     #[must_use]
     fn difference(mut self, difference: Difference) -> Self {
         self.smoothing_mut().difference = difference;
@@ -164,16 +227,34 @@ pub trait Smoothed: Sized {
 
     /// The smoothing parameter μ set by [`mu`](Smoothed::mu) (an optimizer's μ
     /// schedule, when set, replaces it step by step).
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// assert_eq!(TwoPoint::<f64>::spsa().mu(2e-3).get_mu(), 2e-3);
+    /// ```
     fn get_mu(&self) -> f64 {
         self.smoothing().mu()
     }
 
     /// The number of directions q set by [`directions`](Smoothed::directions).
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// assert_eq!(BlockCoordinate::<f64>::new(3).get_directions(), 1);
+    /// ```
     fn get_directions(&self) -> usize {
         self.smoothing().directions()
     }
 
     /// The finite difference set by [`difference`](Smoothed::difference).
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// assert_eq!(Dap::<f64>::previous().get_difference(), Difference::Forward); // DAP's reference form
+    /// ```
     fn get_difference(&self) -> Difference {
         self.smoothing().difference()
     }

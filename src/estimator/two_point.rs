@@ -228,12 +228,24 @@ impl<F: Real> TwoPoint<F> {
     }
 
     /// The direction sampler set by the constructor or [`direction`](TwoPoint::direction).
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// assert_eq!(TwoPoint::<f64>::mezo().get_direction(), Direction::Gaussian);
+    /// ```
     #[must_use]
     pub fn get_direction(&self) -> Direction {
         self.direction
     }
 
     /// Where directions are kept, set by [`storage`](TwoPoint::storage).
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// assert_eq!(TwoPoint::<f64>::spsa().get_storage(), Storage::Buffered);
+    /// ```
     #[must_use]
     pub fn get_storage(&self) -> Storage {
         self.storage

@@ -250,6 +250,12 @@ impl<F: Real> Adam<F> {
     }
 
     /// Sets the weight decay λ ≥ 0.
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// assert!(Optimizer::<f64>::builder(TwoPoint::spsa()).update(Adam::new().weight_decay(-1.0)).build().is_err());
+    /// ```
     #[must_use]
     pub fn weight_decay(mut self, lambda: f64) -> Self {
         self.weight_decay = lambda;
@@ -288,6 +294,25 @@ impl<F: Real> Adam<F> {
     }
 
     /// Switches the bias correction on (default) or off.
+    ///
+    /// ```
+    /// use ndarray::ArrayView1;
+    /// use zoptim::estimator::Estimate;
+    /// use zoptim::update::{Adam, UpdateRule, update_once};
+    ///
+    /// // Without the correction the first step is (1 − β₁)/√(1 − β₂) ≈ 3.16 times larger.
+    /// let first_step = |on: bool| -> zoptim::Result<f64> {
+    ///     let mut adam = Adam::new().bias_correction(on);
+    ///     adam.prepare(1)?;
+    ///     let mut g = Estimate::new();
+    ///     g.dense_mut(1, 0..1)[0] = 1.0;
+    ///     let mut x = [0.0];
+    ///     update_once(&mut adam, &mut |_: ArrayView1<f64>| 0.0, &mut x, &mut g, 0.01, None)?;
+    ///     Ok(-x[0])
+    /// };
+    /// assert!((first_step(false)? / first_step(true)? - 0.1 / 0.001f64.sqrt()).abs() < 1e-5);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     #[must_use]
     pub fn bias_correction(mut self, on: bool) -> Self {
         self.bias_correction = on;
@@ -311,12 +336,31 @@ impl<F: Real> Adam<F> {
     }
 
     /// The second moment v (empty before the first step).
+    ///
+    /// ```
+    /// use zoptim::update::{Adam, UpdateRule};
+    ///
+    /// let mut adam = Adam::<f32>::new();
+    /// adam.prepare(2)?;
+    /// assert_eq!(adam.second_moment(), &[0.0, 0.0]);
+    /// assert!(adam.max_second_moment().is_empty()); // AMSGrad is off
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     #[must_use]
     pub fn second_moment(&self) -> &[F] {
         &self.v
     }
 
     /// AMSGrad's running maximum of v (empty unless AMSGrad is on).
+    ///
+    /// ```
+    /// use zoptim::update::{Adam, UpdateRule};
+    ///
+    /// let mut adam = Adam::<f64>::new().amsgrad(true);
+    /// adam.prepare(2)?;
+    /// assert_eq!(adam.max_second_moment(), &[0.0, 0.0]);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     #[must_use]
     pub fn max_second_moment(&self) -> &[F] {
         &self.v_max

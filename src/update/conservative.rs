@@ -60,6 +60,20 @@ pub struct Conservative<F> {
 
 impl<F: Real> Conservative<F> {
     /// The conservative rule.
+    ///
+    /// ```
+    /// use ndarray::ArrayView1;
+    /// use zoptim::estimator::Estimate;
+    /// use zoptim::update::{Conservative, update_once};
+    ///
+    /// // When both candidates are worse, x stays: f(x) = x² at the minimum.
+    /// let mut g = Estimate::new();
+    /// g.dense_mut(1, 0..1)[0] = 1.0;
+    /// let mut x = [0.0];
+    /// update_once(&mut Conservative::new(), &mut |x: ArrayView1<f64>| x[0] * x[0], &mut x, &mut g, 0.5, Some(0.0))?;
+    /// assert_eq!(x, [0.0]);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     #[must_use]
     pub fn new() -> Self {
         Conservative {

@@ -150,6 +150,13 @@ impl<F: Real> Default for LineSearch<F> {
 
 impl<F: Real> LineSearch<F> {
     /// Armijo backtracking: c = 1e-4, β = 0.5, at most 10 trials, s₀ = η·‖g‖.
+    ///
+    /// ```
+    /// use zoptim::update::{Acceptance, LineSearch};
+    ///
+    /// assert_eq!(LineSearch::<f64>::armijo().acceptance(), Acceptance::Armijo);
+    /// assert_eq!(LineSearch::<f64>::default().acceptance(), Acceptance::Armijo);
+    /// ```
     #[must_use]
     pub fn armijo() -> Self {
         LineSearch {
@@ -178,6 +185,13 @@ impl<F: Real> LineSearch<F> {
     }
 
     /// Sets the constant c > 0 of the acceptance test.
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// assert!(Optimizer::<f64>::builder(TwoPoint::spsa()).update(LineSearch::armijo().c(0.3)).build().is_ok());
+    /// assert!(Optimizer::<f64>::builder(TwoPoint::spsa()).update(LineSearch::armijo().c(0.0)).build().is_err());
+    /// ```
     #[must_use]
     pub fn c(mut self, c: f64) -> Self {
         self.c = c;
@@ -185,6 +199,13 @@ impl<F: Real> LineSearch<F> {
     }
 
     /// Sets the shrink factor β ∈ (0, 1).
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// assert!(Optimizer::<f64>::builder(TwoPoint::spsa()).update(LineSearch::armijo().shrink(0.3)).build().is_ok());
+    /// assert!(Optimizer::<f64>::builder(TwoPoint::spsa()).update(LineSearch::armijo().shrink(1.0)).build().is_err());
+    /// ```
     #[must_use]
     pub fn shrink(mut self, beta: f64) -> Self {
         self.shrink = beta;
@@ -228,6 +249,13 @@ impl<F: Real> LineSearch<F> {
     }
 
     /// Sets the weight decay λ ≥ 0, added to g before normalising (as in ReLIZO).
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// assert!(Optimizer::<f64>::builder(TwoPoint::spsa()).update(LineSearch::reference().weight_decay(1e-3)).build().is_ok());
+    /// assert!(Optimizer::<f64>::builder(TwoPoint::spsa()).update(LineSearch::reference().weight_decay(-1.0)).build().is_err());
+    /// ```
     #[must_use]
     pub fn weight_decay(mut self, lambda: f64) -> Self {
         self.weight_decay = lambda;

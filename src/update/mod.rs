@@ -102,20 +102,49 @@ use crate::run::{Flow, Round};
 /// ```
 pub trait UpdateRule<F: Real> {
     /// A short name for tables and error messages.
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// assert_eq!(UpdateRule::<f64>::name(&Momentum::<f64>::nesterov()), "nesterov");
+    /// ```
     fn name(&self) -> &'static str;
 
     /// Checks the configuration (called once, when the optimizer is built).
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// assert!(UpdateRule::<f64>::validate(&Sgd::new().weight_decay(0.1)).is_ok());
+    /// assert!(UpdateRule::<f64>::validate(&Sgd::new().weight_decay(-0.1)).is_err());
+    /// ```
     fn validate(&self) -> Result<()> {
         Ok(())
     }
 
     /// Called with the dimension before the first step (and after a reset).
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// let mut m = Momentum::<f64>::heavy_ball();
+    /// m.prepare(5)?;
+    /// assert_eq!(m.buffer().len(), 5);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     fn prepare(&mut self, dim: usize) -> Result<()> {
         let _ = dim;
         Ok(())
     }
 
     /// The most objective queries one step of the rule may make (0 for most rules).
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// assert_eq!(UpdateRule::<f64>::max_queries(&Sgd::new()), 0);
+    /// assert_eq!(UpdateRule::<f64>::max_queries(&Conservative::new()), 3);
+    /// ```
     fn max_queries(&self) -> usize {
         0
     }
@@ -137,6 +166,24 @@ pub trait UpdateRule<F: Real> {
     fn rollback(&mut self) {}
 
     /// Forgets state carried between steps (moments, step counters).
+    ///
+    /// ```
+    /// use ndarray::ArrayView1;
+    /// use zoptim::estimator::Estimate;
+    /// use zoptim::prelude::*;
+    /// use zoptim::update::update_once;
+    ///
+    /// let mut m = Momentum::<f64>::heavy_ball();
+    /// m.prepare(1)?;
+    /// let mut g = Estimate::new();
+    /// g.dense_mut(1, 0..1)[0] = 2.0;
+    /// update_once(&mut m, &mut |_: ArrayView1<f64>| 0.0, &mut [0.0], &mut g, 0.1, None)?;
+    /// assert_eq!(m.buffer(), &[2.0]);
+    /// m.reset();
+    /// m.prepare(1)?;
+    /// assert_eq!(m.buffer(), &[0.0]);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     fn reset(&mut self) {}
 }
 
@@ -174,6 +221,34 @@ impl<F: Real, U: UpdateRule<F> + ?Sized> UpdateRule<F> for Box<U> {
 }
 
 /// What an update rule is lent for one call.
+///
+/// ```
+/// use ndarray::ArrayView1;
+/// use std::sync::{Arc, Mutex};
+/// use zoptim::estimator::Estimate;
+/// use zoptim::run::{Flow, Round};
+/// use zoptim::update::{UpdateContext, UpdateInfo, UpdateRule, update_once};
+///
+/// // A rule that only records what it is lent.
+/// struct Spy(Arc<Mutex<Vec<String>>>);
+/// impl UpdateRule<f64> for Spy {
+///     fn name(&self) -> &'static str { "spy" }
+///     fn update(&mut self, _: &mut [f64], _: &mut Estimate<f64>, ctx: &mut UpdateContext<'_, f64>, _: &mut Round<f64>)
+///         -> zoptim::Result<Flow<UpdateInfo<f64>>> {
+///         self.0.lock().unwrap().push(format!(
+///             "lr {} it {} fx {:?} first {} round {}",
+///             ctx.lr(), ctx.iteration(), ctx.fx(), ctx.answered().is_none(), ctx.round_index()
+///         ));
+///         Ok(Flow::Done(UpdateInfo::none()))
+///     }
+/// }
+/// let log = Arc::new(Mutex::new(Vec::new()));
+/// let mut g = Estimate::new();
+/// g.dense_mut(1, 0..1)[0] = 1.0;
+/// update_once(&mut Spy(log.clone()), &mut |_: ArrayView1<f64>| 0.0, &mut [0.0], &mut g, 0.5, Some(3.0))?;
+/// assert_eq!(log.lock().unwrap()[0], "lr 0.5 it 0 fx Some(3.0) first true round 0");
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 #[non_exhaustive]
 pub struct UpdateContext<'a, F: Real> {
     lr: F,

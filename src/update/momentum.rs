@@ -61,6 +61,13 @@ pub struct Momentum<F> {
 
 impl<F: Real> Momentum<F> {
     /// Heavy-ball momentum with coefficient β ∈ [0, 1).
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// assert!(Optimizer::<f64>::builder(TwoPoint::spsa()).update(Momentum::new(0.5)).build().is_ok());
+    /// assert!(Optimizer::<f64>::builder(TwoPoint::spsa()).update(Momentum::new(1.0)).build().is_err()); // β < 1
+    /// ```
     #[must_use]
     pub fn new(beta: f64) -> Self {
         Momentum {
@@ -73,6 +80,13 @@ impl<F: Real> Momentum<F> {
     }
 
     /// Heavy-ball momentum, β = 0.9.
+    ///
+    /// ```
+    /// use zoptim::update::Momentum;
+    ///
+    /// assert_eq!(Momentum::<f64>::heavy_ball(), Momentum::new(0.9));
+    /// assert_eq!(Momentum::<f64>::heavy_ball(), Momentum::default());
+    /// ```
     #[must_use]
     pub fn heavy_ball() -> Self {
         Self::new(0.9)
@@ -109,6 +123,22 @@ impl<F: Real> Momentum<F> {
     }
 
     /// Sets the L2 weight decay λ ≥ 0 (added to the gradient, as in PyTorch's SGD).
+    ///
+    /// ```
+    /// use ndarray::ArrayView1;
+    /// use zoptim::estimator::Estimate;
+    /// use zoptim::update::{Momentum, UpdateRule, update_once};
+    ///
+    /// // L2 decay enters the buffer: m = g + λx = 0 + 0.5·2, x = 2 − 0.1·1.
+    /// let mut m = Momentum::new(0.9).weight_decay(0.5);
+    /// m.prepare(1)?;
+    /// let mut g = Estimate::new();
+    /// g.dense_mut(1, 0..1)[0] = 0.0;
+    /// let mut x = [2.0];
+    /// update_once(&mut m, &mut |_: ArrayView1<f64>| 0.0, &mut x, &mut g, 0.1, None)?;
+    /// assert!((x[0] - 1.9).abs() < 1e-15);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     #[must_use]
     pub fn weight_decay(mut self, lambda: f64) -> Self {
         self.weight_decay = lambda;

@@ -47,12 +47,40 @@ pub struct Normalized {
 
 impl Normalized {
     /// Normalised descent without weight decay.
+    ///
+    /// ```
+    /// use ndarray::ArrayView1;
+    /// use zoptim::estimator::Estimate;
+    /// use zoptim::update::{Normalized, update_once};
+    ///
+    /// // g = 0 has no direction: x stays where it is.
+    /// let mut g = Estimate::new();
+    /// g.dense_mut(2, 0..2).copy_from_slice(&[0.0, 0.0]);
+    /// let mut x = [1.0, 1.0];
+    /// update_once(&mut Normalized::new(), &mut |_: ArrayView1<f64>| 0.0, &mut x, &mut g, 1.0, None)?;
+    /// assert_eq!(x, [1.0, 1.0]);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     #[must_use]
     pub fn new() -> Self {
         Normalized { weight_decay: 0.0 }
     }
 
     /// Sets the weight decay λ ≥ 0, added to g before normalising.
+    ///
+    /// ```
+    /// use ndarray::ArrayView1;
+    /// use zoptim::estimator::Estimate;
+    /// use zoptim::update::{Normalized, update_once};
+    ///
+    /// // λx is added before normalising: g + λx = 0 + 1·(3, 4), a step of η along (0.6, 0.8).
+    /// let mut g = Estimate::new();
+    /// g.dense_mut(2, 0..2).copy_from_slice(&[0.0, 0.0]);
+    /// let mut x = [3.0, 4.0];
+    /// update_once(&mut Normalized::new().weight_decay(1.0), &mut |_: ArrayView1<f64>| 0.0, &mut x, &mut g, 1.0, None)?;
+    /// assert!((x[0] - 2.4).abs() < 1e-15 && (x[1] - 3.2).abs() < 1e-15, "{x:?}");
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     #[must_use]
     pub fn weight_decay(mut self, lambda: f64) -> Self {
         self.weight_decay = lambda;

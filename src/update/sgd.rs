@@ -49,12 +49,26 @@ pub struct Sgd {
 
 impl Sgd {
     /// SGD without weight decay.
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// assert_eq!(Sgd::new(), Sgd::default());
+    /// assert_eq!(UpdateRule::<f32>::name(&Sgd::new()), "sgd");
+    /// ```
     #[must_use]
     pub fn new() -> Self {
         Sgd { weight_decay: 0.0 }
     }
 
     /// Sets the weight decay λ ≥ 0.
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// assert!(Optimizer::<f64>::builder(TwoPoint::spsa()).update(Sgd::new().weight_decay(1e-4)).build().is_ok());
+    /// assert!(Optimizer::<f64>::builder(TwoPoint::spsa()).update(Sgd::new().weight_decay(f64::NAN)).build().is_err());
+    /// ```
     #[must_use]
     pub fn weight_decay(mut self, lambda: f64) -> Self {
         self.weight_decay = lambda;

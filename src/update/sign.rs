@@ -74,6 +74,13 @@ pub struct SignSgd {
 
 impl SignSgd {
     /// Element-wise sign (ZO-signSGD).
+    ///
+    /// ```
+    /// use zoptim::update::{SignMode, SignSgd};
+    ///
+    /// assert_eq!(SignSgd::new(), SignSgd::default());
+    /// assert_eq!(SignSgd::new().mode(), SignMode::ElementWise);
+    /// ```
     #[must_use]
     pub fn new() -> Self {
         SignSgd {
