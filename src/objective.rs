@@ -38,6 +38,14 @@ use ndarray::{ArrayView1, ArrayView2};
 /// ```
 pub trait Objective<F: Real> {
     /// f(x).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use zoptim::Objective;
+    ///
+    /// let mut rosen = |x: ndarray::ArrayView1<f64>| (1.0 - x[0]).powi(2) + 100.0 * (x[1] - x[0] * x[0]).powi(2);
+    /// assert_eq!(rosen.eval(array![1.0, 1.0].view()), 0.0);
+    /// ```
     fn eval(&mut self, x: ArrayView1<'_, F>) -> F;
 
     /// Evaluates f at each row of `points`, writing f(row i) into `out[i]`.

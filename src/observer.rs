@@ -163,6 +163,14 @@ impl<F> Default for History<F> {
 
 impl<F: Real> History<F> {
     /// An empty history.
+    ///
+    /// ```
+    /// use zoptim::observer::History;
+    ///
+    /// let h = History::<f64>::new();
+    /// let shared = h.clone(); // a handle to the same snapshots
+    /// assert!(h.is_empty() && shared.is_empty());
+    /// ```
     #[must_use]
     pub fn new() -> Self {
         Self::default()
@@ -215,18 +223,43 @@ impl<F: Real> History<F> {
 
     /// Takes the snapshots out, leaving the history empty (e.g. between runs:
     /// a history keeps collecting across `minimize` calls).
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::observer::History;
+    /// use zoptim::prelude::*;
+    ///
+    /// let history = History::new();
+    /// let mut opt = Optimizer::builder(TwoPoint::spsa()).max_iterations(3).observer(history.recorder(1)).build()?;
+    /// opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(2))?;
+    /// assert_eq!(history.take().len(), 3);
+    /// assert_eq!(history.len(), 0);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     #[must_use]
     pub fn take(&self) -> Vec<Snapshot<F>> {
         std::mem::take(&mut *self.lock())
     }
 
     /// Number of snapshots.
+    ///
+    /// ```
+    /// use zoptim::observer::History;
+    ///
+    /// assert_eq!(History::<f32>::new().len(), 0);
+    /// ```
     #[must_use]
     pub fn len(&self) -> usize {
         self.lock().len()
     }
 
     /// True when nothing was recorded.
+    ///
+    /// ```
+    /// use zoptim::observer::History;
+    ///
+    /// assert!(History::<f32>::new().is_empty());
+    /// ```
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.lock().is_empty()
@@ -312,6 +345,15 @@ pub struct Progress<W> {
 
 impl Progress<io::Stderr> {
     /// Progress on standard error every `every` steps (`every = 0` is taken as 1).
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    /// use zoptim::observer::Progress;
+    ///
+    /// // A line on standard error every 100 steps.
+    /// let opt = Optimizer::<f64>::builder(TwoPoint::spsa()).observer(Progress::stderr(100)).build();
+    /// assert!(opt.is_ok());
+    /// ```
     #[must_use]
     pub fn stderr(every: usize) -> Self {
         Self::new(io::stderr(), every)
@@ -401,6 +443,16 @@ pub struct CsvWriter<W: Write> {
 
 impl CsvWriter<BufWriter<File>> {
     /// Creates (or truncates) the file at `path`.
+    ///
+    /// ```
+    /// use zoptim::observer::CsvWriter;
+    ///
+    /// let dir = std::env::temp_dir().join("zoptim-no-such-directory-for-csv");
+    /// assert!(CsvWriter::create(dir.join("log.csv")).is_err()); // an io::Error, no panic
+    /// let path = std::env::temp_dir().join(format!("zoptim-create-{}.csv", std::process::id()));
+    /// assert!(CsvWriter::create(&path).is_ok());
+    /// std::fs::remove_file(&path).ok();
+    /// ```
     pub fn create(path: impl AsRef<Path>) -> io::Result<Self> {
         Ok(CsvWriter::new(BufWriter::new(File::create(path)?)))
     }
@@ -439,6 +491,27 @@ impl<W: Write> CsvWriter<W> {
 
     /// Writes only every `every` steps (iterations 0, k, 2k, …; `every = 0` is
     /// taken as 1).
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use std::sync::{Arc, Mutex};
+    /// use zoptim::observer::CsvWriter;
+    /// use zoptim::prelude::*;
+    ///
+    /// #[derive(Clone, Default)]
+    /// struct Shared(Arc<Mutex<Vec<u8>>>);
+    /// impl std::io::Write for Shared {
+    ///     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> { self.0.lock().unwrap().extend_from_slice(b); Ok(b.len()) }
+    ///     fn flush(&mut self) -> std::io::Result<()> { Ok(()) }
+    /// }
+    /// let out = Shared::default();
+    /// let mut opt = Optimizer::builder(TwoPoint::spsa()).max_iterations(10).observer(CsvWriter::new(out.clone()).every(4)).build()?;
+    /// opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(2))?;
+    /// let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    /// let its: Vec<&str> = text.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
+    /// assert_eq!(its, ["0", "4", "8"]);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     #[must_use]
     pub fn every(mut self, every: usize) -> Self {
         self.every = every.max(1);
@@ -528,6 +601,13 @@ pub struct ProgressBar {
 #[cfg(feature = "progress")]
 impl ProgressBar {
     /// A bar of `max_evaluations` evaluations on standard error (0 is taken as 1).
+    ///
+    /// ```
+    /// use zoptim::observer::ProgressBar;
+    ///
+    /// let bar = ProgressBar::new(10_000);
+    /// assert_eq!(bar.bar().length(), Some(10_000));
+    /// ```
     #[must_use]
     pub fn new(max_evaluations: usize) -> Self {
         let bar = indicatif::ProgressBar::new(max_evaluations.max(1) as u64);
@@ -541,6 +621,13 @@ impl ProgressBar {
     }
 
     /// Drives `bar` (its length should be the evaluation budget).
+    ///
+    /// ```
+    /// use zoptim::observer::ProgressBar;
+    ///
+    /// let bar = ProgressBar::with_bar(indicatif::ProgressBar::hidden());
+    /// assert_eq!(bar.bar().position(), 0);
+    /// ```
     #[must_use]
     pub fn with_bar(bar: indicatif::ProgressBar) -> Self {
         ProgressBar { bar, best: None }
@@ -548,6 +635,15 @@ impl ProgressBar {
 
     /// The bar itself (a cheap, shared handle: clone it to read the bar after
     /// the optimizer took the observer).
+    ///
+    /// ```
+    /// use zoptim::observer::ProgressBar;
+    ///
+    /// let bar = ProgressBar::with_bar(indicatif::ProgressBar::hidden());
+    /// let handle = bar.bar().clone(); // shares the bar's state
+    /// bar.bar().set_position(7);
+    /// assert_eq!(handle.position(), 7);
+    /// ```
     #[must_use]
     pub fn bar(&self) -> &indicatif::ProgressBar {
         &self.bar

@@ -477,6 +477,19 @@ impl<F: Real> Optimizer<F> {
     /// Starts building an optimizer around `estimator`, with plain [`Sgd`].
     /// `Optimizer::<f32>::builder(..)` names the precision when nothing else
     /// does (see [Naming the precision](Optimizer#naming-the-precision)).
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// // F from the objective and x0 …
+    /// let mut opt = Optimizer::builder(TwoPoint::spsa()).max_iterations(5).build()?;
+    /// opt.minimize(&mut |x: ArrayView1<f32>| x.dot(&x), &Array1::<f32>::ones(2))?;
+    /// // … or named, when nothing else says it.
+    /// let checked = Optimizer::<f64>::builder(Cge::central()).build();
+    /// assert!(checked.is_ok());
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn builder<E: GradientEstimator<F>>(estimator: E) -> OptimizerBuilder<F, E, Sgd> {
         OptimizerBuilder {
             estimator,
@@ -506,6 +519,16 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
     }
 
     /// Steps taken since the optimizer was built or last reset.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// let mut opt = Optimizer::builder(TwoPoint::spsa()).max_iterations(4).build()?;
+    /// opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(2))?;
+    /// assert_eq!(opt.iterations(), 4);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn iterations(&self) -> usize {
         self.engine.iterations
     }
@@ -721,6 +744,31 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
     /// Starts an ask/tell run on a stochastic objective (see
     /// [`minimize_stochastic`](Optimizer::minimize_stochastic)); drive it with
     /// [`Run::ask_resampled`].
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    /// use zoptim::ZoRng;
+    ///
+    /// struct Shifted { c: f64 }
+    /// impl Objective<f64> for Shifted {
+    ///     fn eval(&mut self, x: ArrayView1<f64>) -> f64 { (x[0] - self.c).powi(2) }
+    /// }
+    /// impl StochasticObjective<f64> for Shifted {
+    ///     fn resample(&mut self, rng: &mut ZoRng) { self.c = rng.uniform(); }
+    /// }
+    /// let mut opt = Optimizer::builder(TwoPoint::spsa()).max_iterations(20).seed(2).build()?;
+    /// let mut problem = Shifted { c: 0.0 };
+    /// let mut run = opt.start_stochastic(&Array1::zeros(1))?;
+    /// while let Some(batch) = run.ask_resampled(&mut problem)? {
+    ///     let values: Vec<f64> = batch.points().rows().into_iter().map(|r| problem.eval(r)).collect();
+    ///     run.tell(&values)?;
+    /// }
+    /// let told = run.finish();
+    /// let direct = opt.minimize_stochastic(&mut Shifted { c: 0.0 }, &Array1::zeros(1))?;
+    /// assert_eq!(told.last_x, direct.last_x); // the same run
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn start_stochastic<'o, 'x>(&'o mut self, x0: impl Into<ArrayView1<'x, F>>) -> Result<Run<'o, F, E, U>> {
         Run::new(self, x0.into(), true, None)
     }

@@ -100,6 +100,26 @@ pub trait StochasticObjective<F: Real>: Objective<F> {
     /// computed; used for the report of
     /// [`minimize_stochastic`](crate::Optimizer::minimize_stochastic) and not
     /// counted in the evaluation budget. Default: `None`.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    /// use zoptim::ZoRng;
+    ///
+    /// // Without full_value, the report's last_f is f on one fresh sample (counted).
+    /// struct Noisy { c: f64 }
+    /// impl Objective<f64> for Noisy {
+    ///     fn eval(&mut self, x: ArrayView1<f64>) -> f64 { (x[0] - self.c).powi(2) }
+    /// }
+    /// impl StochasticObjective<f64> for Noisy {
+    ///     fn resample(&mut self, rng: &mut ZoRng) { self.c = rng.uniform(); }
+    /// }
+    /// let mut opt = Optimizer::builder(TwoPoint::spsa()).max_iterations(5).build()?;
+    /// let r = opt.minimize_stochastic(&mut Noisy { c: 0.0 }, &Array1::zeros(1))?;
+    /// assert_eq!(r.evaluations, 5 * 2 + 1);
+    /// assert!(r.last_f.is_some());
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     fn full_value(&mut self, x: ArrayView1<'_, F>) -> Option<F> {
         let _ = x;
         None
@@ -174,6 +194,21 @@ impl BatchIndices {
     }
 
     /// Draws the next batch: `batch` distinct indices, every subset equally likely.
+    ///
+    /// ```
+    /// use zoptim::stochastic::BatchIndices;
+    /// use zoptim::ZoRng;
+    ///
+    /// // Over many draws every index is chosen about batch/n of the time.
+    /// let mut idx = BatchIndices::new(4, 2)?;
+    /// let mut rng = ZoRng::seed_from_u64(7);
+    /// let mut counts = [0usize; 4];
+    /// for _ in 0..4_000 {
+    ///     for &i in idx.draw(&mut rng) { counts[i] += 1; }
+    /// }
+    /// assert!(counts.iter().all(|&c| (1_800..2_200).contains(&c)), "{counts:?}");
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn draw(&mut self, rng: &mut ZoRng) -> &[usize] {
         let n = self.perm.len();
         for i in 0..self.batch {

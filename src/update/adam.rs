@@ -263,6 +263,12 @@ impl<F: Real> Adam<F> {
     }
 
     /// Sets how weight decay is applied.
+    ///
+    /// ```
+    /// use zoptim::update::{Adam, UpdateRule, WeightDecay};
+    ///
+    /// assert_eq!(UpdateRule::<f64>::name(&Adam::new().weight_decay(0.1).decay(WeightDecay::Decoupled)), "adamw");
+    /// ```
     #[must_use]
     pub fn decay(mut self, how: WeightDecay) -> Self {
         self.decay = how;

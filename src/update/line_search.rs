@@ -173,6 +173,14 @@ impl<F: Real> LineSearch<F> {
 
     /// The ReLIZO reference's backtracking (see [`Acceptance::Reference`]):
     /// c₁ = 0.1, β = 0.2, at most 10 trials, s₀ = η·‖g‖.
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    /// use zoptim::update::UpdateRule;
+    ///
+    /// // f(x) when unknown, plus at most 10 trials.
+    /// assert_eq!(UpdateRule::<f64>::max_queries(&LineSearch::reference()), 11);
+    /// ```
     #[must_use]
     pub fn reference() -> Self {
         LineSearch {
@@ -263,6 +271,12 @@ impl<F: Real> LineSearch<F> {
     }
 
     /// The acceptance rule.
+    ///
+    /// ```
+    /// use zoptim::update::{Acceptance, LineSearch};
+    ///
+    /// assert_eq!(LineSearch::<f64>::reference().c(0.2).acceptance(), Acceptance::Reference);
+    /// ```
     #[must_use]
     pub fn acceptance(&self) -> Acceptance {
         self.acceptance

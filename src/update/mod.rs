@@ -151,6 +151,20 @@ pub trait UpdateRule<F: Real> {
 
     /// One call per round: apply the step to x and return [`Flow::Done`], or push
     /// trial points into `round` (empty on entry) and return [`Flow::Query`].
+    ///
+    /// ```
+    /// use ndarray::ArrayView1;
+    /// use zoptim::estimator::Estimate;
+    /// use zoptim::update::{Sgd, UpdateRule, update_once};
+    ///
+    /// // update is called by the drivers (or update_once), once per round of the rule.
+    /// let mut g = Estimate::new();
+    /// g.dense_mut(1, 0..1)[0] = 4.0;
+    /// let mut x = [1.0];
+    /// let info = update_once(&mut Sgd::new(), &mut |_: ArrayView1<f64>| 0.0, &mut x, &mut g, 0.25, None)?;
+    /// assert_eq!((x, info.trials), ([0.0], 0));
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     fn update(
         &mut self,
         x: &mut [F],
@@ -160,9 +174,38 @@ pub trait UpdateRule<F: Real> {
     ) -> Result<Flow<UpdateInfo<F>>>;
 
     /// The step succeeded (state changes of this step become permanent).
+    ///
+    /// ```
+    /// use ndarray::ArrayView1;
+    /// use zoptim::estimator::Estimate;
+    /// use zoptim::update::{Momentum, UpdateRule, update_once};
+    ///
+    /// // update_once commits a successful step: the buffer keeps it.
+    /// let mut m = Momentum::<f64>::new(0.5);
+    /// m.prepare(1)?;
+    /// let mut g = Estimate::new();
+    /// g.dense_mut(1, 0..1)[0] = 1.0;
+    /// update_once(&mut m, &mut |_: ArrayView1<f64>| 0.0, &mut [0.0], &mut g, 0.1, None)?;
+    /// assert_eq!(m.buffer(), &[1.0]);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     fn commit(&mut self) {}
 
     /// The step was abandoned; forget what this step prepared.
+    ///
+    /// ```
+    /// use ndarray::ArrayView1;
+    /// use zoptim::estimator::Estimate;
+    /// use zoptim::update::{Conservative, update_once};
+    ///
+    /// // A failed step (a NaN trial value) is rolled back: x is unchanged.
+    /// let mut g = Estimate::new();
+    /// g.dense_mut(1, 0..1)[0] = 1.0;
+    /// let mut x = [1.0];
+    /// let r = update_once(&mut Conservative::new(), &mut |_: ArrayView1<f64>| f64::NAN, &mut x, &mut g, 0.5, Some(1.0));
+    /// assert!(r.is_err());
+    /// assert_eq!(x, [1.0]);
+    /// ```
     fn rollback(&mut self) {}
 
     /// Forgets state carried between steps (moments, step counters).
@@ -276,28 +319,90 @@ impl<'a, F: Real> UpdateContext<'a, F> {
     }
 
     /// The learning rate of this step (from the optimizer's schedule).
+    ///
+    /// ```
+    /// // See the example on [`UpdateContext`]: ctx.lr() is the schedule's value for
+    /// // this step, converted to F.
+    /// let lr: f64 = zoptim::Schedule::value(&zoptim::InverseSqrt(0.2), 3);
+    /// assert_eq!(lr, 0.1);
+    /// ```
     pub fn lr(&self) -> F {
         self.lr
     }
 
     /// The 0-based index of this step.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// // The iteration a rule sees is the step's index, as in the step record.
+    /// let mut opt = Optimizer::builder(TwoPoint::spsa()).max_iterations(3).history(true).build()?;
+    /// let r = opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(2))?;
+    /// assert_eq!(r.history.unwrap().iter().map(|s| s.iteration).collect::<Vec<_>>(), [0, 1, 2]);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn iteration(&self) -> usize {
         self.iteration
     }
 
     /// f(x) before the step, when known (evaluated by the estimator, or carried
     /// from the previous step).
+    ///
+    /// ```
+    /// use ndarray::ArrayView1;
+    /// use zoptim::estimator::Estimate;
+    /// use zoptim::update::{LineSearch, update_once};
+    ///
+    /// // A known f(x) saves the line search a query: 1 trial, not 1 + f(x).
+    /// let mut g = Estimate::new();
+    /// g.dense_mut(1, 0..1)[0] = 2.0;
+    /// let mut calls = 0;
+    /// let mut f = |x: ArrayView1<f64>| { calls += 1; x[0] * x[0] };
+    /// update_once(&mut LineSearch::reference(), &mut f, &mut [1.0], &mut g, 1.0, Some(1.0))?;
+    /// assert_eq!(calls, 1);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn fx(&self) -> Option<F> {
         self.fx
     }
 
     /// The round of trial points evaluated since the previous call, with values
     /// (`None` on the rule's first call of a step).
+    ///
+    /// ```
+    /// use ndarray::ArrayView1;
+    /// use zoptim::estimator::Estimate;
+    /// use zoptim::update::{Conservative, update_once};
+    ///
+    /// // Conservative asks for its trials in one round and reads them from answered():
+    /// // three values, f(x), f(x − ηg) and f(x + ηg), when f(x) is not known.
+    /// let mut g = Estimate::new();
+    /// g.dense_mut(1, 0..1)[0] = 1.0;
+    /// let mut calls = 0;
+    /// let mut f = |x: ArrayView1<f64>| { calls += 1; (x[0] - 0.25).powi(2) };
+    /// update_once(&mut Conservative::new(), &mut f, &mut [1.0], &mut g, 0.5, None)?;
+    /// assert_eq!(calls, 3);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn answered(&self) -> Option<&'a Round<F>> {
         self.answered
     }
 
     /// The 0-based index of this call within the rule's part of the step.
+    ///
+    /// ```
+    /// use ndarray::ArrayView1;
+    /// use zoptim::estimator::Estimate;
+    /// use zoptim::update::{LineSearch, update_once};
+    ///
+    /// // A line search runs one round per trial: round_index 0, 1, … ; here 2 trials.
+    /// let mut g = Estimate::new();
+    /// g.dense_mut(1, 0..1)[0] = 2.0;
+    /// let info = update_once(&mut LineSearch::armijo(), &mut |x: ArrayView1<f64>| x[0] * x[0], &mut [1.0], &mut g, 1.0, Some(1.0))?;
+    /// assert_eq!(info.trials, 2);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn round_index(&self) -> usize {
         self.round
     }
@@ -465,6 +570,13 @@ pub struct UpdateInfo<F> {
 
 impl<F> UpdateInfo<F> {
     /// No queries made, f at the new x unknown.
+    ///
+    /// ```
+    /// use zoptim::update::UpdateInfo;
+    ///
+    /// let info = UpdateInfo::<f32>::none();
+    /// assert_eq!((info.trials, info.fx_new), (0, None));
+    /// ```
     #[must_use]
     pub fn none() -> Self {
         UpdateInfo {
@@ -474,6 +586,12 @@ impl<F> UpdateInfo<F> {
     }
 
     /// `trials` queries made; f at the new x is `fx_new` when known.
+    ///
+    /// ```
+    /// use zoptim::update::UpdateInfo;
+    ///
+    /// assert_eq!(UpdateInfo::with_trials(2, Some(1.5_f64)).fx_new, Some(1.5));
+    /// ```
     pub fn with_trials(trials: usize, fx_new: Option<F>) -> Self {
         UpdateInfo { fx_new, trials }
     }

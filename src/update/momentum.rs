@@ -116,6 +116,12 @@ impl<F: Real> Momentum<F> {
     }
 
     /// Switches Nesterov's look-ahead on or off.
+    ///
+    /// ```
+    /// use zoptim::update::Momentum;
+    ///
+    /// assert_eq!(Momentum::<f64>::nesterov().with_nesterov(false), Momentum::heavy_ball());
+    /// ```
     #[must_use]
     pub fn with_nesterov(mut self, on: bool) -> Self {
         self.nesterov = on;
@@ -146,6 +152,12 @@ impl<F: Real> Momentum<F> {
     }
 
     /// The momentum buffer m (empty before the first step).
+    ///
+    /// ```
+    /// use zoptim::update::Momentum;
+    ///
+    /// assert!(Momentum::<f64>::heavy_ball().buffer().is_empty()); // sized by prepare
+    /// ```
     #[must_use]
     pub fn buffer(&self) -> &[F] {
         &self.buf

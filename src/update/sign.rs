@@ -111,6 +111,12 @@ impl SignSgd {
     }
 
     /// The mode.
+    ///
+    /// ```
+    /// use zoptim::update::{SignMode, SignSgd};
+    ///
+    /// assert_eq!(SignSgd::scalar().mode(), SignMode::Scalar);
+    /// ```
     #[must_use]
     pub fn mode(&self) -> SignMode {
         self.mode
