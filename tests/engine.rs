@@ -443,7 +443,7 @@ fn optimizers_and_components_are_send() {
     send::<Optimizer<f64, Dap<f64>, SignSgd>>();
     send::<Optimizer<f64, BlockCoordinate<f64>, Normalized>>();
     send::<Optimizer<f64, Relizo<f64>, LineSearch<f64>>>();
-    send::<Optimizer<f64, Est, Conservative<f64>>>();
+    send::<Optimizer<f64, Est, Conservative>>();
     send::<Optimizer<f64, Est, Rule>>();
     // A whole run can move to a worker thread.
     let mut opt = optimizer(Box::new(TwoPoint::spsa()), Box::new(Sgd::new()));

@@ -53,12 +53,15 @@ use crate::run::{Flow, Round};
 /// assert_eq!(info.trials, 2);
 /// # Ok::<(), zoptim::Error>(())
 /// ```
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Conservative<F> {
-    _scalar: std::marker::PhantomData<F>,
+///
+/// Like [`Sgd`](crate::Sgd), the rule keeps no F-typed state and is not
+/// generic: one value serves `f32` and `f64` optimizers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Conservative {
+    _private: (),
 }
 
-impl<F: Real> Conservative<F> {
+impl Conservative {
     /// The conservative rule.
     ///
     /// ```
@@ -76,13 +79,11 @@ impl<F: Real> Conservative<F> {
     /// ```
     #[must_use]
     pub fn new() -> Self {
-        Conservative {
-            _scalar: std::marker::PhantomData,
-        }
+        Conservative { _private: () }
     }
 }
 
-impl<F: Real> UpdateRule<F> for Conservative<F> {
+impl<F: Real> UpdateRule<F> for Conservative {
     fn name(&self) -> &'static str {
         "conservative"
     }
