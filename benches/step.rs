@@ -7,7 +7,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use ndarray::Array1;
 use std::hint::black_box;
 use zoptim::Smoothed;
-use zoptim::problems::Sphere;
+use zoptim::testing::Sphere;
 use zoptim::{Direction, Optimizer, Real, Storage, TwoPoint};
 
 const DIMS: [usize; 3] = [100, 10_000, 1_000_000];

@@ -18,7 +18,7 @@
 use ndarray::Array1;
 use std::time::Instant;
 use zoptim::Smoothed;
-use zoptim::problems::Quadratic;
+use zoptim::testing::Quadratic;
 use zoptim::{BlockCoordinate, GradientEstimator, Optimizer, TwoPoint};
 
 const D: usize = 1000;

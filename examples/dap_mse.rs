@@ -30,8 +30,8 @@
 //! of DAP is therefore 21% below uniform's, and the *median* (χ²₃ against
 //! 0.8χ²₃ + 1.4χ²₁) about 24.5% below — the paper's medians (≈11 vs ≈14.5 at
 //! B = 32, ≈0.6 vs ≈0.9 at 512, read off a log-scale box plot) agree with that
-//! within reading error. The "≥ 25% at every batch size" sits at this
-//! limit: with 1000 trials each median carries a few per cent of sampling error,
+//! within reading error. A gain of "≥ 25% at every batch size", which the
+//! paper's plots suggest, sits at this limit: with 1000 trials each median carries a few per cent of sampling error,
 //! so some batch sizes land on either side of it. Run with `--trials 20000` to
 //! see the median ratios settle near 0.755 and the mean ratios near 0.79.
 //!

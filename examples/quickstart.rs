@@ -13,8 +13,8 @@ use ndarray::Array1;
 use std::time::Instant;
 use zoptim::Smoothed;
 use zoptim::estimator::{BlockCoordinate, Dap, Relizo};
-use zoptim::problems::Quadratic;
-use zoptim::{Coordinate, Direction, GradientEstimator, Optimizer, Report, Storage, TwoPoint};
+use zoptim::testing::Quadratic;
+use zoptim::{Cge, Direction, GradientEstimator, Optimizer, Report, Storage, TwoPoint};
 
 const D: usize = 100;
 const BUDGET: usize = 20_000;
@@ -46,11 +46,11 @@ fn methods() -> Vec<(String, Make)> {
     m.push(("SPSA".into(), Box::new(|_| Box::new(TwoPoint::spsa().mu(1e-4)))));
     m.push((
         "coordinate (CGE) central".into(),
-        Box::new(|_| Box::new(Coordinate::central().mu(1e-4))),
+        Box::new(|_| Box::new(Cge::central().mu(1e-4))),
     ));
     m.push((
         "coordinate forward, k = 10".into(),
-        Box::new(|_| Box::new(Coordinate::forward().mu(1e-6).subset(10))),
+        Box::new(|_| Box::new(Cge::forward().mu(1e-6).subset(10))),
     ));
     m.push((
         "DAP, previous-step proxy".into(),

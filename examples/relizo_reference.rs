@@ -14,7 +14,7 @@
 use ndarray::Array1;
 use zoptim::estimator::Relizo;
 use zoptim::prelude::*;
-use zoptim::problems::{Quadratic, Rosenbrock, TestFunction};
+use zoptim::testing::{Quadratic, Rosenbrock, TestFunction};
 use zoptim::update::LineSearch;
 
 struct Row {

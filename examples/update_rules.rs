@@ -1,4 +1,4 @@
-//! ZO-Bench's question on our problems: how much does the update rule matter,
+//! ZO-Bench's question on zoptim's test problems: how much does the update rule matter,
 //! for a given gradient estimator, at a fixed evaluation budget?
 //!
 //! For every update rule × estimator, runs each learning rate of a stated grid
@@ -25,7 +25,7 @@ mod logistic;
 use ndarray::Array1;
 use zoptim::GradientEstimator;
 use zoptim::prelude::*;
-use zoptim::problems::Quadratic;
+use zoptim::testing::Quadratic;
 
 type MakeEstimator = fn() -> Box<dyn GradientEstimator<f64>>;
 type MakeRule = fn() -> Box<dyn UpdateRule<f64>>;
@@ -36,7 +36,7 @@ const ESTIMATORS: &[(&str, MakeEstimator)] = &[
     ("rademacher", || {
         Box::new(TwoPoint::central(Direction::Rademacher).mu(1e-3))
     }),
-    ("coordinate", || Box::new(Coordinate::forward().mu(1e-3))),
+    ("coordinate", || Box::new(Cge::forward().mu(1e-3))),
     ("dap (prev.)", || Box::new(zoptim::estimator::Dap::previous().mu(1e-3))),
     ("bcd K=8", || {
         Box::new(zoptim::estimator::BlockCoordinate::new(8).mu(1e-3))
@@ -114,7 +114,7 @@ fn main() {
     let mut rng = zoptim::ZoRng::seed_from_u64(0);
     let x0 = Array1::from_shape_fn(d, |_| zoptim::random::standard_normal::<f64>(&mut rng));
     let mut quad = Quadratic::<f64>::ill_conditioned(d, 100.0);
-    let f0 = zoptim::problems::TestFunction::value(&quad, x0.view());
+    let f0 = zoptim::testing::TestFunction::value(&quad, x0.view());
     let quad_results: Vec<Vec<_>> = RULES
         .iter()
         .map(|(_, rule)| {

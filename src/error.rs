@@ -8,6 +8,25 @@ pub use crate::oracle::Query;
 /// these instead. When [`Optimizer::step`](crate::Optimizer::step) returns an
 /// error the parameter vector is exactly as it was before the call (for the
 /// in-place memory-light modes, up to the rounding documented there).
+///
+/// ```
+/// use ndarray::{Array1, ArrayView1};
+/// use zoptim::prelude::*;
+/// use zoptim::{Error, Query};
+///
+/// // A NaN from the objective names the evaluation and the query.
+/// let mut f = |x: ArrayView1<f64>| if x[0] < 0.5 { f64::NAN } else { x.dot(&x) };
+/// let mut opt = Optimizer::builder(Cge::central()).learning_rate(0.5).max_iterations(3).build()?;
+/// let report = opt.minimize(&mut f, &Array1::ones(2))?;
+/// match report.stop {
+///     StopReason::Failed(Error::NonFiniteObjective { query, .. }) => assert_ne!(query, Query::Final),
+///     other => panic!("{other:?}"),
+/// }
+/// // Configuration errors come from build(), before anything is evaluated.
+/// let err = Optimizer::<f64>::builder(Cge::central()).max_evaluations(0).build().unwrap_err();
+/// assert_eq!(err, Error::EmptyBudget);
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -192,6 +211,18 @@ impl From<std::io::Error> for Error {
 }
 
 /// `Result` with the crate's [`Error`].
+///
+/// ```
+/// fn tune(lr: f64) -> zoptim::Result<f64> {
+///     use ndarray::{Array1, ArrayView1};
+///     use zoptim::prelude::*;
+///     let mut opt = Optimizer::builder(TwoPoint::spsa()).learning_rate(lr).max_iterations(100).build()?;
+///     Ok(opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(2))?.best_f)
+/// }
+/// assert!(tune(0.1)? < tune(0.001)?);
+/// assert!(tune(-1.0).is_err());
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Checks that `value` is finite and strictly positive.

@@ -5,17 +5,20 @@
 //! gradient from function values at perturbed points and feeding that estimate to
 //! a descent step.
 //!
+//! New to the crate? The [`guide`] goes from a first run to a tuned, parallel
+//! and resumed one.
+//!
 //! The pieces, one trait each:
 //!
 //! | concept | trait | built in |
 //! |---|---|---|
 //! | the function | [`Objective`] | any `FnMut(ArrayView1<F>) -> F` |
-//! | gradient estimate | [`GradientEstimator`] | [`TwoPoint`] (SPSA, MeZO), [`Coordinate`], [`Relizo`], [`Dap`], [`BlockCoordinate`] |
+//! | gradient estimate | [`GradientEstimator`] | [`TwoPoint`] (SPSA, MeZO), [`Cge`], [`Relizo`], [`Dap`], [`BlockCoordinate`] |
 //! | smoothing (difference, μ, q) | [`Smoothed`] | one set of builder methods for the two-point-style estimators |
 //! | random directions | — | [`Direction`]: Gaussian, Rademacher, sphere, coordinate ([`random`]) |
 //! | update rule | [`UpdateRule`] | [`Sgd`], [`Momentum`], [`SignSgd`], [`Adam`], [`Conservative`], [`Normalized`], [`LineSearch`] |
 //! | schedules | [`Schedule`] | constants (`f64`), [`PowerDecay`], [`StepDecay`], [`Cosine`], [`InverseSqrt`] |
-//! | watching a run | [`Observer`] | closures, [`observer::History`], [`observer::Progress`], [`observer::CsvWriter`] |
+//! | watching a run | [`Observer`] | closures, [`observer::History`], [`observer::Progress`], [`observer::CsvWriter`], `observer::ProgressBar` (feature `progress`) |
 //! | constraints | [`Projection`] | [`Bounds`], [`Ball`] |
 //! | minibatches | [`StochasticObjective`] | [`BatchIndices`] |
 //! | driving a run | — | [`Optimizer::minimize`], [`Optimizer::step`], ask/tell [`Run`], `minimize_parallel` (feature `rayon`) |
@@ -62,15 +65,21 @@
 //!
 //! ## Features
 //!
+//! No feature is on by default.
+//!
 //! | feature | what it adds | needs |
 //! |---|---|---|
-//! | `rayon` | `Optimizer::minimize_parallel`, `run::ParallelObjective`, `SeededDirection::par_write` / `par_axpy` | nothing beyond the crate |
-//! | `mpi` | `mpi::minimize`: one run over MPI ranks, exchanging only the values of each round | an MPI library and libclang at build time |
+//! | `rayon` | `Optimizer::minimize_parallel`, `run::ParallelObjective` (parallel `eval_batch`), `SeededDirection::par_write` / `par_axpy` | nothing beyond the crate |
 //! | `plot` | `plot::convergence`: best f against evaluations, one line per run, as SVG | nothing beyond the crate (plotters' SVG backend only) |
+//! | `progress` | `observer::ProgressBar`: a terminal progress bar (indicatif) over the evaluation budget, with an ETA | nothing beyond the crate |
+//! | `testing` | `testing`: test functions with known gradients (`Sphere`, `Quadratic`, `Rosenbrock`, `Linear`) and `ExactGradient` | nothing beyond the crate |
+//! | `mpi` | `mpi::minimize`: one run over MPI ranks, exchanging only the values of each round | an MPI library and libclang at build time |
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod error;
 pub mod estimator;
+pub mod guide;
 mod linalg;
 #[cfg(feature = "mpi")]
 pub mod mpi;
@@ -80,7 +89,6 @@ pub mod optimizer;
 pub mod oracle;
 #[cfg(feature = "plot")]
 pub mod plot;
-pub mod problems;
 pub mod projection;
 pub mod random;
 pub mod real;
@@ -88,13 +96,16 @@ pub mod report;
 pub mod run;
 pub mod schedule;
 pub mod stochastic;
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
 pub mod update;
 
 pub use error::{Error, Query, Result};
 pub use estimator::Relizo;
 pub use estimator::{
-    BlockCoordinate, BlockOrder, Coordinate, Dap, Difference, Estimate, EstimateInfo, GradientEstimator, Smoothed,
-    Smoothing, Storage, TwoPoint,
+    BlockCoordinate, BlockOrder, Cge, Dap, Difference, Estimate, EstimateInfo, GradientEstimator, Smoothed, Smoothing,
+    Storage, TwoPoint,
 };
 pub use objective::Objective;
 pub use observer::Observer;
@@ -118,7 +129,7 @@ pub struct ReadmeDoctests;
 pub mod prelude {
     pub use crate::estimator::Relizo;
     pub use crate::estimator::{
-        BlockCoordinate, BlockOrder, Coordinate, Dap, Difference, GradientEstimator, Smoothed, Storage, TwoPoint,
+        BlockCoordinate, BlockOrder, Cge, Dap, Difference, GradientEstimator, Smoothed, Storage, TwoPoint,
     };
     pub use crate::objective::Objective;
     pub use crate::optimizer::Optimizer;

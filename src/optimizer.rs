@@ -103,6 +103,24 @@ impl<F: Real> Config<F> {
 /// besides the ones you set (`minimize` needs at least one of
 /// [`max_evaluations`](OptimizerBuilder::max_evaluations) and
 /// [`max_iterations`](OptimizerBuilder::max_iterations)), no history.
+///
+/// ```
+/// use ndarray::{Array1, ArrayView1};
+/// use zoptim::prelude::*;
+///
+/// let mut f = |x: ArrayView1<f64>| x.dot(&x);
+/// let mut opt = Optimizer::builder(TwoPoint::spsa().mu(1e-4))
+///     .update(Momentum::heavy_ball())
+///     .learning_rate(Cosine::new(0.02, 0.0, 500))
+///     .max_evaluations(1_000)
+///     .target(1e-10)
+///     .seed(7)
+///     .build()?;
+/// let report = opt.minimize(&mut f, &Array1::ones(6))?;
+/// assert!(report.best_f < 1e-6, "{}", report.best_f);
+/// assert!(matches!(report.stop, StopReason::TargetReached | StopReason::MaxEvaluations));
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 pub struct OptimizerBuilder<F: Real, E, U> {
     estimator: E,
     update: U,
@@ -111,6 +129,14 @@ pub struct OptimizerBuilder<F: Real, E, U> {
 
 impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, U> {
     /// Replaces the update rule.
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// let opt = Optimizer::<f64>::builder(TwoPoint::spsa()).update(Adam::new()).build()?;
+    /// assert_eq!(UpdateRule::<f64>::name(opt.update_rule()), "adam");
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn update<V: UpdateRule<F>>(self, rule: V) -> OptimizerBuilder<F, E, V> {
         OptimizerBuilder {
             estimator: self.estimator,
@@ -120,6 +146,18 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
     }
 
     /// The learning rate: an `f64` constant or any [`Schedule`] (must be finite and > 0).
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// // f64, f32 and integer constants, or any schedule.
+    /// assert!(Optimizer::<f32>::builder(TwoPoint::spsa()).learning_rate(1e-2_f32).build().is_ok());
+    /// assert!(Optimizer::<f64>::builder(TwoPoint::spsa()).learning_rate(1).build().is_ok());
+    /// assert!(Optimizer::<f64>::builder(TwoPoint::spsa()).learning_rate(InverseSqrt(0.1)).build().is_ok());
+    /// // 1e300 is not an f32.
+    /// assert!(Optimizer::<f32>::builder(TwoPoint::spsa()).learning_rate(1e300).build().is_err());
+    /// ```
+    #[must_use]
     pub fn learning_rate(mut self, schedule: impl Schedule + Send + 'static) -> Self {
         self.config.learning_rate = Box::new(schedule);
         self
@@ -127,12 +165,43 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
 
     /// A schedule for the smoothing parameter μ; it overrides the estimator's own μ
     /// at every step (for estimators that have one).
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// let mut opt = Optimizer::builder(TwoPoint::spsa())
+    ///     .smoothing(StepDecay::new(1e-2, 0.5, 50))
+    ///     .learning_rate(0.05)
+    ///     .max_iterations(300)
+    ///     .build()?;
+    /// let report = opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(2))?;
+    /// assert!(report.best_f < 1e-6, "{}", report.best_f);
+    /// // A schedule is checked when the optimizer is built.
+    /// assert!(Optimizer::<f64>::builder(TwoPoint::spsa()).smoothing(-1e-3).build().is_err());
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    #[must_use]
     pub fn smoothing(mut self, schedule: impl Schedule + Send + 'static) -> Self {
         self.config.smoothing = Some(Box::new(schedule));
         self
     }
 
     /// The seed of the optimizer's [`ZoRng`]: same seed, same run, bit for bit.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// let run = |seed: u64| -> zoptim::Result<Array1<f64>> {
+    ///     let mut opt = Optimizer::builder(TwoPoint::spsa()).max_iterations(10).seed(seed).build()?;
+    ///     Ok(opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(3))?.last_x)
+    /// };
+    /// assert_eq!(run(1)?, run(1)?); // same seed, same bits
+    /// assert_ne!(run(1)?, run(2)?);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    #[must_use]
     pub fn seed(mut self, seed: u64) -> Self {
         self.config.seed = seed;
         self
@@ -141,12 +210,39 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
     /// The evaluation budget (≥ 1). A step is started only if its largest possible
     /// query count fits; `minimize` also keeps one evaluation for f at the last
     /// iterate, so it never exceeds the budget.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// // Central CGE in d = 4 costs 8 queries a step: a budget of 30 holds f(x0),
+    /// // 3 steps and the final f, and is never exceeded.
+    /// let mut opt = Optimizer::builder(Cge::central()).max_evaluations(30).build()?;
+    /// let report = opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(4))?;
+    /// assert_eq!((report.iterations, report.evaluations), (3, 26));
+    /// assert_eq!(report.stop, StopReason::MaxEvaluations);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    #[must_use]
     pub fn max_evaluations(mut self, n: usize) -> Self {
         self.config.stop.max_evaluations = Some(n);
         self
     }
 
     /// The most steps `minimize` takes.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// let mut opt = Optimizer::builder(TwoPoint::spsa()).max_iterations(12).build()?;
+    /// assert_eq!(opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(2))?.iterations, 12);
+    /// // Without any stop criterion a run would never end: minimize refuses it.
+    /// let mut endless = Optimizer::builder(TwoPoint::spsa()).build()?;
+    /// assert!(endless.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(2)).is_err());
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    #[must_use]
     pub fn max_iterations(mut self, n: usize) -> Self {
         self.config.stop.max_iterations = Some(n);
         self
@@ -159,6 +255,18 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
     /// μ·‖u‖ from it, so a target closer to the minimum than that offset
     /// changes f is seen only by the final evaluation (and the run then stops
     /// on another criterion).
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// let mut opt = Optimizer::builder(TwoPoint::forward(Direction::Gaussian)).learning_rate(0.1).max_iterations(10_000).target(1e-4).build()?;
+    /// let report = opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(3))?;
+    /// assert_eq!(report.stop, StopReason::TargetReached);
+    /// assert!(report.best_f <= 1e-4);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    #[must_use]
     pub fn target(mut self, target: f64) -> Self {
         self.config.stop.target = Some(target);
         self
@@ -166,12 +274,37 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
 
     /// Stop `minimize` when, over the last `window` steps, the best value improved by
     /// at most `tol·(1 + |best|)`.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// // |x| has a kink at 0: SPSA with a constant rate ends up bouncing around it.
+    /// let mut f = |x: ArrayView1<f64>| x.iter().map(|v| v.abs()).sum::<f64>();
+    /// let mut opt = Optimizer::builder(TwoPoint::spsa()).learning_rate(0.1).max_iterations(100_000).stagnation(50, 1e-3).build()?;
+    /// let report = opt.minimize(&mut f, &Array1::ones(2))?;
+    /// assert_eq!(report.stop, StopReason::Stagnation);
+    /// assert!(report.iterations < 100_000);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    #[must_use]
     pub fn stagnation(mut self, window: usize, tol: f64) -> Self {
         self.config.stop.stagnation = Some((window, tol));
         self
     }
 
     /// Keep one [`StepRecord`] per step in the report.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// let mut opt = Optimizer::builder(TwoPoint::spsa()).max_iterations(7).history(true).build()?;
+    /// let report = opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(2))?;
+    /// assert_eq!(report.history.map(|h| h.len()), Some(7));
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    #[must_use]
     pub fn history(mut self, on: bool) -> Self {
         self.config.history = on;
         self
@@ -186,6 +319,18 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
     /// off: the report's `best_x` and `best_f` are then the last iterate and its
     /// value, while the target and stagnation criteria still see the smallest
     /// value evaluated.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// let mut opt = Optimizer::builder(TwoPoint::spsa()).max_iterations(20).keep_best_point(false).build()?;
+    /// let report = opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(2))?;
+    /// assert_eq!(report.best_x, report.last_x);
+    /// assert_eq!(Some(report.best_f), report.last_f);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    #[must_use]
     pub fn keep_best_point(mut self, on: bool) -> Self {
         self.config.keep_best = on;
         self
@@ -194,6 +339,23 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
     /// Adds an observer, called after every step of a run. To watch one run with
     /// an observer that borrows local state, pass it to
     /// [`Optimizer::minimize_with`] instead.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use std::ops::ControlFlow;
+    /// use zoptim::prelude::*;
+    /// use zoptim::StepRecord;
+    ///
+    /// // Stop after the first step whose smallest query value is below 0.5.
+    /// let stop = |r: &StepRecord<f64>, _: ArrayView1<f64>| {
+    ///     if r.min_value.is_some_and(|v| v < 0.5) { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+    /// };
+    /// let mut opt = Optimizer::builder(TwoPoint::spsa()).learning_rate(0.05).max_iterations(1_000).observer(stop).build()?;
+    /// let report = opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(2))?;
+    /// assert_eq!(report.stop, StopReason::Observer);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    #[must_use]
     pub fn observer(mut self, observer: impl Observer<F> + Send + 'static) -> Self {
         self.config.observers.push(Box::new(observer));
         self
@@ -202,6 +364,18 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
     /// Constrains the iterates to a closed convex set: after every step x is
     /// projected onto it (projected ZO-SGD; see [`crate::projection`]). The start
     /// must be feasible, else [`Error::Infeasible`].
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// // Minimise Σx over the unit ball: the answer is −1/√d in every coordinate.
+    /// let mut opt = Optimizer::builder(Cge::central()).learning_rate(0.1).projection(Ball::origin(1.0)).max_iterations(50).build()?;
+    /// let report = opt.minimize(&mut |x: ArrayView1<f64>| x.sum(), &Array1::zeros(4))?;
+    /// assert!(report.last_x.iter().all(|v| (v + 0.5).abs() < 1e-6), "{}", report.last_x);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    #[must_use]
     pub fn projection(mut self, set: impl Projection<F> + Send + 'static) -> Self {
         self.config.projection = Some(Box::new(set));
         self
@@ -229,6 +403,17 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
     /// 1e-50 (which would be 0) is an [`Error::InvalidParameter`] naming
     /// `learning_rate` (or `smoothing`). A later value that overflows `F` makes
     /// that step fail with [`Error::NonFiniteStep`].
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    /// use zoptim::Error;
+    ///
+    /// assert!(Optimizer::<f64>::builder(TwoPoint::spsa().mu(-1.0)).build().is_err());
+    /// assert!(matches!(
+    ///     Optimizer::<f32>::builder(TwoPoint::spsa()).learning_rate(1e-50).build(),
+    ///     Err(Error::InvalidParameter { name: "learning_rate", .. })
+    /// ));
+    /// ```
     pub fn build(self) -> Result<Optimizer<F, E, U>> {
         self.estimator.validate()?;
         self.update.validate()?;
@@ -274,7 +459,22 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
 /// assert!(report.evaluations <= 2_000);
 /// # Ok::<(), zoptim::Error>(())
 /// ```
-pub struct Optimizer<F: Real, E, U> {
+///
+/// # Naming the precision
+/// F is usually inferred from the objective and x0. Code that only builds an
+/// optimizer (to check a configuration, or to store it) names it once, on
+/// `Optimizer` — `Optimizer::<f64>::builder(TwoPoint::spsa())` — and the
+/// estimator's and rule's F follow. (The defaults of `E` and `U` exist for this
+/// spelling only; an optimizer's type is always `Optimizer<F, E, U>` with the
+/// estimator and rule it was built with.)
+///
+/// ```
+/// use zoptim::prelude::*;
+///
+/// let err = Optimizer::<f32>::builder(TwoPoint::spsa()).learning_rate(-1.0).build();
+/// assert!(matches!(err, Err(zoptim::Error::InvalidParameter { name: "learning_rate", .. })));
+/// ```
+pub struct Optimizer<F: Real, E = (), U = Sgd> {
     pub(crate) estimator: E,
     pub(crate) update: U,
     pub(crate) config: Config<F>,
@@ -296,9 +496,24 @@ impl<F: Real, E: fmt::Debug, U: fmt::Debug> fmt::Debug for Optimizer<F, E, U> {
     }
 }
 
-impl<F: Real, E: GradientEstimator<F>> Optimizer<F, E, Sgd> {
+impl<F: Real> Optimizer<F> {
     /// Starts building an optimizer around `estimator`, with plain [`Sgd`].
-    pub fn builder(estimator: E) -> OptimizerBuilder<F, E, Sgd> {
+    /// `Optimizer::<f32>::builder(..)` names the precision when nothing else
+    /// does (see [Naming the precision](Optimizer#naming-the-precision)).
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// // F from the objective and x0 …
+    /// let mut opt = Optimizer::builder(TwoPoint::spsa()).max_iterations(5).build()?;
+    /// opt.minimize(&mut |x: ArrayView1<f32>| x.dot(&x), &Array1::<f32>::ones(2))?;
+    /// // … or named, when nothing else says it.
+    /// let checked = Optimizer::<f64>::builder(Cge::central()).build();
+    /// assert!(checked.is_ok());
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    pub fn builder<E: GradientEstimator<F>>(estimator: E) -> OptimizerBuilder<F, E, Sgd> {
         OptimizerBuilder {
             estimator,
             update: Sgd::new(),
@@ -309,37 +524,113 @@ impl<F: Real, E: GradientEstimator<F>> Optimizer<F, E, Sgd> {
 
 impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
     /// Evaluations made since the optimizer was built or last reset.
+    ///
+    /// ```
+    /// use ndarray::{ArrayView1, array};
+    /// use zoptim::prelude::*;
+    ///
+    /// let mut opt = Optimizer::builder(TwoPoint::spsa().directions(3)).build()?;
+    /// let mut x = array![1.0, 1.0];
+    /// opt.step(&mut x, &mut |x: ArrayView1<f64>| x.dot(&x))?;
+    /// assert_eq!((opt.evaluations(), opt.iterations()), (6, 1));
+    /// opt.reset();
+    /// assert_eq!((opt.evaluations(), opt.iterations()), (0, 0));
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn evaluations(&self) -> usize {
         self.engine.evaluations
     }
 
     /// Steps taken since the optimizer was built or last reset.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// let mut opt = Optimizer::builder(TwoPoint::spsa()).max_iterations(4).build()?;
+    /// opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(2))?;
+    /// assert_eq!(opt.iterations(), 4);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn iterations(&self) -> usize {
         self.engine.iterations
     }
 
     /// The seed the generator restarts from on [`reset`](Optimizer::reset).
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// assert_eq!(Optimizer::<f64>::builder(TwoPoint::spsa()).seed(99).build()?.seed(), 99);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn seed(&self) -> u64 {
         self.config.seed
     }
 
     /// The estimator (for its statistics or configuration).
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// let opt = Optimizer::<f64>::builder(BlockCoordinate::new(4)).build()?;
+    /// assert_eq!(opt.estimator().get_order(), BlockOrder::Permutation);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn estimator(&self) -> &E {
         &self.estimator
     }
 
     /// The update rule.
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// let opt = Optimizer::<f64>::builder(TwoPoint::spsa()).update(Momentum::new(0.5)).build()?;
+    /// assert_eq!(opt.update_rule(), &Momentum::new(0.5));
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn update_rule(&self) -> &U {
         &self.update
     }
 
     /// The last estimate (valid after a successful step).
+    ///
+    /// ```
+    /// use ndarray::{ArrayView1, array};
+    /// use zoptim::prelude::*;
+    ///
+    /// let mut opt = Optimizer::builder(Cge::central()).learning_rate(0.1).build()?;
+    /// let mut x = array![1.0, 2.0];
+    /// opt.step(&mut x, &mut |x: ArrayView1<f64>| x.dot(&x))?;
+    /// let g = opt.last_estimate().to_vec();
+    /// assert!((g[0] - 2.0).abs() < 1e-6 && (g[1] - 4.0).abs() < 1e-6, "{g:?}");
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn last_estimate(&mut self) -> &mut Estimate<F> {
         &mut self.engine.estimate
     }
 
     /// Restarts: estimator and rule state forgotten, counters zeroed, generator
     /// reseeded, dimension forgotten. A run after `reset` repeats the first one.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1, array};
+    /// use zoptim::prelude::*;
+    ///
+    /// let mut opt = Optimizer::builder(TwoPoint::spsa()).learning_rate(0.1).build()?;
+    /// let mut f = |x: ArrayView1<f64>| x.dot(&x);
+    /// let mut a = array![1.0, 1.0];
+    /// for _ in 0..5 { opt.step(&mut a, &mut f)?; }
+    /// opt.reset();
+    /// let mut b = array![1.0, 1.0];
+    /// for _ in 0..5 { opt.step(&mut b, &mut f)?; }
+    /// assert_eq!(a, b); // after reset, the same steps again
+    /// // The dimension is forgotten too: a 3-vector is fine now.
+    /// opt.reset();
+    /// opt.step(&mut Array1::ones(3), &mut f)?;
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn reset(&mut self) {
         self.abandon_step();
         self.estimator.reset();
@@ -451,6 +742,24 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
     /// [`minimize`](Optimizer::minimize) does. The first batch asks for f(x0).
     ///
     /// See [`Run`] and the example in [`crate::run`].
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// let f = |x: ArrayView1<f64>| x.dot(&x);
+    /// let mut opt = Optimizer::builder(TwoPoint::spsa()).learning_rate(0.1).max_iterations(30).seed(3).build()?;
+    /// let mut run = opt.start(&Array1::ones(4))?;
+    /// while let Some(batch) = run.ask()? {
+    ///     // Evaluate the batch anywhere: other threads, processes, machines.
+    ///     let values: Vec<f64> = batch.points().rows().into_iter().map(f).collect();
+    ///     run.tell(&values)?;
+    /// }
+    /// let told = run.finish();
+    /// let direct = opt.minimize(&mut { f }, &Array1::ones(4))?;
+    /// assert_eq!(told.best_f.to_bits(), direct.best_f.to_bits()); // the same run
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn start<'o, 'x>(&'o mut self, x0: impl Into<ArrayView1<'x, F>>) -> Result<Run<'o, F, E, U>> {
         Run::new(self, x0.into(), false, None)
     }
@@ -458,6 +767,31 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
     /// Starts an ask/tell run on a stochastic objective (see
     /// [`minimize_stochastic`](Optimizer::minimize_stochastic)); drive it with
     /// [`Run::ask_resampled`].
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    /// use zoptim::ZoRng;
+    ///
+    /// struct Shifted { c: f64 }
+    /// impl Objective<f64> for Shifted {
+    ///     fn eval(&mut self, x: ArrayView1<f64>) -> f64 { (x[0] - self.c).powi(2) }
+    /// }
+    /// impl StochasticObjective<f64> for Shifted {
+    ///     fn resample(&mut self, rng: &mut ZoRng) { self.c = rng.uniform(); }
+    /// }
+    /// let mut opt = Optimizer::builder(TwoPoint::spsa()).max_iterations(20).seed(2).build()?;
+    /// let mut problem = Shifted { c: 0.0 };
+    /// let mut run = opt.start_stochastic(&Array1::zeros(1))?;
+    /// while let Some(batch) = run.ask_resampled(&mut problem)? {
+    ///     let values: Vec<f64> = batch.points().rows().into_iter().map(|r| problem.eval(r)).collect();
+    ///     run.tell(&values)?;
+    /// }
+    /// let told = run.finish();
+    /// let direct = opt.minimize_stochastic(&mut Shifted { c: 0.0 }, &Array1::zeros(1))?;
+    /// assert_eq!(told.last_x, direct.last_x); // the same run
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn start_stochastic<'o, 'x>(&'o mut self, x0: impl Into<ArrayView1<'x, F>>) -> Result<Run<'o, F, E, U>> {
         Run::new(self, x0.into(), true, None)
     }
@@ -477,6 +811,19 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
     /// Rounds are evaluated in this thread (see [`crate::run`]); the report is
     /// bit-identical to an ask/tell run and to
     /// [`minimize_parallel`](Optimizer::minimize_parallel).
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// let mut f = |x: ArrayView1<f64>| (x[0] - 1.0).powi(2) + 10.0 * (x[1] + 2.0).powi(2);
+    /// let mut opt = Optimizer::builder(TwoPoint::spsa().mu(1e-5)).update(Adam::new()).learning_rate(0.05).max_evaluations(6_000).build()?;
+    /// let report = opt.minimize(&mut f, &Array1::zeros(2))?;
+    /// assert!((report.best_x[0] - 1.0).abs() < 1e-2 && (report.best_x[1] + 2.0).abs() < 1e-2, "{}", report.best_x);
+    /// // Each call is a fresh run: the same call, the same report.
+    /// assert_eq!(opt.minimize(&mut f, &Array1::zeros(2))?.best_x, report.best_x);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn minimize<'x, O: Objective<F>>(
         &mut self,
         objective: &mut O,
@@ -545,6 +892,29 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
     ///   objective.
     ///
     /// Step records, history, observers, projection and errors are as in `minimize`.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    /// use zoptim::ZoRng;
+    ///
+    /// // f(x; ξ) = (x − ξ)² with ξ ~ U(0, 1) drawn per step from the optimizer's generator.
+    /// struct Noisy { xi: f64 }
+    /// impl Objective<f64> for Noisy {
+    ///     fn eval(&mut self, x: ArrayView1<f64>) -> f64 { (x[0] - self.xi).powi(2) }
+    /// }
+    /// impl StochasticObjective<f64> for Noisy {
+    ///     fn resample(&mut self, rng: &mut ZoRng) { self.xi = rng.below(1_000) as f64 / 1_000.0; }
+    ///     fn full_value(&mut self, x: ArrayView1<f64>) -> Option<f64> { Some((x[0] - 0.4995).powi(2) + 1.0 / 12.0) }
+    /// }
+    /// let mut opt = Optimizer::builder(TwoPoint::spsa()).learning_rate(InverseSqrt(0.3)).max_iterations(2_000).seed(1).build()?;
+    /// let a = opt.minimize_stochastic(&mut Noisy { xi: 0.0 }, &Array1::zeros(1))?;
+    /// assert!((a.last_x[0] - 0.5).abs() < 0.1, "{}", a.last_x[0]);
+    /// // The samples come from the seed: the same run again, bit for bit.
+    /// let b = opt.minimize_stochastic(&mut Noisy { xi: 0.0 }, &Array1::zeros(1))?;
+    /// assert_eq!(a.last_x, b.last_x);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn minimize_stochastic<'x, S: StochasticObjective<F>>(
         &mut self,
         problem: &mut S,

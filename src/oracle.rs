@@ -12,6 +12,13 @@ use crate::real::Real;
 use std::fmt;
 
 /// Which query of a step produced a value: used in error messages and step records.
+///
+/// ```
+/// use zoptim::Query;
+///
+/// assert_eq!(Query::Plus(2).to_string(), "f(x + μ·u) for direction 2");
+/// assert_eq!(Query::Final.to_string(), "f at the final iterate");
+/// ```
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]

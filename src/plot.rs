@@ -77,12 +77,21 @@ fn thin(curve: Vec<(usize, f64)>, n: usize) -> Vec<(usize, f64)> {
 /// Errors: a report without history ([`Error::InvalidParameter`]), no runs, and
 /// failures to draw or write the file ([`Error::Io`]).
 ///
-/// ```no_run
-/// # use ndarray::{Array1, ArrayView1};
-/// # use zoptim::prelude::*;
-/// # let mut opt = Optimizer::builder(TwoPoint::spsa()).learning_rate(0.1).max_iterations(20).history(true).build()?;
-/// # let report = opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::from_elem(3, 1.0))?;
-/// zoptim::plot::convergence(&[("SPSA", &report)], "convergence.svg")?;
+/// ```
+/// use ndarray::{Array1, ArrayView1};
+/// use zoptim::prelude::*;
+///
+/// let mut opt = Optimizer::builder(TwoPoint::spsa()).learning_rate(0.1).max_iterations(20).history(true).build()?;
+/// let report = opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::from_elem(3, 1.0))?;
+/// let path = std::env::temp_dir().join(format!("zoptim-plot-doc-{}.svg", std::process::id()));
+/// zoptim::plot::convergence(&[("SPSA", &report)], &path)?;
+/// let svg = std::fs::read_to_string(&path).map_err(zoptim::Error::from)?;
+/// std::fs::remove_file(&path).ok();
+/// assert!(svg.starts_with("<svg") && svg.contains("SPSA"));
+/// // A report without history cannot be drawn: an error, not a panic.
+/// let bare = Optimizer::builder(TwoPoint::spsa()).max_iterations(2).build()?
+///     .minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(2))?;
+/// assert!(zoptim::plot::convergence(&[("bare", &bare)], &path).is_err());
 /// # Ok::<(), zoptim::Error>(())
 /// ```
 pub fn convergence<F: Real>(runs: &[(&str, &Report<F>)], path: impl AsRef<Path>) -> Result<()> {

@@ -18,15 +18,51 @@ use ndarray::Array1;
 use std::ops::Range;
 
 /// A closed convex set C with its Euclidean projection Π_C(x) = argmin_{y∈C} ‖y − x‖.
+///
+/// ```
+/// use zoptim::{Bounds, Projection};
+///
+/// let b = Bounds::uniform(0.0, 1.0);
+/// let mut x = [-0.5, 0.25, 2.0];
+/// assert!(!b.contains(&x));
+/// assert!(b.violation(&x).is_some());
+/// assert!(b.project(&mut x, 0..3)); // something changed
+/// assert_eq!(x, [0.0, 0.25, 1.0]);
+/// assert!(b.contains(&x) && b.violation(&x).is_none());
+/// ```
 pub trait Projection<F: Real> {
     /// A short name for error messages.
+    ///
+    /// ```
+    /// use zoptim::{Ball, Bounds, Projection};
+    ///
+    /// assert_eq!(Projection::<f64>::name(&Bounds::uniform(0.0, 1.0)), "box bounds");
+    /// assert_ne!(Projection::<f64>::name(&Ball::origin(1.0)), "box bounds");
+    /// ```
     fn name(&self) -> &'static str;
 
     /// Checks the configuration (called once, when the optimizer is built).
+    ///
+    /// ```
+    /// use zoptim::{Bounds, Projection};
+    ///
+    /// assert!(Bounds::uniform(0.0, 1.0).validate().is_ok());
+    /// assert!(Bounds::uniform(1.0, 0.0).validate().is_err()); // l > u
+    /// assert!(Bounds::uniform(f64::NAN, 1.0).validate().is_err());
+    /// ```
     fn validate(&self) -> Result<()>;
 
     /// Called with the dimension before the first step: checks that the set has
     /// dimension `dim`.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use zoptim::{Ball, Projection};
+    ///
+    /// let mut ball = Ball::new(array![0.0, 0.0], 1.0);
+    /// assert!(ball.prepare(2).is_ok());
+    /// assert!(ball.prepare(3).is_err()); // the center has 2 coordinates
+    /// ```
     fn prepare(&mut self, dim: usize) -> Result<()>;
 
     /// Projects `x` onto the set in place; returns whether any coordinate changed.
@@ -37,15 +73,40 @@ pub trait Projection<F: Real> {
     /// An `x` whose length is not the set's dimension (for a set that has one)
     /// is left unchanged and `false` is returned; the optimizer never passes one,
     /// since [`prepare`](Projection::prepare) checks the dimension first.
+    ///
+    /// ```
+    /// use zoptim::{Bounds, Projection};
+    ///
+    /// let b = Bounds::uniform(-1.0, 1.0);
+    /// let mut x = [0.5, 3.0];
+    /// assert!(!b.project(&mut x[..1], 0..1)); // already inside: nothing changes
+    /// assert!(b.project(&mut x, 1..2));
+    /// assert_eq!(x, [0.5, 1.0]);
+    /// ```
     fn project(&self, x: &mut [F], changed: Range<usize>) -> bool;
 
     /// Whether `x` is in the set (up to the rounding of a projection, for sets
     /// whose projection is not exact in floating point). False for an `x` whose
     /// length is not the set's dimension.
+    ///
+    /// ```
+    /// use zoptim::{Ball, Projection};
+    ///
+    /// let ball = Ball::origin(1.0);
+    /// assert!(ball.contains(&[0.6, 0.8]));
+    /// assert!(!ball.contains(&[0.7, 0.8]));
+    /// ```
     fn contains(&self, x: &[F]) -> bool;
 
     /// Why `x` is not in the set, for [`Error::Infeasible`]; `None` when it is.
     /// An `x` of the wrong length is reported as such.
+    ///
+    /// ```
+    /// use zoptim::{Bounds, Projection};
+    ///
+    /// let why = Bounds::uniform(0.0, 1.0).violation(&[0.5, 2.0]).unwrap();
+    /// assert!(why.contains('1'), "{why}"); // names the coordinate
+    /// ```
     fn violation(&self, x: &[F]) -> Option<String>;
 }
 
@@ -53,6 +114,24 @@ pub trait Projection<F: Real> {
 ///
 /// Bounds may be infinite (one-sided or absent for a coordinate) but not NaN,
 /// and lᵢ ≤ uᵢ. Cost of a projection: O(size of the changed block).
+///
+/// ```
+/// use ndarray::{Array1, ArrayView1, array};
+/// use zoptim::prelude::*;
+///
+/// // min (x − 2)² over x ∈ [−1, 1]²: the solution is the corner (1, 1).
+/// let mut f = |x: ArrayView1<f64>| x.iter().map(|v| (v - 2.0).powi(2)).sum::<f64>();
+/// let mut opt = Optimizer::builder(TwoPoint::spsa())
+///     .learning_rate(0.1)
+///     .projection(Bounds::new(array![-1.0, -1.0], array![1.0, 1.0]))
+///     .max_iterations(200)
+///     .build()?;
+/// let report = opt.minimize(&mut f, &Array1::zeros(2))?;
+/// assert_eq!(report.last_x, array![1.0, 1.0]);
+/// // An infeasible start is an error, not a silent projection.
+/// assert!(matches!(opt.minimize(&mut f, &array![3.0, 0.0]), Err(zoptim::Error::Infeasible { .. })));
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Bounds<F> {
     lower: Bounds1<F>,
@@ -97,6 +176,18 @@ impl<F: Real> Bounds<F> {
     }
 
     /// Per-coordinate bounds `lower[i] ≤ x[i] ≤ upper[i]`.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use zoptim::{Bounds, Projection};
+    ///
+    /// let mut b = Bounds::new(array![0.0, -1.0], array![1.0, f64::INFINITY]);
+    /// assert!(b.prepare(2).is_ok() && b.prepare(3).is_err());
+    /// let mut x = [2.0, -5.0];
+    /// b.project(&mut x, 0..2);
+    /// assert_eq!(x, [1.0, -1.0]);
+    /// ```
+    #[must_use]
     pub fn new(lower: Array1<F>, upper: Array1<F>) -> Self {
         Bounds {
             lower: Bounds1::Each(lower),
@@ -105,6 +196,16 @@ impl<F: Real> Bounds<F> {
     }
 
     /// The same bounds `lower ≤ x[i] ≤ upper` for every coordinate, in any dimension.
+    ///
+    /// ```
+    /// use zoptim::{Bounds, Projection};
+    ///
+    /// // One-sided: x ≥ 0 in any dimension.
+    /// let b = Bounds::uniform(0.0, f64::INFINITY);
+    /// let mut x = [-1.0, 5.0, 1e300];
+    /// b.project(&mut x, 0..3);
+    /// assert_eq!(x, [0.0, 5.0, 1e300]);
+    /// ```
     pub fn uniform(lower: F, upper: F) -> Self {
         Bounds {
             lower: Bounds1::Same(lower),
@@ -204,6 +305,17 @@ impl<F: Real> Projection<F> for Bounds<F> {
 /// plus the absolute rounding of adding the center back (which matters when
 /// ‖c‖ ≫ r) and of coordinates below the normal range (a subnormal radius). Cost of a projection: two passes
 /// over x when it is outside, one otherwise.
+///
+/// ```
+/// use ndarray::array;
+/// use zoptim::{Ball, Projection};
+///
+/// let ball = Ball::new(array![1.0, 0.0], 1.0);
+/// let mut x = [4.0_f64, 4.0];
+/// assert!(ball.project(&mut x, 0..2));
+/// assert!((x[0] - 1.6).abs() < 1e-15 && (x[1] - 0.8).abs() < 1e-15, "{x:?}");
+/// assert!(ball.contains(&x));
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Ball<F> {
     center: Option<Array1<F>>,
@@ -212,11 +324,30 @@ pub struct Ball<F> {
 
 impl<F: Real> Ball<F> {
     /// The ball of radius r around the origin, in any dimension.
+    ///
+    /// ```
+    /// use zoptim::{Ball, Projection};
+    ///
+    /// let ball = Ball::origin(2.0_f64);
+    /// let mut x = [3.0, 4.0];
+    /// ball.project(&mut x, 0..2);
+    /// assert!((x[0] - 1.2).abs() < 1e-15 && (x[1] - 1.6).abs() < 1e-15, "{x:?}");
+    /// assert!(ball.validate().is_ok() && Ball::origin(-1.0).validate().is_err());
+    /// ```
     pub fn origin(radius: F) -> Self {
         Ball { center: None, radius }
     }
 
     /// The ball of radius r around `center`.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use zoptim::{Ball, Projection};
+    ///
+    /// let ball = Ball::new(array![10.0, 10.0], 0.5);
+    /// assert!(ball.contains(&[10.3, 10.4]));
+    /// assert!(!ball.contains(&[0.0, 0.0]));
+    /// ```
     pub fn new(center: Array1<F>, radius: F) -> Self {
         Ball {
             center: Some(center),

@@ -4,6 +4,21 @@ use crate::error::Error;
 use ndarray::Array1;
 
 /// What happened in one step.
+///
+/// ```
+/// use ndarray::{Array1, ArrayView1};
+/// use zoptim::prelude::*;
+///
+/// let mut opt = Optimizer::builder(TwoPoint::forward(Direction::Gaussian).directions(3)).max_iterations(2).history(true).build()?;
+/// let report = opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(2))?;
+/// let h = report.history.as_ref().unwrap();
+/// // Step 0 knows f(x0) from the start: 3 queries; step 1 re-evaluates f(x): 4.
+/// assert_eq!((h[0].iteration, h[0].queries), (0, 3));
+/// assert_eq!(h[1].queries, 4);
+/// assert_eq!(h[1].evaluations, 1 + 3 + 4);
+/// assert_eq!(h[0].fx, Some(2.0));
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
@@ -34,6 +49,21 @@ pub struct StepRecord<F> {
 }
 
 /// Why `minimize` stopped.
+///
+/// ```
+/// use ndarray::{Array1, ArrayView1};
+/// use zoptim::prelude::*;
+///
+/// let mut f = |x: ArrayView1<f64>| x.dot(&x);
+/// let x0 = Array1::ones(2);
+/// let mut stop = |b: zoptim::OptimizerBuilder<f64, TwoPoint<f64>, Sgd>| -> zoptim::Result<StopReason> {
+///     Ok(b.learning_rate(0.1).build()?.minimize(&mut f, &x0)?.stop)
+/// };
+/// assert_eq!(stop(Optimizer::builder(TwoPoint::spsa()).max_iterations(5))?, StopReason::MaxIterations);
+/// assert_eq!(stop(Optimizer::builder(TwoPoint::spsa()).max_evaluations(11))?, StopReason::MaxEvaluations);
+/// assert_eq!(stop(Optimizer::builder(TwoPoint::spsa()).max_iterations(1_000).target(1e-3))?, StopReason::TargetReached);
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
@@ -60,6 +90,22 @@ pub enum StopReason {
 }
 
 /// The result of [`Optimizer::minimize`](crate::Optimizer::minimize).
+///
+/// ```
+/// use ndarray::{Array1, ArrayView1};
+/// use zoptim::prelude::*;
+///
+/// let mut calls = 0;
+/// let mut f = |x: ArrayView1<f64>| { calls += 1; x.dot(&x) };
+/// let mut opt = Optimizer::builder(TwoPoint::spsa()).learning_rate(0.1).max_evaluations(101).build()?;
+/// let report = opt.minimize(&mut f, &Array1::ones(3))?;
+/// assert_eq!(report.evaluations, calls); // exact accounting
+/// assert!(report.evaluations <= 101);
+/// assert_eq!(report.iterations, 49); // f(x0), 49 steps of 2, the final f
+/// assert!(report.best_f <= report.last_f.unwrap());
+/// assert!(report.history.is_none()); // not requested
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]

@@ -49,15 +49,52 @@ fn floor(v: f64) -> f64 {
 
 /// A value per iteration k = 0, 1, 2, …: a learning-rate or smoothing schedule.
 ///
-/// Every `f64` is a constant schedule, so `.learning_rate(0.01)` just works.
+/// Every `f64`, `f32`, `i32` and `u32` is a constant schedule, so
+/// `.learning_rate(0.01)`, `.learning_rate(1e-2_f32)` and `.learning_rate(1)`
+/// just work.
 /// The built-in schedules never return less than [`FLOOR`] (2.2e-308) once
 /// validated: values that would underflow are floored (see
 /// [Underflow](self#underflow)).
+///
+/// ```
+/// use zoptim::Schedule;
+///
+/// // A schedule of your own: halve every 100 steps, never below 1e-4.
+/// struct Halving(f64);
+/// impl Schedule for Halving {
+///     fn value(&self, k: usize) -> f64 {
+///         (self.0 * 0.5f64.powi((k / 100) as i32)).max(1e-4)
+///     }
+///     fn validate(&self, name: &'static str) -> zoptim::Result<()> {
+///         if self.0 > 0.0 { Ok(()) } else { Err(zoptim::Error::InvalidParameter { name, value: self.0.to_string(), requirement: "> 0" }) }
+///     }
+/// }
+/// assert_eq!(Halving(0.1).value(250), 0.025);
+/// assert_eq!(0.01.value(1_000), 0.01); // every f64 is a constant schedule
+/// assert!(Halving(-1.0).validate("learning_rate").is_err());
+/// ```
 pub trait Schedule {
     /// The value at iteration `k` (0-based).
+    ///
+    /// ```
+    /// use zoptim::{PowerDecay, Schedule};
+    ///
+    /// let s = PowerDecay::new(1.0, 0.0, 1.0); // 1/(k+1)
+    /// assert_eq!(s.value(0), 1.0);
+    /// assert_eq!(s.value(3), 0.25);
+    /// ```
     fn value(&self, k: usize) -> f64;
 
     /// Checks the configuration; `name` is the builder parameter it was given to.
+    ///
+    /// ```
+    /// use zoptim::{Schedule, StepDecay};
+    ///
+    /// assert!(StepDecay::new(0.1, 0.5, 10).validate("learning_rate").is_ok());
+    /// // A factor above 1 is not a decay: rejected, naming the parameter.
+    /// let err = StepDecay::new(0.1, 2.0, 10).validate("learning_rate").unwrap_err();
+    /// assert!(err.to_string().contains("StepDecay factor"), "{err}");
+    /// ```
     fn validate(&self, name: &'static str) -> Result<()>;
 }
 
@@ -68,6 +105,41 @@ impl Schedule for f64 {
 
     fn validate(&self, name: &'static str) -> Result<()> {
         check_positive(name, *self)
+    }
+}
+
+/// `f32` constants: `.learning_rate(1e-2_f32)`. The value is widened to `f64`
+/// exactly, so an `f32` optimizer uses the very `f32` you wrote.
+impl Schedule for f32 {
+    fn value(&self, _k: usize) -> f64 {
+        floor(f64::from(*self))
+    }
+
+    fn validate(&self, name: &'static str) -> Result<()> {
+        check_positive(name, f64::from(*self))
+    }
+}
+
+/// Integer constants, so that `.learning_rate(1)` compiles (an unsuffixed
+/// integer literal is an `i32`); values ≤ 0 are rejected when the optimizer is built.
+impl Schedule for i32 {
+    fn value(&self, _k: usize) -> f64 {
+        f64::from(*self)
+    }
+
+    fn validate(&self, name: &'static str) -> Result<()> {
+        check_positive(name, f64::from(*self))
+    }
+}
+
+/// Unsigned integer constants; 0 is rejected when the optimizer is built.
+impl Schedule for u32 {
+    fn value(&self, _k: usize) -> f64 {
+        f64::from(*self)
+    }
+
+    fn validate(&self, name: &'static str) -> Result<()> {
+        check_positive(name, f64::from(*self))
     }
 }
 
@@ -82,6 +154,14 @@ impl<S: Schedule + ?Sized> Schedule for Box<S> {
 }
 
 /// A constant schedule: `Constant(v).value(k) = v`.
+///
+/// ```
+/// use zoptim::{Constant, Schedule};
+///
+/// assert_eq!(Constant(0.5).value(0), 0.5);
+/// assert_eq!(Constant(0.5).value(1_000_000), 0.5);
+/// assert!(Constant(0.0).validate("learning_rate").is_err());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Constant(pub f64);
 
@@ -106,6 +186,22 @@ impl Schedule for Constant {
 /// [`smoothing`](crate::OptimizerBuilder::smoothing)); the asymptotically optimal
 /// values are α = 1, γ = 1/6. The stability constant A (Spall suggests about
 /// 10% of the expected number of iterations) damps the first steps.
+///
+/// ```
+/// use ndarray::{Array1, ArrayView1};
+/// use zoptim::prelude::*;
+///
+/// // Spall's SPSA gains: aₖ = 0.5/(k + 1 + 10)^0.602, cₖ = 0.01/(k + 1)^0.101.
+/// let mut f = |x: ArrayView1<f64>| x.dot(&x);
+/// let mut opt = Optimizer::builder(TwoPoint::spsa())
+///     .learning_rate(PowerDecay::spsa_gain(0.5, 10.0))
+///     .smoothing(PowerDecay::spsa_perturbation(0.01))
+///     .max_iterations(300)
+///     .build()?;
+/// let report = opt.minimize(&mut f, &Array1::ones(4))?;
+/// assert!(report.best_f < 1e-6, "{}", report.best_f);
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PowerDecay {
     a: f64,
@@ -115,16 +211,43 @@ pub struct PowerDecay {
 
 impl PowerDecay {
     /// a / (k + 1 + A)^α with a > 0, A ≥ 0, α ≥ 0.
+    ///
+    /// ```
+    /// use zoptim::{PowerDecay, Schedule};
+    ///
+    /// let s = PowerDecay::new(2.0, 3.0, 0.5); // 2/√(k + 4)
+    /// assert_eq!(s.value(0), 1.0);
+    /// assert_eq!(s.value(12), 0.5);
+    /// ```
+    #[must_use]
     pub fn new(a: f64, stability: f64, exponent: f64) -> Self {
         PowerDecay { a, stability, exponent }
     }
 
     /// Spall's gain sequence a / (k + 1 + A)^0.602.
+    ///
+    /// ```
+    /// use zoptim::{PowerDecay, Schedule};
+    ///
+    /// let s = PowerDecay::spsa_gain(1.0, 0.0);
+    /// assert_eq!(s.value(0), 1.0);
+    /// assert!((s.value(9) - 10f64.powf(-0.602)).abs() < 1e-15);
+    /// ```
+    #[must_use]
     pub fn spsa_gain(a: f64, stability: f64) -> Self {
         Self::new(a, stability, 0.602)
     }
 
     /// Spall's perturbation sequence c / (k + 1)^0.101 (for μ).
+    ///
+    /// ```
+    /// use zoptim::{PowerDecay, Schedule};
+    ///
+    /// let s = PowerDecay::spsa_perturbation(0.1);
+    /// assert_eq!(s.value(0), 0.1);
+    /// assert!(s.value(999) > 0.049); // γ = 0.101 decays slowly: 0.1/1000^0.101 ≈ 0.0498
+    /// ```
+    #[must_use]
     pub fn spsa_perturbation(c: f64) -> Self {
         Self::new(c, 0.0, 0.101)
     }
@@ -143,6 +266,15 @@ impl Schedule for PowerDecay {
 }
 
 /// Step decay: v₀·γ^⌊k/s⌋ — the value is multiplied by γ every s steps.
+///
+/// ```
+/// use zoptim::{Schedule, StepDecay};
+///
+/// let s = StepDecay::new(0.1, 0.5, 100);
+/// assert_eq!(s.value(99), 0.1);
+/// assert_eq!(s.value(100), 0.05);
+/// assert_eq!(s.value(250), 0.025);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct StepDecay {
     initial: f64,
@@ -152,6 +284,14 @@ pub struct StepDecay {
 
 impl StepDecay {
     /// Starts at `initial` > 0 and multiplies by `factor` ∈ (0, 1] every `every` ≥ 1 steps.
+    ///
+    /// ```
+    /// use zoptim::{Schedule, StepDecay};
+    ///
+    /// assert_eq!(StepDecay::new(1.0, 0.1, 1).value(2), 0.1 * 0.1);
+    /// assert!(StepDecay::new(1.0, 0.1, 0).validate("learning_rate").is_err()); // every ≥ 1
+    /// ```
+    #[must_use]
     pub fn new(initial: f64, factor: f64, every: usize) -> Self {
         StepDecay { initial, factor, every }
     }
@@ -179,6 +319,16 @@ impl Schedule for StepDecay {
 /// on. With v_min = 0 the value from k = T on is [`FLOOR`] (2.2e-308, the floor
 /// of every built-in schedule): x effectively stops moving, so set
 /// `max_iterations` ≤ T, or v_min > 0.
+///
+/// ```
+/// use zoptim::{Cosine, Schedule};
+///
+/// let s = Cosine::new(0.1, 0.0, 100).warmup(10);
+/// assert!((s.value(0) - 0.01).abs() < 1e-15); // warm-up: 0.1·1/10
+/// assert_eq!(s.value(10), 0.1); // the peak, at k = w
+/// assert!((s.value(55) - 0.05).abs() < 1e-12); // half-way down
+/// assert_eq!(s.value(100), zoptim::schedule::FLOOR); // min = 0 is floored
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Cosine {
     max: f64,
@@ -189,6 +339,16 @@ pub struct Cosine {
 
 impl Cosine {
     /// From `max` down to `min` over `total` steps, no warm-up.
+    ///
+    /// ```
+    /// use zoptim::{Cosine, Schedule};
+    ///
+    /// let s = Cosine::new(1.0, 0.5, 10);
+    /// assert_eq!(s.value(0), 1.0);
+    /// assert_eq!(s.value(10), 0.5);
+    /// assert_eq!(s.value(20), 0.5);
+    /// ```
+    #[must_use]
     pub fn new(max: f64, min: f64, total: usize) -> Self {
         Cosine {
             max,
@@ -199,6 +359,16 @@ impl Cosine {
     }
 
     /// Sets the number w of linear warm-up steps (w < T).
+    ///
+    /// ```
+    /// use zoptim::{Cosine, Schedule};
+    ///
+    /// let s = Cosine::new(1.0, 0.0, 10).warmup(4);
+    /// assert_eq!(s.value(1), 0.5);
+    /// // The warm-up must be shorter than the schedule.
+    /// assert!(Cosine::new(1.0, 0.0, 4).warmup(4).validate("learning_rate").is_err());
+    /// ```
+    #[must_use]
     pub fn warmup(mut self, steps: usize) -> Self {
         self.warmup = steps;
         self
@@ -240,6 +410,13 @@ impl Schedule for Cosine {
 
 /// a / √(k + 1): the classical 1/√k decay (k counted from 1), the rate-optimal
 /// step for convex stochastic (and zeroth-order) gradient methods.
+///
+/// ```
+/// use zoptim::{InverseSqrt, Schedule};
+///
+/// assert_eq!(InverseSqrt(0.3).value(0), 0.3);
+/// assert_eq!(InverseSqrt(0.3).value(3), 0.15);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct InverseSqrt(pub f64);
 

@@ -52,14 +52,75 @@ use ndarray::ArrayView1;
 /// [`resample`](StochasticObjective::resample) draws the next one from the
 /// optimizer's generator. Keep the sample's buffers in `self` and reuse them, so
 /// that a step allocates nothing.
+///
+/// ```
+/// use ndarray::{Array1, ArrayView1};
+/// use zoptim::prelude::*;
+/// use zoptim::stochastic::BatchIndices;
+/// use zoptim::ZoRng;
+///
+/// // Least squares on 200 points, 20 per minibatch; the full loss is the report's.
+/// struct Mean { data: Vec<f64>, idx: BatchIndices }
+/// impl Objective<f64> for Mean {
+///     fn eval(&mut self, x: ArrayView1<f64>) -> f64 {
+///         let b = self.idx.current();
+///         b.iter().map(|&i| (x[0] - self.data[i]).powi(2)).sum::<f64>() / b.len() as f64
+///     }
+/// }
+/// impl StochasticObjective<f64> for Mean {
+///     fn resample(&mut self, rng: &mut ZoRng) { self.idx.draw(rng); }
+///     fn full_value(&mut self, x: ArrayView1<f64>) -> Option<f64> {
+///         Some(self.data.iter().map(|a| (x[0] - a).powi(2)).sum::<f64>() / self.data.len() as f64)
+///     }
+/// }
+/// let data: Vec<f64> = (0..200).map(|i| (i % 10) as f64).collect(); // mean 4.5, variance 8.25
+/// let mut problem = Mean { idx: BatchIndices::new(data.len(), 20)?, data };
+/// let mut opt = Optimizer::builder(TwoPoint::spsa()).learning_rate(InverseSqrt(0.2)).max_iterations(400).seed(5).build()?;
+/// let report = opt.minimize_stochastic(&mut problem, &Array1::zeros(1))?;
+/// assert!((report.last_x[0] - 4.5).abs() < 0.5, "{}", report.last_x[0]);
+/// assert!(report.last_f.unwrap() < 8.25 + 0.25);
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 pub trait StochasticObjective<F: Real>: Objective<F> {
     /// Draws the sample for the next step.
+    ///
+    /// ```
+    /// use zoptim::stochastic::BatchIndices;
+    /// use zoptim::ZoRng;
+    ///
+    /// // A typical resample: draw the next batch of indices from the optimizer's generator.
+    /// let mut idx = BatchIndices::new(100, 8)?;
+    /// let mut rng = ZoRng::seed_from_u64(0);
+    /// let first = idx.draw(&mut rng).to_vec();
+    /// assert_ne!(idx.draw(&mut rng), &first[..]);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     fn resample(&mut self, rng: &mut ZoRng);
 
     /// The full (or validation) objective F(x) = E_ξ f(x; ξ), when it can be
     /// computed; used for the report of
     /// [`minimize_stochastic`](crate::Optimizer::minimize_stochastic) and not
     /// counted in the evaluation budget. Default: `None`.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    /// use zoptim::ZoRng;
+    ///
+    /// // Without full_value, the report's last_f is f on one fresh sample (counted).
+    /// struct Noisy { c: f64 }
+    /// impl Objective<f64> for Noisy {
+    ///     fn eval(&mut self, x: ArrayView1<f64>) -> f64 { (x[0] - self.c).powi(2) }
+    /// }
+    /// impl StochasticObjective<f64> for Noisy {
+    ///     fn resample(&mut self, rng: &mut ZoRng) { self.c = rng.uniform(); }
+    /// }
+    /// let mut opt = Optimizer::builder(TwoPoint::spsa()).max_iterations(5).build()?;
+    /// let r = opt.minimize_stochastic(&mut Noisy { c: 0.0 }, &Array1::zeros(1))?;
+    /// assert_eq!(r.evaluations, 5 * 2 + 1);
+    /// assert!(r.last_f.is_some());
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     fn full_value(&mut self, x: ArrayView1<'_, F>) -> Option<F> {
         let _ = x;
         None
@@ -69,6 +130,26 @@ pub trait StochasticObjective<F: Real>: Objective<F> {
 /// Draws minibatches of `batch` distinct indices out of `0..n`, uniformly, in
 /// O(batch) time per draw and without allocating: a partial Fisher–Yates shuffle
 /// of a persistent permutation (n indices of memory).
+///
+/// ```
+/// use zoptim::stochastic::BatchIndices;
+/// use zoptim::ZoRng;
+///
+/// let mut idx = BatchIndices::new(10, 4)?;
+/// let mut rng = ZoRng::seed_from_u64(1);
+/// let batch = idx.draw(&mut rng).to_vec();
+/// assert_eq!(batch.len(), 4);
+/// assert!(batch.iter().all(|&i| i < 10));
+/// let mut sorted = batch.clone();
+/// sorted.sort();
+/// sorted.dedup();
+/// assert_eq!(sorted.len(), 4); // distinct
+/// assert_eq!(idx.current(), &batch[..]);
+/// // Same seed, same batches.
+/// assert_eq!(BatchIndices::new(10, 4)?.draw(&mut ZoRng::seed_from_u64(1)), &batch[..]);
+/// assert!(BatchIndices::new(3, 4).is_err());
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct BatchIndices {
     perm: Vec<usize>,
@@ -77,6 +158,14 @@ pub struct BatchIndices {
 
 impl BatchIndices {
     /// Batches of `batch` indices out of `0..n` (1 ≤ batch ≤ n).
+    ///
+    /// ```
+    /// use zoptim::stochastic::BatchIndices;
+    ///
+    /// assert!(BatchIndices::new(10, 10).is_ok());
+    /// assert!(BatchIndices::new(10, 0).is_err());
+    /// assert!(BatchIndices::new(10, 11).is_err());
+    /// ```
     pub fn new(n: usize, batch: usize) -> Result<Self> {
         check_count("batch", batch)?;
         if batch > n {
@@ -93,11 +182,34 @@ impl BatchIndices {
     }
 
     /// The batch size.
+    ///
+    /// ```
+    /// use zoptim::stochastic::BatchIndices;
+    ///
+    /// assert_eq!(BatchIndices::new(50, 5)?.batch(), 5);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    #[must_use]
     pub fn batch(&self) -> usize {
         self.batch
     }
 
     /// Draws the next batch: `batch` distinct indices, every subset equally likely.
+    ///
+    /// ```
+    /// use zoptim::stochastic::BatchIndices;
+    /// use zoptim::ZoRng;
+    ///
+    /// // Over many draws every index is chosen about batch/n of the time.
+    /// let mut idx = BatchIndices::new(4, 2)?;
+    /// let mut rng = ZoRng::seed_from_u64(7);
+    /// let mut counts = [0usize; 4];
+    /// for _ in 0..4_000 {
+    ///     for &i in idx.draw(&mut rng) { counts[i] += 1; }
+    /// }
+    /// assert!(counts.iter().all(|&c| (1_800..2_200).contains(&c)), "{counts:?}");
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn draw(&mut self, rng: &mut ZoRng) -> &[usize] {
         let n = self.perm.len();
         for i in 0..self.batch {
@@ -108,6 +220,14 @@ impl BatchIndices {
     }
 
     /// The last batch drawn (the first `batch` indices of `0..n` before any draw).
+    ///
+    /// ```
+    /// use zoptim::stochastic::BatchIndices;
+    ///
+    /// assert_eq!(BatchIndices::new(50, 3)?.current(), &[0, 1, 2]); // before any draw
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    #[must_use]
     pub fn current(&self) -> &[usize] {
         &self.perm[..self.batch]
     }

@@ -11,10 +11,10 @@ use counting_alloc::allocations;
 use ndarray::{Array1, ArrayView1};
 use std::ops::ControlFlow;
 use zoptim::Smoothed;
-use zoptim::problems::Sphere;
+use zoptim::testing::Sphere;
 use zoptim::{
-    BlockCoordinate, Conservative, Coordinate, Dap, Direction, GradientEstimator, LineSearch, Optimizer, StepRecord,
-    Storage, TwoPoint,
+    BlockCoordinate, Cge, Conservative, Dap, Direction, GradientEstimator, LineSearch, Optimizer, StepRecord, Storage,
+    TwoPoint,
 };
 
 /// Allocations made by `steps` steps after two warm-up steps.
@@ -160,13 +160,10 @@ fn main() {
             cases.push((format!("two-point forward {} {storage:?}", dir.name()), n));
         }
     }
-    cases.push((
-        "coordinate central".into(),
-        allocations_per_run(Coordinate::central(), 50, 5),
-    ));
+    cases.push(("coordinate central".into(), allocations_per_run(Cge::central(), 50, 5)));
     cases.push((
         "coordinate forward subset".into(),
-        allocations_per_run(Coordinate::forward().subset(7), d, 20),
+        allocations_per_run(Cge::forward().subset(7), d, 20),
     ));
 
     for (name, n) in [
@@ -204,7 +201,7 @@ fn main() {
         ),
         (
             "ask/tell: cge + armijo",
-            allocations_under_ask_tell(Coordinate::central(), 40, 10),
+            allocations_under_ask_tell(Cge::central(), 40, 10),
         ),
     ] {
         cases.push((name.into(), n));

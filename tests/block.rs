@@ -7,7 +7,7 @@ use counting_alloc::allocations;
 use ndarray::{Array1, ArrayView1};
 use zoptim::Smoothed;
 use zoptim::estimator::{BlockCoordinate, BlockOrder, Estimate, GradientEstimator, estimate_once};
-use zoptim::problems::{Quadratic, TestFunction};
+use zoptim::testing::{Quadratic, TestFunction};
 use zoptim::{Difference, Direction, Error, Optimizer, Sgd, ZoRng};
 
 fn start(d: usize) -> Array1<f64> {

@@ -7,9 +7,8 @@
 use ndarray::{Array1, ArrayView1};
 use std::path::PathBuf;
 use std::time::Duration;
-use zoptim::estimator::ExactGradient;
 use zoptim::prelude::*;
-use zoptim::problems::Rosenbrock;
+use zoptim::testing::{ExactGradient, Rosenbrock};
 use zoptim::{Checkpoint, Error, Report};
 
 type Est = Box<dyn GradientEstimator<f64> + Send>;
@@ -34,10 +33,8 @@ fn estimators() -> Named<Est> {
             Box::new(TwoPoint::forward(Direction::Gaussian).directions(2).mu(1e-4))
         }),
         ("mezo q=2", || Box::new(TwoPoint::mezo().directions(2).mu(1e-4))),
-        ("cge central", || Box::new(Coordinate::central().mu(1e-4))),
-        ("cge forward subset 3", || {
-            Box::new(Coordinate::forward().subset(3).mu(1e-4))
-        }),
+        ("cge central", || Box::new(Cge::central().mu(1e-4))),
+        ("cge forward subset 3", || Box::new(Cge::forward().subset(3).mu(1e-4))),
         ("dap two-stage", || Box::new(Dap::two_stage(3).mu(1e-4))),
         ("dap previous", || Box::new(Dap::previous().directions(2).mu(1e-4))),
         ("dap exact proxy", || {

@@ -8,8 +8,9 @@ use counting_alloc::allocations;
 use ndarray::{Array1, ArrayView1, ArrayViewMut1};
 use std::cell::RefCell;
 use zoptim::Smoothed;
-use zoptim::estimator::{Dap, Estimate, ExactGradient, GradientEstimator, ProxyKind, estimate_once};
-use zoptim::problems::{Linear, Quadratic, Rosenbrock, TestFunction};
+use zoptim::estimator::{Dap, Estimate, GradientEstimator, ProxyKind, estimate_once};
+use zoptim::testing::ExactGradient;
+use zoptim::testing::{Linear, Quadratic, Rosenbrock, TestFunction};
 use zoptim::{Difference, Direction, Error, Optimizer, TwoPoint, ZoRng};
 
 /// A proxy that always returns the same vector.

@@ -5,9 +5,10 @@
 use ndarray::{Array1, ArrayView1};
 use std::cell::RefCell;
 use std::ops::ControlFlow;
-use zoptim::estimator::{Estimate, EstimateContext, EstimateInfo, ExactGradient};
+use zoptim::estimator::{Estimate, EstimateContext, EstimateInfo};
 use zoptim::prelude::*;
-use zoptim::problems::Rosenbrock;
+use zoptim::testing::ExactGradient;
+use zoptim::testing::Rosenbrock;
 use zoptim::{Error, Flow, Query, Report, Round, StepRecord};
 
 type Est = Box<dyn GradientEstimator<f64> + Send>;
@@ -45,13 +46,9 @@ fn estimators() -> Named<Est> {
                     .mu(1e-4),
             )
         }),
-        ("cge central", || Box::new(Coordinate::central().mu(1e-4))),
-        ("cge forward subset 3", || {
-            Box::new(Coordinate::forward().subset(3).mu(1e-4))
-        }),
-        ("cge central batch 5", || {
-            Box::new(Coordinate::central().batch(5).mu(1e-4))
-        }),
+        ("cge central", || Box::new(Cge::central().mu(1e-4))),
+        ("cge forward subset 3", || Box::new(Cge::forward().subset(3).mu(1e-4))),
+        ("cge central batch 5", || Box::new(Cge::central().batch(5).mu(1e-4))),
         ("dap two-stage 4", || Box::new(Dap::two_stage(4).mu(1e-4))),
         ("dap two-stage central", || {
             Box::new(Dap::two_stage(3).difference(Difference::Central).mu(1e-4))
@@ -229,9 +226,9 @@ fn each_step_makes_the_documented_rounds() {
         [1, 8, 8, 1]
     );
     // CGE: 2d in one round, or rounds of at most `batch`.
-    assert_eq!(batch_sizes(Box::new(Coordinate::central()), sgd(), 1), [1, 12, 1]);
+    assert_eq!(batch_sizes(Box::new(Cge::central()), sgd(), 1), [1, 12, 1]);
     assert_eq!(
-        batch_sizes(Box::new(Coordinate::central().batch(5)), sgd(), 1),
+        batch_sizes(Box::new(Cge::central().batch(5)), sgd(), 1),
         [1, 5, 5, 2, 1]
     );
     // DAP two-stage: a pilot round (with f(x) when unknown), then the DAP round.
@@ -442,11 +439,11 @@ fn optimizers_and_components_are_send() {
     fn send<T: Send>() {}
     send::<Optimizer<f64, TwoPoint<f64>, Sgd>>();
     send::<Optimizer<f32, TwoPoint<f32>, Momentum<f32>>>();
-    send::<Optimizer<f64, Coordinate<f64>, Adam<f64>>>();
+    send::<Optimizer<f64, Cge<f64>, Adam<f64>>>();
     send::<Optimizer<f64, Dap<f64>, SignSgd>>();
     send::<Optimizer<f64, BlockCoordinate<f64>, Normalized>>();
     send::<Optimizer<f64, Relizo<f64>, LineSearch<f64>>>();
-    send::<Optimizer<f64, Est, Conservative<f64>>>();
+    send::<Optimizer<f64, Est, Conservative>>();
     send::<Optimizer<f64, Est, Rule>>();
     // A whole run can move to a worker thread.
     let mut opt = optimizer(Box::new(TwoPoint::spsa()), Box::new(Sgd::new()));

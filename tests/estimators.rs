@@ -4,9 +4,9 @@
 use ndarray::{Array1, array};
 use zoptim::Smoothed;
 use zoptim::estimator::estimate_once;
-use zoptim::problems::{Linear, Quadratic, Rosenbrock, TestFunction};
+use zoptim::testing::{Linear, Quadratic, Rosenbrock, TestFunction};
 use zoptim::{
-    Coordinate, Direction, Estimate, EstimateInfo, GradientEstimator, Objective, Optimizer, Storage, TwoPoint, ZoRng,
+    Cge, Direction, Estimate, EstimateInfo, GradientEstimator, Objective, Optimizer, Storage, TwoPoint, ZoRng,
 };
 
 /// One estimate of ∇f(x), returned as a full vector with its info.
@@ -68,7 +68,7 @@ fn central_coordinate_on_linear_returns_a() {
     let d = a.len();
     for batch in [1, 3, 8] {
         let mut f = Linear::new(a.clone(), -1.0);
-        let mut est = prepared(Coordinate::central().mu(1e-4).batch(batch), d);
+        let mut est = prepared(Cge::central().mu(1e-4).batch(batch), d);
         let mut rng = ZoRng::seed_from_u64(0);
         let mut out = Estimate::new();
         let mut x: Vec<f64> = (0..d).map(|i| i as f64 * 0.37 - 1.0).collect();
@@ -88,7 +88,7 @@ fn forward_coordinate_reuses_known_fx_and_subset_is_k_sparse() {
     let d = a.len();
     let mut f = Linear::new(a.clone(), 0.0);
     // `minimize` evaluates f(x0) first and hands it to the first step.
-    let mut opt = Optimizer::builder(Coordinate::forward().subset(2).mu(1e-6))
+    let mut opt = Optimizer::builder(Cge::forward().subset(2).mu(1e-6))
         .max_iterations(1)
         .history(true)
         .build()
@@ -211,7 +211,7 @@ fn second_moment_matches_theory() {
     }
     // The coordinate estimator's ‖g‖² is exactly ‖∇f‖² (no sampling variance).
     let mut f = Linear::new(a.clone(), 0.0);
-    let mut est = prepared(Coordinate::central(), d);
+    let mut est = prepared(Cge::central(), d);
     let (_, _, m2, _) = moments(&mut est, &mut f, &x, 10, 5);
     assert!((m2 - a2).abs() < 1e-8 * a2);
 }
@@ -224,7 +224,7 @@ fn coordinate_subset_scaling() {
     let x = vec![0.0; d];
     for (unbiased, factor) in [(true, 1.0), (false, 2.0 / 5.0)] {
         let mut f = Linear::new(a.clone(), 0.0);
-        let mut est = prepared(Coordinate::central().subset(2).unbiased(unbiased), d);
+        let mut est = prepared(Cge::central().subset(2).unbiased(unbiased), d);
         let (mean, se, _, _) = moments(&mut est, &mut f, &x, 20_000, 9);
         for i in 0..d {
             assert!(

@@ -32,11 +32,12 @@ use proptest::prelude::*;
 use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
-use zoptim::estimator::{Estimate, ExactGradient};
+use zoptim::estimator::Estimate;
 use zoptim::prelude::*;
-use zoptim::problems::{Linear, Quadratic, Rosenbrock, Sphere, TestFunction};
 use zoptim::projection::Projection;
 use zoptim::schedule::{Constant, FLOOR, Schedule};
+use zoptim::testing::ExactGradient;
+use zoptim::testing::{Linear, Quadratic, Rosenbrock, Sphere, TestFunction};
 use zoptim::update::update_once;
 use zoptim::{Error, Optimizer as Opt};
 
@@ -220,7 +221,7 @@ impl EstSpec {
                 batch,
                 mu,
             } => {
-                let mut c = Coordinate::new(diff(central)).mu(mu);
+                let mut c = Cge::new(diff(central)).mu(mu);
                 if let Some(k) = subset {
                     c = c.subset(k);
                 }

@@ -4,10 +4,10 @@ use ndarray::{Array1, ArrayView1, array};
 use std::cell::Cell;
 use zoptim::Smoothed;
 use zoptim::estimator::EstimateContext;
-use zoptim::problems::{Quadratic, Sphere, TestFunction};
+use zoptim::testing::{Quadratic, Sphere, TestFunction};
 use zoptim::{
-    Coordinate, Direction, Error, Estimate, EstimateInfo, GradientEstimator, Objective, Optimizer, Query, Sgd,
-    StopReason, Storage, TwoPoint,
+    Cge, Direction, Error, Estimate, EstimateInfo, GradientEstimator, Objective, Optimizer, Query, Sgd, StopReason,
+    Storage, TwoPoint,
 };
 
 /// ZO-SGD reaches f < 1e-6 on a d = 10 quadratic (curvatures log-spaced 1…10,
@@ -80,7 +80,7 @@ fn forward_and_coordinate_estimators_converge() {
     // Full CGE is an exact gradient up to O(μ²): plain GD with lr = 1/L. The
     // query points lie μ from the iterate, so f there is ≥ ½·μ²·aᵢ ≈ 5e-11:
     // the target must sit above that to be seen.
-    let mut opt = Optimizer::builder(Coordinate::central().mu(1e-5))
+    let mut opt = Optimizer::builder(Cge::central().mu(1e-5))
         .learning_rate(0.1)
         .max_evaluations(30_000)
         .target(1e-9)
@@ -100,8 +100,8 @@ fn budget_is_never_exceeded_and_counts_are_exact() {
         || Box::new(TwoPoint::central(Direction::Gaussian).directions(3)),
         || Box::new(TwoPoint::forward(Direction::Sphere).directions(2)),
         || Box::new(TwoPoint::mezo()),
-        || Box::new(Coordinate::forward()),
-        || Box::new(Coordinate::central().subset(3)),
+        || Box::new(Cge::forward()),
+        || Box::new(Cge::central().subset(3)),
     ];
     for make in factories {
         for budget in [1usize, 2, 5, 6, 7, 13, 100, 1001] {
@@ -301,15 +301,11 @@ fn configuration_errors_at_build() {
     );
     invalid(
         "subset",
-        Optimizer::builder(Coordinate::<f64>::central().subset(0))
-            .build()
-            .unwrap_err(),
+        Optimizer::builder(Cge::<f64>::central().subset(0)).build().unwrap_err(),
     );
     invalid(
         "batch",
-        Optimizer::builder(Coordinate::<f64>::central().batch(0))
-            .build()
-            .unwrap_err(),
+        Optimizer::builder(Cge::<f64>::central().batch(0)).build().unwrap_err(),
     );
     let mut opt = t().build().unwrap();
     invalid(
@@ -351,9 +347,7 @@ fn input_errors_leave_x_untouched() {
     ));
     assert_eq!(y, array![1.0, 2.0]);
     // Subset larger than d is found when the dimension is first seen.
-    let mut opt = Optimizer::builder(Coordinate::<f64>::central().subset(5))
-        .build()
-        .unwrap();
+    let mut opt = Optimizer::builder(Cge::<f64>::central().subset(5)).build().unwrap();
     let mut x = array![1.0, 2.0];
     invalid("subset", opt.step(&mut x, &mut Sphere).unwrap_err());
 }

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use std::cell::Cell;
 use zoptim::Smoothed;
 use zoptim::estimator::{BlockCoordinate, Dap, Relizo};
-use zoptim::{Coordinate, Direction, Error, GradientEstimator, Optimizer, StopReason, TwoPoint};
+use zoptim::{Cge, Direction, Error, GradientEstimator, Optimizer, StopReason, TwoPoint};
 
 /// One of the library's estimators, picked by index, with q directions.
 fn estimator(kind: usize, q: usize) -> Box<dyn GradientEstimator<f64>> {
@@ -16,8 +16,8 @@ fn estimator(kind: usize, q: usize) -> Box<dyn GradientEstimator<f64>> {
         0 => Box::new(TwoPoint::central(dir).directions(q)),
         1 => Box::new(TwoPoint::forward(dir).directions(q)),
         2 => Box::new(TwoPoint::mezo().directions(q)),
-        3 => Box::new(Coordinate::forward().subset(1)),
-        4 => Box::new(Coordinate::central()),
+        3 => Box::new(Cge::forward().subset(1)),
+        4 => Box::new(Cge::central()),
         5 => Box::new(Dap::two_stage(q)),
         6 => Box::new(Dap::previous().directions(q)),
         7 => Box::new(BlockCoordinate::new(1).directions(q)),
@@ -76,7 +76,7 @@ proptest! {
         let d = a.len();
         let av = Array1::from(a.clone());
         let mut f = |x: ArrayView1<f64>| av.dot(&x) + c;
-        let mut opt = Optimizer::builder(Coordinate::central().mu(1e-4)).learning_rate(1.0).build().unwrap();
+        let mut opt = Optimizer::builder(Cge::central().mu(1e-4)).learning_rate(1.0).build().unwrap();
         let mut x = Array1::from_shape_fn(d, |i| shift + i as f64);
         let x0 = x.clone();
         opt.step(&mut x, &mut f).unwrap();

@@ -224,10 +224,11 @@ fn a_panicking_objective_leaves_x_counts_and_state_consistent() {
 // ---------------------------------------------------------------------------
 // D4: a step that would leave x (or a rule's state) non-finite is refused.
 
-use zoptim::estimator::{Estimate, ExactGradient, estimate_once};
-use zoptim::problems::{Linear, Quadratic, TestFunction};
+use zoptim::estimator::{Estimate, estimate_once};
 use zoptim::projection::Projection;
 use zoptim::schedule::{Constant, FLOOR, Schedule};
+use zoptim::testing::ExactGradient;
+use zoptim::testing::{Linear, Quadratic, TestFunction};
 use zoptim::update::update_once;
 
 /// The reported case: SPSA with η = 1e308 on x = [1, −2] used to return `Ok`

@@ -9,7 +9,7 @@ use nalgebra::DMatrix;
 use ndarray::{Array1, ArrayView1};
 use zoptim::estimator::{GramUpdate, Relizo, Sampling};
 use zoptim::prelude::*;
-use zoptim::problems::{Linear, Quadratic, Rosenbrock, TestFunction};
+use zoptim::testing::{Linear, Quadratic, Rosenbrock, TestFunction};
 use zoptim::update::{LineSearch, Normalized};
 use zoptim::{Error, ZoRng};
 use zoptim::{Sgd, UpdateRule};

@@ -4,8 +4,8 @@
 use ndarray::{ArrayView1, array};
 use zoptim::Error;
 use zoptim::prelude::*;
-use zoptim::problems::Sphere;
 use zoptim::schedule::{Constant, Schedule};
+use zoptim::testing::Sphere;
 
 fn close(a: f64, b: f64) {
     assert!((a - b).abs() <= 1e-14 * b.abs().max(1.0), "{a} vs {b}");
@@ -98,7 +98,7 @@ fn smoothing_schedule_sets_the_estimators_mu() {
     // μ (0.5) must be overridden by the schedule's μₖ = 0.1/(k + 1)^0.101.
     let mu = PowerDecay::spsa_perturbation(0.1);
     let lr = StepDecay::new(0.1, 0.5, 2);
-    let mut opt = Optimizer::builder(Coordinate::forward().mu(0.5))
+    let mut opt = Optimizer::builder(Cge::forward().mu(0.5))
         .smoothing(mu)
         .learning_rate(lr)
         .build()

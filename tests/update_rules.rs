@@ -296,7 +296,7 @@ fn cons_step(f: impl Fn(f64) -> f64, fx_known: bool) -> (f64, UpdateInfo<f64>, u
         calls += 1;
         f(x[0])
     };
-    let mut r = Conservative::<f64>::new();
+    let mut r = Conservative::new();
     UpdateRule::<f64>::prepare(&mut r, 1).unwrap();
     let mut est = Estimate::new();
     est.dense_mut(1, 0..1)[0] = 1.0;
@@ -332,7 +332,7 @@ fn conservative_queries_f_x_only_when_unknown() {
 #[test]
 fn conservative_failure_leaves_x_unchanged() {
     let mut obj = |x: ArrayView1<f64>| if x[0] > 0.5 { f64::NAN } else { x[0] * x[0] };
-    let mut r = Conservative::<f64>::new();
+    let mut r = Conservative::new();
     let mut est = Estimate::new();
     est.dense_mut(1, 0..1)[0] = -1.0;
     let mut x = [0.0];
@@ -419,7 +419,7 @@ fn every_rule_descends_a_quadratic() {
     ];
     for (rule, lr) in rules {
         let name = rule.name();
-        let mut f = zoptim::problems::Quadratic::<f64>::ill_conditioned(d, 10.0);
+        let mut f = zoptim::testing::Quadratic::<f64>::ill_conditioned(d, 10.0);
         let mut opt = Optimizer::builder(TwoPoint::central(Direction::Rademacher).mu(1e-4))
             .update(rule)
             .learning_rate(lr)

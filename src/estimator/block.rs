@@ -10,6 +10,24 @@ use crate::run::{Flow, Perturb, Round};
 use std::ops::Range;
 
 /// How [`BlockCoordinate`] picks the block of each step.
+///
+/// ```
+/// use zoptim::estimator::{Estimate, GradientEstimator, estimate_once};
+/// use zoptim::{BlockCoordinate, BlockOrder, ZoRng};
+///
+/// // Cyclic order visits blocks 0, 1, 2, 0, …
+/// let mut est = BlockCoordinate::new(3).order(BlockOrder::Cyclic);
+/// est.prepare(6)?;
+/// let (mut x, mut g, mut rng) = ([1.0; 6], Estimate::new(), ZoRng::seed_from_u64(0));
+/// let mut seen = Vec::new();
+/// for _ in 0..4 {
+///     estimate_once(&mut est, &mut |x: ndarray::ArrayView1<f64>| x.dot(&x), &mut x, &mut rng, &mut g)?;
+///     seen.push(est.last_block().unwrap());
+/// }
+/// assert_eq!(seen, [0, 1, 2, 0]);
+/// assert_eq!(est.blocks(), &[0..2, 2..4, 4..6]);
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum BlockOrder {
@@ -127,6 +145,19 @@ struct Pending {
 impl<F: Real> BlockCoordinate<F> {
     /// K ≥ 1 equal contiguous blocks (sizes differ by at most one; K ≤ d is
     /// checked when the dimension is known).
+    ///
+    /// ```
+    /// use zoptim::estimator::GradientEstimator;
+    /// use zoptim::BlockCoordinate;
+    ///
+    /// let mut est = BlockCoordinate::<f64>::new(3);
+    /// est.prepare(10)?;
+    /// assert_eq!(est.blocks(), &[0..3, 3..6, 6..10]);
+    /// // More blocks than coordinates is refused when the dimension is known.
+    /// assert!(BlockCoordinate::<f64>::new(11).prepare(10).is_err());
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    #[must_use]
     pub fn new(blocks: usize) -> Self {
         Self::with_partition(Partition::Equal(blocks))
     }
@@ -134,6 +165,19 @@ impl<F: Real> BlockCoordinate<F> {
     /// User-given blocks, in order: each range non-empty, each starting where
     /// the previous one ends, the first at 0 and the last ending at d (checked
     /// when the dimension is known; otherwise [`Error::InvalidParameter`]).
+    ///
+    /// ```
+    /// use zoptim::estimator::GradientEstimator;
+    /// use zoptim::BlockCoordinate;
+    ///
+    /// // Layer-wise blocks, e.g. a weight matrix and a bias.
+    /// let mut est = BlockCoordinate::<f64>::with_ranges(vec![0..6, 6..8]);
+    /// est.prepare(8)?;
+    /// assert_eq!(est.blocks(), &[0..6, 6..8]);
+    /// assert!(BlockCoordinate::<f64>::with_ranges(vec![0..6, 7..8]).prepare(8).is_err()); // a gap
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    #[must_use]
     pub fn with_ranges(ranges: Vec<Range<usize>>) -> Self {
         Self::with_partition(Partition::Ranges(ranges))
     }
@@ -158,12 +202,27 @@ impl<F: Real> BlockCoordinate<F> {
     }
 
     /// Sets how the block of each step is chosen.
+    ///
+    /// ```
+    /// use zoptim::{BlockCoordinate, BlockOrder};
+    ///
+    /// assert_eq!(BlockCoordinate::<f64>::new(2).order(BlockOrder::Uniform).get_order(), BlockOrder::Uniform);
+    /// ```
+    #[must_use]
     pub fn order(mut self, order: BlockOrder) -> Self {
         self.order = order;
         self
     }
 
     /// Sets the direction sampler (applied on the block, of length |B|).
+    ///
+    /// ```
+    /// use zoptim::{BlockCoordinate, Direction};
+    ///
+    /// assert_eq!(BlockCoordinate::<f64>::new(2).get_direction(), Direction::Gaussian); // the default
+    /// assert_eq!(BlockCoordinate::<f64>::new(2).direction(Direction::Rademacher).get_direction(), Direction::Rademacher);
+    /// ```
+    #[must_use]
     pub fn direction(mut self, direction: Direction) -> Self {
         self.direction = direction;
         self
@@ -171,6 +230,24 @@ impl<F: Real> BlockCoordinate<F> {
 
     /// Scale the block estimate by K, so that E\[g\] = ∇f under uniform or
     /// permutation block order (default: off, E\[g | B\] = ∇_B f).
+    ///
+    /// ```
+    /// use ndarray::ArrayView1;
+    /// use zoptim::estimator::{Estimate, GradientEstimator, estimate_once};
+    /// use zoptim::{BlockCoordinate, Direction, Smoothed, ZoRng};
+    ///
+    /// // With coordinate directions on f = Σx, a block estimate is √|B|·u·1 scaled by K when unbiased.
+    /// let est_sum = |unbiased: bool| -> zoptim::Result<f64> {
+    ///     let mut est = BlockCoordinate::new(2).direction(Direction::Coordinate).unbiased(unbiased).mu(1e-3);
+    ///     est.prepare(4)?;
+    ///     let (mut x, mut g) = ([0.0; 4], Estimate::new());
+    ///     estimate_once(&mut est, &mut |x: ArrayView1<f64>| x.sum(), &mut x, &mut ZoRng::seed_from_u64(0), &mut g)?;
+    ///     Ok(g.to_vec().iter().sum())
+    /// };
+    /// assert!((est_sum(true)? - 2.0 * est_sum(false)?).abs() < 1e-9);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    #[must_use]
     pub fn unbiased(mut self, on: bool) -> Self {
         self.unbiased = on;
         self
@@ -179,18 +256,52 @@ impl<F: Real> BlockCoordinate<F> {
     /// The block chosen by the last call to `estimate` (an index into
     /// [`blocks`](BlockCoordinate::blocks)), or `None` before the first step
     /// and after a reset.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// let mut opt = Optimizer::builder(BlockCoordinate::new(4)).max_iterations(3).build()?;
+    /// assert_eq!(opt.estimator().last_block(), None);
+    /// opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(8))?;
+    /// assert!(opt.estimator().last_block().is_some_and(|b| b < 4));
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn last_block(&self) -> Option<usize> {
         self.last
     }
 
     /// The blocks, once the dimension is known (empty before).
+    ///
+    /// ```
+    /// use zoptim::BlockCoordinate;
+    ///
+    /// assert!(BlockCoordinate::<f64>::new(4).blocks().is_empty()); // d is not known yet
+    /// ```
     pub fn blocks(&self) -> &[Range<usize>] {
         &self.ranges
     }
 
-    /// The block order.
-    pub fn block_order(&self) -> BlockOrder {
+    /// The block order set by [`order`](BlockCoordinate::order).
+    ///
+    /// ```
+    /// use zoptim::{BlockCoordinate, BlockOrder};
+    ///
+    /// assert_eq!(BlockCoordinate::<f64>::new(2).get_order(), BlockOrder::Permutation); // the default
+    /// ```
+    pub fn get_order(&self) -> BlockOrder {
         self.order
+    }
+
+    /// The direction sampler set by [`direction`](BlockCoordinate::direction).
+    ///
+    /// ```
+    /// use zoptim::{BlockCoordinate, Direction};
+    ///
+    /// assert_eq!(BlockCoordinate::<f64>::new(2).direction(Direction::Sphere).get_direction(), Direction::Sphere);
+    /// ```
+    pub fn get_direction(&self) -> Direction {
+        self.direction
     }
 
     fn next_block(&mut self, rng: &mut crate::random::rng::ZoRng) -> usize {

@@ -8,14 +8,19 @@ use crate::run::{Flow, Round};
 
 /// The coordinate-wise gradient estimator (CGE; Chen et al., DeepZero, ICLR 2024).
 ///
+/// Named after the method, like [`Dap`](crate::Dap) and [`Relizo`](crate::Relizo),
+/// so that it does not read like the coordinate direction sampler
+/// [`Direction::Coordinate`](crate::Direction::Coordinate) or the block estimator
+/// [`BlockCoordinate`](crate::BlockCoordinate).
+///
 /// For each chosen coordinate i, with eᵢ the i-th unit vector:
 /// - forward: gᵢ = (f(x + hᵢ·eᵢ) − f(x))/hᵢ — **k + 1 queries** (k when f(x) is known);
 /// - central: gᵢ = (f(x + hᵢ·eᵢ) − f(x − hᵢ′·eᵢ))/(hᵢ + hᵢ′) — **2k queries**;
 ///
 /// over all d coordinates (k = d, no randomness, no sampling variance) or a
-/// uniformly random subset of k per step ([`Coordinate::subset`]; a partial
+/// uniformly random subset of k per step ([`Cge::subset`]; a partial
 /// Fisher–Yates shuffle, O(k) per step). Coordinates outside the subset get 0,
-/// so E\[g\] = (k/d)·∇f; [`Coordinate::unbiased`] scales by d/k to make E\[g\] = ∇f.
+/// so E\[g\] = (k/d)·∇f; [`Cge::unbiased`] scales by d/k to make E\[g\] = ∇f.
 ///
 /// **Deviation (numerical, documented):** hᵢ is the step actually represented in
 /// floating point, (xᵢ + μ) − xᵢ, not μ itself; this removes the rounding of
@@ -24,11 +29,28 @@ use crate::run::{Flow, Round};
 /// **Rounds.** All 2k (or k + 1) query points are independent, so a step is one
 /// round of 2k (k + 1) points when they fit in 2²² values (32 MiB in f64),
 /// otherwise consecutive rounds of at most max(1, 2²²/d) points;
-/// [`Coordinate::batch`] sets another cap. Each row is a copy of x with one
+/// [`Cge::batch`] sets another cap. Each row is a copy of x with one
 /// coordinate changed. Memory: rows per round × d values, and d indices.
 /// Default μ = 5e-3 (DeepZero's).
+///
+/// ```
+/// use ndarray::{ArrayView1, array};
+/// use zoptim::estimator::{Estimate, GradientEstimator, estimate_once};
+/// use zoptim::{Cge, ZoRng};
+///
+/// // Central coordinate differences are exact on a quadratic (up to rounding).
+/// let mut est = Cge::central().mu(1e-3);
+/// est.prepare(3)?;
+/// let mut f = |x: ArrayView1<f64>| x.dot(&x) + x[0];
+/// let (mut x, mut g) = ([1.0, -2.0, 0.5], Estimate::new());
+/// let info = estimate_once(&mut est, &mut f, &mut x, &mut ZoRng::seed_from_u64(0), &mut g)?;
+/// assert_eq!(info.queries, 6);
+/// let want = array![3.0, -4.0, 1.0];
+/// assert!(g.to_vec().iter().zip(&want).all(|(a, b)| (a - b).abs() < 1e-8), "{:?}", g.to_vec());
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 #[derive(Clone, Debug)]
-pub struct Coordinate<F> {
+pub struct Cge<F> {
     difference: Difference,
     mu: f64,
     subset: Option<usize>,
@@ -43,10 +65,19 @@ pub struct Coordinate<F> {
     fx: Option<F>,
 }
 
-impl<F: Real> Coordinate<F> {
+impl<F: Real> Cge<F> {
     /// Coordinate-wise differences of the given kind, over all coordinates.
+    ///
+    /// ```
+    /// use zoptim::estimator::GradientEstimator;
+    /// use zoptim::{Cge, Difference};
+    ///
+    /// assert_eq!(Cge::<f64>::new(Difference::Central).max_queries(10), 20);
+    /// assert_eq!(Cge::<f64>::new(Difference::Forward).max_queries(10), 11);
+    /// ```
+    #[must_use]
     pub fn new(difference: Difference) -> Self {
-        Coordinate {
+        Cge {
             difference,
             mu: 5e-3,
             subset: None,
@@ -60,28 +91,100 @@ impl<F: Real> Coordinate<F> {
     }
 
     /// Central coordinate differences.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// // A deterministic estimator: one exact-gradient step of η = ½ solves x·x.
+    /// let mut opt = Optimizer::builder(Cge::central()).learning_rate(0.5).max_iterations(1).build()?;
+    /// let report = opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(4))?;
+    /// assert!(report.last_f.unwrap() < 1e-12);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    #[must_use]
     pub fn central() -> Self {
         Self::new(Difference::Central)
     }
 
     /// Forward coordinate differences.
+    ///
+    /// ```
+    /// use zoptim::estimator::GradientEstimator;
+    /// use zoptim::prelude::*;
+    ///
+    /// assert_eq!(GradientEstimator::<f64>::name(&Cge::forward()), "coordinate forward");
+    /// ```
+    #[must_use]
     pub fn forward() -> Self {
         Self::new(Difference::Forward)
     }
 
     /// Sets μ > 0.
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// assert!(Optimizer::<f64>::builder(Cge::central().mu(0.0)).build().is_err());
+    /// assert_eq!(Cge::<f64>::central().mu(1e-4).get_mu(), 1e-4);
+    /// ```
+    #[must_use]
     pub fn mu(mut self, mu: f64) -> Self {
         self.mu = mu;
         self
     }
 
+    /// μ, set by [`mu`](Cge::mu) (an optimizer's μ schedule, when set, replaces
+    /// it step by step).
+    ///
+    /// ```
+    /// use zoptim::Cge;
+    ///
+    /// assert_eq!(Cge::<f64>::central().get_mu(), 5e-3); // DeepZero's default
+    /// ```
+    pub fn get_mu(&self) -> f64 {
+        self.mu
+    }
+
     /// Estimates only a uniformly random subset of `k` coordinates per step (1 ≤ k ≤ d).
+    ///
+    /// ```
+    /// use ndarray::ArrayView1;
+    /// use zoptim::estimator::{Estimate, GradientEstimator, estimate_once};
+    /// use zoptim::{Cge, ZoRng};
+    ///
+    /// // k = 2 of 5 coordinates per step: 4 queries, 3 coordinates of g are 0.
+    /// let mut est = Cge::central().subset(2);
+    /// est.prepare(5)?;
+    /// let (mut x, mut g) = ([1.0; 5], Estimate::new());
+    /// let info = estimate_once(&mut est, &mut |x: ArrayView1<f64>| x.sum(), &mut x, &mut ZoRng::seed_from_u64(3), &mut g)?;
+    /// assert_eq!(info.queries, 4);
+    /// assert_eq!(g.to_vec().iter().filter(|&&v| v == 0.0).count(), 3);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    #[must_use]
     pub fn subset(mut self, k: usize) -> Self {
         self.subset = Some(k);
         self
     }
 
     /// With a subset, scale by d/k so that E\[g\] = ∇f (default: off, true partials).
+    ///
+    /// ```
+    /// use ndarray::ArrayView1;
+    /// use zoptim::estimator::{Estimate, GradientEstimator, estimate_once};
+    /// use zoptim::{Cge, ZoRng};
+    ///
+    /// // f = Σx has ∂f = 1; with k = 1 of d = 4 the unbiased estimate is 4 on the chosen coordinate.
+    /// let mut est = Cge::central().subset(1).unbiased(true);
+    /// est.prepare(4)?;
+    /// let (mut x, mut g) = ([0.0; 4], Estimate::new());
+    /// estimate_once(&mut est, &mut |x: ArrayView1<f64>| x.sum(), &mut x, &mut ZoRng::seed_from_u64(0), &mut g)?;
+    /// let g = g.to_vec();
+    /// assert!((g.iter().sum::<f64>() - 4.0).abs() < 1e-9, "{g:?}");
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    #[must_use]
     pub fn unbiased(mut self, on: bool) -> Self {
         self.unbiased = on;
         self
@@ -90,6 +193,24 @@ impl<F: Real> Coordinate<F> {
     /// The most query points per round (≥ 1; default: all of them when they fit
     /// in 2²² values, see the rounds above). Lower it to bound memory: a round
     /// holds rows × d values.
+    ///
+    /// ```
+    /// use ndarray::Array1;
+    /// use zoptim::prelude::*;
+    ///
+    /// // At most 4 rows per round: a central step over d = 6 is 3 rounds of 4 points.
+    /// let mut batches = Vec::new();
+    /// let mut opt = Optimizer::builder(Cge::central().batch(4)).max_iterations(1).build()?;
+    /// let mut run = opt.start(&Array1::ones(6))?;
+    /// while let Some(batch) = run.ask()? {
+    ///     batches.push(batch.points().nrows());
+    ///     let values: Vec<f64> = batch.points().rows().into_iter().map(|r| r.dot(&r)).collect();
+    ///     run.tell(&values)?;
+    /// }
+    /// assert_eq!(batches, [1, 4, 4, 4, 1]); // f(x0), the step's 12 points, the final f
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    #[must_use]
     pub fn batch(mut self, rows: usize) -> Self {
         self.batch = Some(rows);
         self
@@ -100,7 +221,7 @@ impl<F: Real> Coordinate<F> {
     }
 }
 
-impl<F: Real> GradientEstimator<F> for Coordinate<F> {
+impl<F: Real> GradientEstimator<F> for Cge<F> {
     fn name(&self) -> &'static str {
         match self.difference {
             Difference::Central => "coordinate central",
@@ -255,5 +376,5 @@ impl<F: Real> GradientEstimator<F> for Coordinate<F> {
     }
 }
 
-/// Values per round when [`Coordinate::batch`] is not set: 2²² (32 MiB in f64).
+/// Values per round when [`Cge::batch`] is not set: 2²² (32 MiB in f64).
 const DEFAULT_ROUND_VALUES: usize = 1 << 22;

@@ -4,7 +4,7 @@
 mod directions;
 mod proxy;
 
-pub use proxy::{ExactGradient, GradientProxy};
+pub use proxy::GradientProxy;
 
 use super::difference::{self, Difference, Smoothed, Smoothing};
 use super::{Estimate, EstimateContext, EstimateInfo, GradientEstimator};
@@ -25,6 +25,13 @@ enum Source<F: Real> {
 }
 
 /// Which proxy a [`Dap`] estimator uses.
+///
+/// ```
+/// use zoptim::estimator::{Dap, ProxyKind};
+///
+/// assert_eq!(Dap::<f64>::previous().proxy_kind(), ProxyKind::Previous);
+/// assert_eq!(Dap::<f64>::two_stage(8).proxy_kind(), ProxyKind::TwoStage { pilot: 8 });
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ProxyKind {
@@ -61,7 +68,7 @@ pub enum ProxyKind {
 ///
 /// # Proxies
 /// - [`Dap::with_proxy`]: a user-supplied [`GradientProxy`] (e.g. the true
-///   gradient, [`ExactGradient`]), called once per step and not counted as a query.
+///   gradient, `testing::ExactGradient`), called once per step and not counted as a query.
 /// - [`Dap::two_stage`]: the paper's two-stage scheme. A preliminary estimate g₀
 ///   from b uniform-sphere (radius √d) directions, then q DAP directions aligned
 ///   with g₀ giving g_D; the result is (b·g₀ + q·g_D)/(b + q), which for b = q
@@ -183,6 +190,19 @@ impl<F: Real> Dap<F> {
     /// DAP aligned with a user-supplied proxy (one direction per step). The proxy
     /// must be `Send` so that the estimator (and an optimizer owning it) can move
     /// to another thread.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1, ArrayViewMut1};
+    /// use zoptim::prelude::*;
+    ///
+    /// // The true gradient of x·x as the proxy: every step's estimate is exact along it.
+    /// let proxy = |x: ArrayView1<f64>, mut a: ArrayViewMut1<f64>| a.zip_mut_with(&x, |ai, &xi| *ai = 2.0 * xi);
+    /// let mut opt = Optimizer::builder(Dap::with_proxy(proxy).mu(1e-6)).learning_rate(0.05).max_iterations(400).build()?;
+    /// let report = opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(4))?;
+    /// assert!(report.best_f < 1e-6, "{}", report.best_f);
+    /// assert_eq!(opt.estimator().proxy_kind(), zoptim::estimator::ProxyKind::Given);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn with_proxy(proxy: impl GradientProxy<F> + Send + 'static) -> Self {
         Self::with_source(Source::Given(Box::new(proxy)), 1)
     }
@@ -193,23 +213,63 @@ impl<F: Real> Dap<F> {
     /// (forward), in two rounds: the pilot's b points (with f(x) when it is
     /// unknown), then the b DAP points. `b` ≥ 1 is checked when the optimizer is
     /// built.
+    ///
+    /// ```
+    /// use zoptim::estimator::GradientEstimator;
+    /// use zoptim::{Dap, Smoothed};
+    ///
+    /// // b pilot directions and q DAP directions, forward differences sharing f(x).
+    /// assert_eq!(Dap::<f64>::two_stage(4).directions(2).max_queries(10), 4 + 2 + 1);
+    /// ```
+    #[must_use]
     pub fn two_stage(b: usize) -> Self {
         Self::with_source(Source::TwoStage { pilot: b }, b)
     }
 
     /// DAP aligned with the previous step's estimate (this library's variant;
     /// see the type's documentation). One direction per step.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// let mut f = |x: ArrayView1<f64>| x.dot(&x);
+    /// let mut opt = Optimizer::builder(Dap::previous().directions(2).mu(1e-6)).learning_rate(0.1).max_evaluations(2_000).seed(1).build()?;
+    /// let report = opt.minimize(&mut f, &Array1::ones(10))?;
+    /// assert!(report.best_f < 1e-6, "{}", report.best_f);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    #[must_use]
     pub fn previous() -> Self {
         Self::with_source(Source::Previous, 1)
     }
 
     /// Fall back to the uniform sphere when ‖a‖ ≤ `t` (t ≥ 0; default 0).
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1, ArrayViewMut1};
+    /// use zoptim::prelude::*;
+    ///
+    /// // A proxy of norm 1e-3 under a threshold of 1e-2: every step falls back to the sphere.
+    /// let tiny = |_: ArrayView1<f64>, mut a: ArrayViewMut1<f64>| { a.fill(0.0); a[0] = 1e-3; };
+    /// let mut opt = Optimizer::builder(Dap::with_proxy(tiny).min_proxy_norm(1e-2)).max_iterations(4).build()?;
+    /// opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(3))?;
+    /// assert_eq!(opt.estimator().fallbacks(), 4);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    #[must_use]
     pub fn min_proxy_norm(mut self, t: f64) -> Self {
         self.min_proxy_norm = t;
         self
     }
 
     /// Which proxy this estimator uses.
+    ///
+    /// ```
+    /// use zoptim::estimator::{Dap, ProxyKind};
+    ///
+    /// assert_eq!(Dap::<f32>::previous().proxy_kind(), ProxyKind::Previous);
+    /// ```
     pub fn proxy_kind(&self) -> ProxyKind {
         match self.source {
             Source::Given(_) => ProxyKind::Given,
@@ -220,6 +280,18 @@ impl<F: Real> Dap<F> {
 
     /// Steps (since construction or the last reset) whose directions fell back
     /// to the uniform sphere because the proxy was unusable.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// // A zero proxy has no direction: DAP falls back to the sphere on that step.
+    /// let zero = |_: ArrayView1<f64>, mut a: ndarray::ArrayViewMut1<f64>| a.fill(0.0);
+    /// let mut opt = Optimizer::builder(Dap::with_proxy(zero)).max_iterations(3).build()?;
+    /// opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(4))?;
+    /// assert_eq!(opt.estimator().fallbacks(), 3);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn fallbacks(&self) -> usize {
         self.fallbacks
     }

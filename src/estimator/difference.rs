@@ -17,7 +17,16 @@ use crate::run::{Perturb, Round};
 use std::ops::Range;
 
 /// Which finite difference a two-point estimator takes along each direction.
+///
+/// ```
+/// use zoptim::Difference;
+///
+/// assert_eq!(Difference::Central.queries(8), 16);
+/// assert_eq!(Difference::Forward.queries(8), 9);
+/// assert_eq!(Difference::default(), Difference::Central);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Difference {
     /// (f(x+μu) − f(x))/μ: q + 1 queries for q directions (f(x) shared), bias O(μ).
     Forward,
@@ -29,6 +38,13 @@ pub enum Difference {
 impl Difference {
     /// Queries for `n` differences: n + 1 forward (f(x) shared), 2n central
     /// (saturating at `usize::MAX`, a count no budget admits).
+    ///
+    /// ```
+    /// use zoptim::Difference;
+    ///
+    /// assert_eq!(Difference::Central.queries(usize::MAX), usize::MAX); // saturates
+    /// ```
+    #[must_use]
     pub fn queries(self, n: usize) -> usize {
         match self {
             Difference::Forward => n.saturating_add(1),
@@ -44,6 +60,15 @@ impl Difference {
 
 /// The smoothing configuration of a two-point-style estimator: the difference,
 /// the smoothing parameter μ and the number of directions q averaged per step.
+///
+/// ```
+/// use zoptim::{Difference, Smoothed, Smoothing, TwoPoint};
+///
+/// let s = Smoothing::new(Difference::Forward, 1e-4, 3);
+/// assert_eq!((s.difference(), s.mu(), s.directions()), (Difference::Forward, 1e-4, 3));
+/// let est = TwoPoint::<f64>::spsa().difference(Difference::Forward).mu(1e-4).directions(3);
+/// assert_eq!(est.smoothing(), &s);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Smoothing {
     difference: Difference,
@@ -53,6 +78,14 @@ pub struct Smoothing {
 
 impl Smoothing {
     /// A configuration (checked when the optimizer is built: μ finite and > 0, q ≥ 1).
+    ///
+    /// ```
+    /// use zoptim::{Difference, Smoothing};
+    ///
+    /// let s = Smoothing::new(Difference::Central, 1e-3, 4);
+    /// assert_eq!(s.difference().queries(s.directions()), 8);
+    /// ```
+    #[must_use]
     pub fn new(difference: Difference, mu: f64, directions: usize) -> Self {
         Smoothing {
             difference,
@@ -62,16 +95,37 @@ impl Smoothing {
     }
 
     /// The finite difference.
+    ///
+    /// ```
+    /// use zoptim::{Difference, Smoothed, TwoPoint};
+    ///
+    /// assert_eq!(TwoPoint::<f64>::forward(zoptim::Direction::Gaussian).smoothing().difference(), Difference::Forward);
+    /// ```
+    #[must_use]
     pub fn difference(&self) -> Difference {
         self.difference
     }
 
     /// The smoothing parameter μ.
+    ///
+    /// ```
+    /// use zoptim::{Smoothed, TwoPoint};
+    ///
+    /// assert_eq!(TwoPoint::<f64>::spsa().smoothing().mu(), 1e-3);
+    /// ```
+    #[must_use]
     pub fn mu(&self) -> f64 {
         self.mu
     }
 
     /// The number of directions q.
+    ///
+    /// ```
+    /// use zoptim::{Smoothed, TwoPoint};
+    ///
+    /// assert_eq!(TwoPoint::<f64>::spsa().directions(5).smoothing().directions(), 5);
+    /// ```
+    #[must_use]
     pub fn directions(&self) -> usize {
         self.directions
     }
@@ -89,24 +143,51 @@ impl Smoothing {
 /// The builder methods every two-point-style estimator shares (one
 /// implementation, over its [`Smoothing`]).
 ///
+/// Like every builder in the crate, a bare name sets (`mu(1e-4)`, consuming and
+/// returning the estimator) and `get_` + the same name reads the value back.
+///
 /// ```
+/// use zoptim::Smoothing;
 /// use zoptim::prelude::*;
 ///
 /// let spsa = TwoPoint::<f64>::spsa().mu(1e-4).directions(8);
-/// assert_eq!(spsa.smoothing().mu(), 1e-4);
-/// let dap = Dap::<f64>::previous().difference(Difference::Central).directions(2);
-/// assert_eq!(dap.smoothing().directions(), 2);
+/// assert_eq!(spsa.get_mu(), 1e-4);
+/// assert_eq!(spsa.get_directions(), 8);
+/// let dap = Dap::<f64>::previous().difference(Difference::Forward).directions(2);
+/// assert_eq!(dap.get_difference(), Difference::Forward);
+/// assert_eq!(dap.smoothing(), &Smoothing::new(Difference::Forward, 1e-3, 2));
 /// ```
 pub trait Smoothed: Sized {
     /// The configuration.
+    ///
+    /// ```
+    /// use zoptim::{Difference, Smoothed, Smoothing, TwoPoint};
+    ///
+    /// assert_eq!(TwoPoint::<f64>::spsa().smoothing(), &Smoothing::new(Difference::Central, 1e-3, 1));
+    /// ```
     fn smoothing(&self) -> &Smoothing;
 
     /// The configuration, to change.
+    ///
+    /// ```
+    /// use zoptim::{Difference, Smoothed, Smoothing, TwoPoint};
+    ///
+    /// let mut est = TwoPoint::<f64>::spsa();
+    /// *est.smoothing_mut() = Smoothing::new(Difference::Forward, 1e-2, 2);
+    /// assert_eq!(est.get_directions(), 2);
+    /// ```
     fn smoothing_mut(&mut self) -> &mut Smoothing;
 
     /// Sets the smoothing (finite-difference) parameter μ > 0. An optimizer's
     /// μ schedule ([`OptimizerBuilder::smoothing`](crate::optimizer::OptimizerBuilder::smoothing))
     /// overrides it step by step.
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// assert_eq!(Dap::<f64>::previous().mu(1e-5).get_mu(), 1e-5);
+    /// assert!(Optimizer::<f64>::builder(Dap::previous().mu(f64::NAN)).build().is_err());
+    /// ```
     #[must_use]
     fn mu(mut self, mu: f64) -> Self {
         self.smoothing_mut().mu = mu;
@@ -114,6 +195,15 @@ pub trait Smoothed: Sized {
     }
 
     /// Sets the number of directions q ≥ 1 averaged per step.
+    ///
+    /// ```
+    /// use zoptim::estimator::GradientEstimator;
+    /// use zoptim::prelude::*;
+    ///
+    /// let est = BlockCoordinate::<f64>::new(2).directions(3);
+    /// assert_eq!(est.max_queries(10), 6);
+    /// assert!(Optimizer::<f64>::builder(TwoPoint::spsa().directions(0)).build().is_err());
+    /// ```
     #[must_use]
     fn directions(mut self, q: usize) -> Self {
         self.smoothing_mut().directions = q;
@@ -121,10 +211,52 @@ pub trait Smoothed: Sized {
     }
 
     /// Sets the finite difference.
+    ///
+    /// ```
+    /// use zoptim::estimator::GradientEstimator;
+    /// use zoptim::prelude::*;
+    ///
+    /// let est = TwoPoint::<f64>::spsa().difference(Difference::Forward).directions(3);
+    /// assert_eq!(est.max_queries(10), 4);
+    /// ```
     #[must_use]
     fn difference(mut self, difference: Difference) -> Self {
         self.smoothing_mut().difference = difference;
         self
+    }
+
+    /// The smoothing parameter μ set by [`mu`](Smoothed::mu) (an optimizer's μ
+    /// schedule, when set, replaces it step by step).
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// assert_eq!(TwoPoint::<f64>::spsa().mu(2e-3).get_mu(), 2e-3);
+    /// ```
+    fn get_mu(&self) -> f64 {
+        self.smoothing().mu()
+    }
+
+    /// The number of directions q set by [`directions`](Smoothed::directions).
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// assert_eq!(BlockCoordinate::<f64>::new(3).get_directions(), 1);
+    /// ```
+    fn get_directions(&self) -> usize {
+        self.smoothing().directions()
+    }
+
+    /// The finite difference set by [`difference`](Smoothed::difference).
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// assert_eq!(Dap::<f64>::previous().get_difference(), Difference::Forward); // DAP's reference form
+    /// ```
+    fn get_difference(&self) -> Difference {
+        self.smoothing().difference()
     }
 }
 

@@ -16,8 +16,8 @@ mod relizo;
 mod two_point;
 
 pub use block::{BlockCoordinate, BlockOrder};
-pub use coordinate::Coordinate;
-pub use dap::{Dap, ExactGradient, GradientProxy, ProxyKind};
+pub use coordinate::Cge;
+pub use dap::{Dap, GradientProxy, ProxyKind};
 pub use difference::{Difference, Smoothed, Smoothing};
 pub(crate) use estimate::direction_bound;
 pub use estimate::{Estimate, EstimateContext, EstimateInfo, Form};

@@ -9,7 +9,28 @@ use crate::run::ComponentState;
 use crate::run::{Flow, Perturb, Round};
 
 /// Where a two-point estimator keeps its directions.
+///
+/// ```
+/// use ndarray::{Array1, ArrayView1};
+/// use zoptim::prelude::*;
+///
+/// // The same seed draws the same directions in both modes; the seeded mode keeps
+/// // only their seeds and agrees with the buffered one to rounding.
+/// let mut f = |x: ArrayView1<f64>| x.dot(&x);
+/// let mut run = |storage: Storage| -> zoptim::Result<f64> {
+///     let mut opt = Optimizer::builder(TwoPoint::central(Direction::Gaussian).storage(storage))
+///         .learning_rate(0.01)
+///         .max_iterations(200)
+///         .seed(1)
+///         .build()?;
+///     Ok(opt.minimize(&mut f, &Array1::ones(50))?.best_f)
+/// };
+/// let (buffered, seeded) = (run(Storage::Buffered)?, run(Storage::Seeded)?);
+/// assert!((buffered - seeded).abs() <= 1e-9 * buffered, "{buffered} vs {seeded}");
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Storage {
     /// The query points are written into the step's round (a (2q or q)×d
     /// buffer), which the sequential driver hands to
@@ -67,6 +88,27 @@ pub enum Storage {
 ///
 /// Memory: [`Storage::Buffered`] keeps (3q or 2q)·d values; [`Storage::Seeded`]
 /// keeps q seeds. Defaults: μ = 1e-3 (MeZO's and ZO-Bench's ε), q = 1, buffered.
+///
+/// ```
+/// use ndarray::array;
+/// use zoptim::estimator::{Estimate, GradientEstimator, estimate_once};
+/// use zoptim::{Direction, TwoPoint, ZoRng};
+///
+/// // Along a coordinate direction (√d·eᵢ) a central difference of a quadratic is
+/// // exact: g = d·∂ᵢf·eᵢ for the drawn i, unbiased over the draw of i.
+/// let mut est = TwoPoint::central(Direction::Coordinate);
+/// est.prepare(3)?;
+/// let mut f = |x: ndarray::ArrayView1<f64>| x.dot(&x);
+/// let (mut x, mut rng, mut g) = ([1.0, 2.0, 3.0], ZoRng::seed_from_u64(0), Estimate::new());
+/// let info = estimate_once(&mut est, &mut f, &mut x, &mut rng, &mut g)?;
+/// assert_eq!(info.queries, 2);
+/// // g = 3·∂ᵢf·eᵢ for the drawn i: exactly one non-zero coordinate, 3·2xᵢ.
+/// let g = g.to_vec();
+/// let i = g.iter().position(|&v| v != 0.0).unwrap();
+/// assert!((g[i] - 6.0 * x[i]).abs() < 1e-6, "{g:?}");
+/// assert_eq!(array![1.0, 2.0, 3.0], ndarray::Array1::from(x.to_vec())); // x restored
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct TwoPoint<F> {
     direction: Direction,
@@ -77,6 +119,16 @@ pub struct TwoPoint<F> {
 
 impl<F: Real> TwoPoint<F> {
     /// A two-point estimator with one direction and μ = 1e-3.
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// let est = TwoPoint::<f64>::new(Direction::Sphere, Difference::Forward);
+    /// assert_eq!(est.get_direction(), Direction::Sphere);
+    /// assert_eq!(est.get_difference(), Difference::Forward);
+    /// assert_eq!((est.get_mu(), est.get_directions()), (1e-3, 1));
+    /// ```
+    #[must_use]
     pub fn new(direction: Direction, difference: Difference) -> Self {
         TwoPoint {
             direction,
@@ -87,35 +139,117 @@ impl<F: Real> TwoPoint<F> {
     }
 
     /// Central differences along `direction`.
+    ///
+    /// ```
+    /// use zoptim::estimator::GradientEstimator;
+    /// use zoptim::prelude::*;
+    ///
+    /// // 2q queries per step.
+    /// assert_eq!(TwoPoint::<f64>::central(Direction::Gaussian).directions(4).max_queries(100), 8);
+    /// ```
+    #[must_use]
     pub fn central(direction: Direction) -> Self {
         Self::new(direction, Difference::Central)
     }
 
     /// Forward differences along `direction`, sharing f(x) across directions.
+    ///
+    /// ```
+    /// use zoptim::estimator::GradientEstimator;
+    /// use zoptim::prelude::*;
+    ///
+    /// // q + 1 queries per step: f(x) is shared by the q differences.
+    /// assert_eq!(TwoPoint::<f64>::forward(Direction::Gaussian).directions(4).max_queries(100), 5);
+    /// ```
+    #[must_use]
     pub fn forward(direction: Direction) -> Self {
         Self::new(direction, Difference::Forward)
     }
 
     /// SPSA (Spall, IEEE TAC 1992): central differences along Rademacher directions.
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// let spsa = TwoPoint::<f32>::spsa();
+    /// assert_eq!(spsa.get_direction(), Direction::Rademacher);
+    /// assert_eq!(spsa.get_difference(), Difference::Central);
+    /// ```
+    #[must_use]
     pub fn spsa() -> Self {
         Self::central(Direction::Rademacher)
     }
 
     /// MeZO (Malladi et al., NeurIPS 2023): central differences along Gaussian
     /// directions, replayed from seeds with x perturbed in place.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// assert_eq!(TwoPoint::<f64>::mezo().get_storage(), Storage::Seeded);
+    /// // At d = 10⁵ a MeZO step keeps 1 seed, not a 10⁵-vector.
+    /// let mut f = |x: ArrayView1<f32>| x.dot(&x);
+    /// let mut opt = Optimizer::builder(TwoPoint::mezo().mu(1e-2)).learning_rate(1e-6).max_iterations(20).build()?;
+    /// let report = opt.minimize(&mut f, &Array1::ones(100_000))?;
+    /// assert!(report.best_f < 100_000.0);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    #[must_use]
     pub fn mezo() -> Self {
         Self::central(Direction::Gaussian).storage(Storage::Seeded)
     }
 
     /// Sets where directions are kept.
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// let est = TwoPoint::<f64>::central(Direction::Gaussian).storage(Storage::Seeded);
+    /// assert_eq!(est.get_storage(), Storage::Seeded);
+    /// ```
+    #[must_use]
     pub fn storage(mut self, storage: Storage) -> Self {
         self.storage = storage;
         self
     }
 
-    /// The direction sampler.
-    pub fn direction(&self) -> Direction {
+    /// Sets the direction sampler.
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// let est = TwoPoint::<f64>::spsa().direction(Direction::Sphere);
+    /// assert_eq!(est.get_direction(), Direction::Sphere);
+    /// ```
+    #[must_use]
+    pub fn direction(mut self, direction: Direction) -> Self {
+        self.direction = direction;
+        self
+    }
+
+    /// The direction sampler set by the constructor or [`direction`](TwoPoint::direction).
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// assert_eq!(TwoPoint::<f64>::mezo().get_direction(), Direction::Gaussian);
+    /// ```
+    #[must_use]
+    pub fn get_direction(&self) -> Direction {
         self.direction
+    }
+
+    /// Where directions are kept, set by [`storage`](TwoPoint::storage).
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// assert_eq!(TwoPoint::<f64>::spsa().get_storage(), Storage::Buffered);
+    /// ```
+    #[must_use]
+    pub fn get_storage(&self) -> Storage {
+        self.storage
     }
 
     /// First call: draw the q directions and push the round (f(x) first when a

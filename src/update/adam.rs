@@ -9,7 +9,29 @@ use crate::run::{Flow, Round};
 use std::ops::Range;
 
 /// How an [`Adam`] rule applies weight decay λ.
+///
+/// ```
+/// use ndarray::ArrayView1;
+/// use zoptim::estimator::Estimate;
+/// use zoptim::update::{Adam, UpdateRule, WeightDecay, update_once};
+///
+/// // The same gradient and λ = 0.5, η = 0.1: L2 adds λx to g, decoupled decay
+/// // shrinks x by (1 − ηλ) first.
+/// let step = |how: WeightDecay| -> zoptim::Result<f64> {
+///     let mut adam = Adam::new().weight_decay(0.5).decay(how);
+///     adam.prepare(1)?;
+///     let mut g = Estimate::new();
+///     g.dense_mut(1, 0..1)[0] = 1.0;
+///     let mut x = [2.0];
+///     update_once(&mut adam, &mut |_: ArrayView1<f64>| 0.0, &mut x, &mut g, 0.1, None)?;
+///     Ok(x[0])
+/// };
+/// assert!((step(WeightDecay::L2)? - 1.9).abs() < 1e-6); // 2 − 0.1·sign(1 + 1)
+/// assert!((step(WeightDecay::Decoupled)? - (2.0 * 0.95 - 0.1)).abs() < 1e-6);
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum WeightDecay {
     /// L2 regularisation added to the gradient, ĝ = g + λ·x (PyTorch's `Adam`).
     #[default]
@@ -63,6 +85,25 @@ pub enum WeightDecay {
 /// check costs one read pass over g (and over x with L2 weight decay); only a
 /// step whose bound comes near the overflow threshold (|x's step| bounded by
 /// η·|m|/ε) is simulated before it is taken.
+///
+/// ```
+/// use ndarray::ArrayView1;
+/// use zoptim::estimator::Estimate;
+/// use zoptim::update::{Adam, UpdateRule, update_once};
+///
+/// // The first bias-corrected Adam step moves each coordinate by η·g/(|g| + ε) ≈ ±η.
+/// let mut adam = Adam::new();
+/// adam.prepare(2)?;
+/// let mut g = Estimate::new();
+/// g.dense_mut(2, 0..2).copy_from_slice(&[1.0, -2.0]);
+/// let mut x = [1.0, 1.0];
+/// update_once(&mut adam, &mut |_: ArrayView1<f64>| 0.0, &mut x, &mut g, 0.1, None)?;
+/// assert!((x[0] - 0.9).abs() < 1e-6 && (x[1] - 1.1).abs() < 1e-6, "{x:?}");
+/// // m = (1 − β₁)·g, v = (1 − β₂)·g².
+/// assert!((adam.first_moment()[1] + 0.2).abs() < 1e-12);
+/// assert!((adam.second_moment()[1] - 0.004).abs() < 1e-12);
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Adam<F> {
     beta1: f64,
@@ -108,6 +149,23 @@ impl<F: Real> Default for Adam<F> {
 
 impl<F: Real> Adam<F> {
     /// Adam with PyTorch's defaults (β₁ = 0.9, β₂ = 0.999, ε = 1e-8).
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// let mut f = |x: ArrayView1<f64>| x.iter().enumerate().map(|(i, v)| 10f64.powi(i as i32) * v * v).sum::<f64>();
+    /// let mut opt = Optimizer::builder(TwoPoint::spsa().mu(1e-4))
+    ///     .update(Adam::new())
+    ///     .learning_rate(0.05)
+    ///     .max_evaluations(4_000)
+    ///     .seed(2)
+    ///     .build()?;
+    /// let report = opt.minimize(&mut f, &Array1::ones(3))?;
+    /// assert!(report.best_f < 1e-3, "{}", report.best_f);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    #[must_use]
     pub fn new() -> Self {
         Adam {
             beta1: 0.9,
@@ -127,16 +185,52 @@ impl<F: Real> Adam<F> {
     }
 
     /// AdamW: decoupled weight decay λ = 0.01.
+    ///
+    /// ```
+    /// use zoptim::update::{Adam, WeightDecay};
+    ///
+    /// assert_eq!(Adam::<f64>::adamw(), Adam::new().weight_decay(0.01).decay(WeightDecay::Decoupled));
+    /// ```
+    #[must_use]
     pub fn adamw() -> Self {
         Self::new().weight_decay(0.01).decay(WeightDecay::Decoupled)
     }
 
     /// ZO-AdaMM (Chen et al., NeurIPS 2019): AMSGrad without bias correction.
+    ///
+    /// ```
+    /// use ndarray::ArrayView1;
+    /// use zoptim::estimator::Estimate;
+    /// use zoptim::update::{Adam, UpdateRule, update_once};
+    ///
+    /// assert_eq!(Adam::<f64>::zo_adamm(), Adam::new().amsgrad(true).bias_correction(false));
+    /// // Without bias correction the first step is η·(1 − β₁)/√(1 − β₂) ≈ 3.16·η per coordinate.
+    /// let mut rule = Adam::zo_adamm();
+    /// rule.prepare(1)?;
+    /// let mut g = Estimate::new();
+    /// g.dense_mut(1, 0..1)[0] = 5.0;
+    /// let mut x = [0.0];
+    /// update_once(&mut rule, &mut |_: ArrayView1<f64>| 0.0, &mut x, &mut g, 0.01, None)?;
+    /// assert!((x[0] + 0.01 * 0.1 / 0.001f64.sqrt()).abs() < 1e-8, "{}", x[0]);
+    /// assert_eq!(rule.max_second_moment(), rule.second_moment());
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    #[must_use]
     pub fn zo_adamm() -> Self {
         Self::new().amsgrad(true).bias_correction(false)
     }
 
     /// Sets β₁, β₂ ∈ [0, 1).
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// let ok = Optimizer::<f64>::builder(TwoPoint::spsa()).update(Adam::new().betas(0.8, 0.99)).build();
+    /// assert!(ok.is_ok());
+    /// let bad = Optimizer::<f64>::builder(TwoPoint::spsa()).update(Adam::new().betas(1.0, 0.99)).build();
+    /// assert!(bad.is_err()); // β₁ must be < 1
+    /// ```
+    #[must_use]
     pub fn betas(mut self, beta1: f64, beta2: f64) -> Self {
         self.beta1 = beta1;
         self.beta2 = beta2;
@@ -144,46 +238,138 @@ impl<F: Real> Adam<F> {
     }
 
     /// Sets ε > 0.
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// assert!(Optimizer::<f32>::builder(TwoPoint::spsa()).update(Adam::new().eps(1e-6)).build().is_ok());
+    /// assert!(Optimizer::<f32>::builder(TwoPoint::spsa()).update(Adam::new().eps(0.0)).build().is_err());
+    /// ```
+    #[must_use]
     pub fn eps(mut self, eps: f64) -> Self {
         self.eps = eps;
         self
     }
 
     /// Sets the weight decay λ ≥ 0.
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// assert!(Optimizer::<f64>::builder(TwoPoint::spsa()).update(Adam::new().weight_decay(-1.0)).build().is_err());
+    /// ```
+    #[must_use]
     pub fn weight_decay(mut self, lambda: f64) -> Self {
         self.weight_decay = lambda;
         self
     }
 
     /// Sets how weight decay is applied.
+    ///
+    /// ```
+    /// use zoptim::update::{Adam, UpdateRule, WeightDecay};
+    ///
+    /// assert_eq!(UpdateRule::<f64>::name(&Adam::new().weight_decay(0.1).decay(WeightDecay::Decoupled)), "adamw");
+    /// ```
+    #[must_use]
     pub fn decay(mut self, how: WeightDecay) -> Self {
         self.decay = how;
         self
     }
 
     /// Switches AMSGrad's running maximum of v on or off.
+    ///
+    /// ```
+    /// use ndarray::ArrayView1;
+    /// use zoptim::estimator::Estimate;
+    /// use zoptim::update::{Adam, UpdateRule, update_once};
+    ///
+    /// let mut rule = Adam::new().amsgrad(true);
+    /// rule.prepare(1)?;
+    /// let mut g = Estimate::new();
+    /// for gi in [4.0, 0.0] {
+    ///     g.dense_mut(1, 0..1)[0] = gi;
+    ///     update_once(&mut rule, &mut |_: ArrayView1<f64>| 0.0, &mut [0.0], &mut g, 0.1, None)?;
+    /// }
+    /// // v decays after the zero gradient; its running maximum does not.
+    /// assert!(rule.second_moment()[0] < rule.max_second_moment()[0]);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    #[must_use]
     pub fn amsgrad(mut self, on: bool) -> Self {
         self.amsgrad = on;
         self
     }
 
     /// Switches the bias correction on (default) or off.
+    ///
+    /// ```
+    /// use ndarray::ArrayView1;
+    /// use zoptim::estimator::Estimate;
+    /// use zoptim::update::{Adam, UpdateRule, update_once};
+    ///
+    /// // Without the correction the first step is (1 − β₁)/√(1 − β₂) ≈ 3.16 times larger.
+    /// let first_step = |on: bool| -> zoptim::Result<f64> {
+    ///     let mut adam = Adam::new().bias_correction(on);
+    ///     adam.prepare(1)?;
+    ///     let mut g = Estimate::new();
+    ///     g.dense_mut(1, 0..1)[0] = 1.0;
+    ///     let mut x = [0.0];
+    ///     update_once(&mut adam, &mut |_: ArrayView1<f64>| 0.0, &mut x, &mut g, 0.01, None)?;
+    ///     Ok(-x[0])
+    /// };
+    /// assert!((first_step(false)? / first_step(true)? - 0.1 / 0.001f64.sqrt()).abs() < 1e-5);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    #[must_use]
     pub fn bias_correction(mut self, on: bool) -> Self {
         self.bias_correction = on;
         self
     }
 
     /// The first moment m (empty before the first step).
+    ///
+    /// ```
+    /// use zoptim::update::{Adam, UpdateRule};
+    ///
+    /// let mut adam = Adam::<f64>::new();
+    /// assert!(adam.first_moment().is_empty());
+    /// adam.prepare(3)?;
+    /// assert_eq!(adam.first_moment(), &[0.0; 3]);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    #[must_use]
     pub fn first_moment(&self) -> &[F] {
         &self.m
     }
 
     /// The second moment v (empty before the first step).
+    ///
+    /// ```
+    /// use zoptim::update::{Adam, UpdateRule};
+    ///
+    /// let mut adam = Adam::<f32>::new();
+    /// adam.prepare(2)?;
+    /// assert_eq!(adam.second_moment(), &[0.0, 0.0]);
+    /// assert!(adam.max_second_moment().is_empty()); // AMSGrad is off
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    #[must_use]
     pub fn second_moment(&self) -> &[F] {
         &self.v
     }
 
     /// AMSGrad's running maximum of v (empty unless AMSGrad is on).
+    ///
+    /// ```
+    /// use zoptim::update::{Adam, UpdateRule};
+    ///
+    /// let mut adam = Adam::<f64>::new().amsgrad(true);
+    /// adam.prepare(2)?;
+    /// assert_eq!(adam.max_second_moment(), &[0.0, 0.0]);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    #[must_use]
     pub fn max_second_moment(&self) -> &[F] {
         &self.v_max
     }

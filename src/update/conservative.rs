@@ -36,21 +36,55 @@ use crate::run::{Flow, Round};
 ///
 /// With a block estimate only the block differs between the candidates, so only
 /// the block moves. The rule has no weight decay.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Conservative<F> {
-    _scalar: std::marker::PhantomData<F>,
+///
+/// ```
+/// use ndarray::ArrayView1;
+/// use zoptim::estimator::Estimate;
+/// use zoptim::update::{Conservative, update_once};
+///
+/// // f(x) = x², x = 1, g = 1, η = 0.5: the candidates are 0.5 (f = 0.25) and 1.5
+/// // (f = 2.25); the rule keeps 0.5, after evaluating f(x) and both candidates.
+/// let mut g = Estimate::new();
+/// g.dense_mut(1, 0..1)[0] = 1.0;
+/// let mut x = [1.0];
+/// let mut f = |x: ArrayView1<f64>| x[0] * x[0];
+/// let info = update_once(&mut Conservative::new(), &mut f, &mut x, &mut g, 0.5, None)?;
+/// assert_eq!(x, [0.5]);
+/// assert_eq!(info.fx_new, Some(0.25));
+/// assert_eq!(info.trials, 2);
+/// # Ok::<(), zoptim::Error>(())
+/// ```
+///
+/// Like [`Sgd`](crate::Sgd), the rule keeps no F-typed state and is not
+/// generic: one value serves `f32` and `f64` optimizers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Conservative {
+    _private: (),
 }
 
-impl<F: Real> Conservative<F> {
+impl Conservative {
     /// The conservative rule.
+    ///
+    /// ```
+    /// use ndarray::ArrayView1;
+    /// use zoptim::estimator::Estimate;
+    /// use zoptim::update::{Conservative, update_once};
+    ///
+    /// // When both candidates are worse, x stays: f(x) = x² at the minimum.
+    /// let mut g = Estimate::new();
+    /// g.dense_mut(1, 0..1)[0] = 1.0;
+    /// let mut x = [0.0];
+    /// update_once(&mut Conservative::new(), &mut |x: ArrayView1<f64>| x[0] * x[0], &mut x, &mut g, 0.5, Some(0.0))?;
+    /// assert_eq!(x, [0.0]);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    #[must_use]
     pub fn new() -> Self {
-        Conservative {
-            _scalar: std::marker::PhantomData,
-        }
+        Conservative { _private: () }
     }
 }
 
-impl<F: Real> UpdateRule<F> for Conservative<F> {
+impl<F: Real> UpdateRule<F> for Conservative {
     /// Parameters only: the rule carries nothing between steps.
     fn save_state(&self, state: &mut ComponentState) -> Result<()> {
         let _ = state;

@@ -9,6 +9,28 @@ use crate::run::ComponentState;
 use crate::run::{Flow, Round};
 
 /// Which trial a [`LineSearch`] accepts, and what it does when none is accepted.
+///
+/// ```
+/// use ndarray::ArrayView1;
+/// use zoptim::estimator::Estimate;
+/// use zoptim::update::{Acceptance, LineSearch, update_once};
+///
+/// // f(x) = x² at x = 1 with the true gradient 2 and η = 1: the first trial is
+/// // s₀ = η·‖g‖ = 2, the point −1, where f = 1.
+/// let run = |mut rule: LineSearch<f64>| -> zoptim::Result<(f64, usize)> {
+///     let mut g = Estimate::new();
+///     g.dense_mut(1, 0..1)[0] = 2.0;
+///     let mut x = [1.0];
+///     let info = update_once(&mut rule, &mut |x: ArrayView1<f64>| x[0] * x[0], &mut x, &mut g, 1.0, Some(1.0))?;
+///     Ok((x[0], info.trials))
+/// };
+/// // Armijo rejects f = 1 (no sufficient decrease) and accepts s = 1, the minimum.
+/// assert_eq!(run(LineSearch::armijo())?, (0.0, 2));
+/// // The reference's test f ≤ f(x) + 0.1·s accepts the first trial.
+/// assert_eq!(run(LineSearch::reference())?, (-1.0, 1));
+/// assert_eq!(LineSearch::<f64>::reference().acceptance(), Acceptance::Reference);
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Acceptance {
@@ -61,6 +83,24 @@ pub enum Acceptance {
 /// evaluated: the step fails with [`Error::NonFiniteStep`], x unchanged; so does
 /// the reference's unevaluated fallback step. Memory: the trial point lives in
 /// the round (one row of d).
+///
+/// ```
+/// use ndarray::{Array1, ArrayView1};
+/// use zoptim::prelude::*;
+///
+/// let mut f = |x: ArrayView1<f64>| x.dot(&x);
+/// let mut opt = Optimizer::builder(TwoPoint::forward(Direction::Gaussian).directions(4).mu(1e-6))
+///     .update(LineSearch::armijo())
+///     .learning_rate(1.0)
+///     .max_evaluations(1_000)
+///     .seed(4)
+///     .build()?;
+/// let report = opt.minimize(&mut f, &Array1::ones(5))?;
+/// assert!(report.best_f < 1e-8, "{}", report.best_f);
+/// // Every trial is counted: the budget holds.
+/// assert!(report.evaluations <= 1_000);
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct LineSearch<F> {
     acceptance: Acceptance,
@@ -111,6 +151,14 @@ impl<F: Real> Default for LineSearch<F> {
 
 impl<F: Real> LineSearch<F> {
     /// Armijo backtracking: c = 1e-4, β = 0.5, at most 10 trials, s₀ = η·‖g‖.
+    ///
+    /// ```
+    /// use zoptim::update::{Acceptance, LineSearch};
+    ///
+    /// assert_eq!(LineSearch::<f64>::armijo().acceptance(), Acceptance::Armijo);
+    /// assert_eq!(LineSearch::<f64>::default().acceptance(), Acceptance::Armijo);
+    /// ```
+    #[must_use]
     pub fn armijo() -> Self {
         LineSearch {
             acceptance: Acceptance::Armijo,
@@ -126,6 +174,15 @@ impl<F: Real> LineSearch<F> {
 
     /// The ReLIZO reference's backtracking (see [`Acceptance::Reference`]):
     /// c₁ = 0.1, β = 0.2, at most 10 trials, s₀ = η·‖g‖.
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    /// use zoptim::update::UpdateRule;
+    ///
+    /// // f(x) when unknown, plus at most 10 trials.
+    /// assert_eq!(UpdateRule::<f64>::max_queries(&LineSearch::reference()), 11);
+    /// ```
+    #[must_use]
     pub fn reference() -> Self {
         LineSearch {
             acceptance: Acceptance::Reference,
@@ -137,36 +194,91 @@ impl<F: Real> LineSearch<F> {
     }
 
     /// Sets the constant c > 0 of the acceptance test.
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// assert!(Optimizer::<f64>::builder(TwoPoint::spsa()).update(LineSearch::armijo().c(0.3)).build().is_ok());
+    /// assert!(Optimizer::<f64>::builder(TwoPoint::spsa()).update(LineSearch::armijo().c(0.0)).build().is_err());
+    /// ```
+    #[must_use]
     pub fn c(mut self, c: f64) -> Self {
         self.c = c;
         self
     }
 
     /// Sets the shrink factor β ∈ (0, 1).
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// assert!(Optimizer::<f64>::builder(TwoPoint::spsa()).update(LineSearch::armijo().shrink(0.3)).build().is_ok());
+    /// assert!(Optimizer::<f64>::builder(TwoPoint::spsa()).update(LineSearch::armijo().shrink(1.0)).build().is_err());
+    /// ```
+    #[must_use]
     pub fn shrink(mut self, beta: f64) -> Self {
         self.shrink = beta;
         self
     }
 
     /// Sets the most trials T ≥ 1.
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    /// use zoptim::update::UpdateRule;
+    ///
+    /// // f(x) is queried once when the estimator does not know it, plus T trials.
+    /// assert_eq!(UpdateRule::<f64>::max_queries(&LineSearch::armijo().max_trials(3)), 4);
+    /// ```
+    #[must_use]
     pub fn max_trials(mut self, t: usize) -> Self {
         self.max_trials = t;
         self
     }
 
     /// First trial η (true) instead of η·‖g + λx‖ (false, the default): ReLIZO's `strict_lr`.
+    ///
+    /// ```
+    /// use ndarray::ArrayView1;
+    /// use zoptim::estimator::Estimate;
+    /// use zoptim::update::{LineSearch, update_once};
+    ///
+    /// // With strict_lr the first trial is s₀ = η (0.25 here), not η·‖g‖ (2.5).
+    /// let mut g = Estimate::new();
+    /// g.dense_mut(1, 0..1)[0] = 10.0;
+    /// let mut x = [1.0];
+    /// update_once(&mut LineSearch::armijo().strict_lr(true), &mut |x: ArrayView1<f64>| x[0] * x[0], &mut x, &mut g, 0.25, Some(1.0))?;
+    /// assert_eq!(x, [0.75]);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    #[must_use]
     pub fn strict_lr(mut self, on: bool) -> Self {
         self.strict_lr = on;
         self
     }
 
     /// Sets the weight decay λ ≥ 0, added to g before normalising (as in ReLIZO).
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// assert!(Optimizer::<f64>::builder(TwoPoint::spsa()).update(LineSearch::reference().weight_decay(1e-3)).build().is_ok());
+    /// assert!(Optimizer::<f64>::builder(TwoPoint::spsa()).update(LineSearch::reference().weight_decay(-1.0)).build().is_err());
+    /// ```
+    #[must_use]
     pub fn weight_decay(mut self, lambda: f64) -> Self {
         self.weight_decay = lambda;
         self
     }
 
     /// The acceptance rule.
+    ///
+    /// ```
+    /// use zoptim::update::{Acceptance, LineSearch};
+    ///
+    /// assert_eq!(LineSearch::<f64>::reference().c(0.2).acceptance(), Acceptance::Reference);
+    /// ```
+    #[must_use]
     pub fn acceptance(&self) -> Acceptance {
         self.acceptance
     }

@@ -31,6 +31,25 @@ use crate::run::{Flow, Round};
 /// the same recurrence, O(1) per step), so the check costs one read pass over g
 /// (and over x with weight decay); only a step whose bound comes near the
 /// overflow threshold is simulated before it is taken.
+///
+/// ```
+/// use ndarray::ArrayView1;
+/// use zoptim::estimator::Estimate;
+/// use zoptim::update::{Momentum, UpdateRule, update_once};
+///
+/// let mut rule = Momentum::new(0.5);
+/// rule.prepare(1)?;
+/// let mut g = Estimate::new();
+/// let mut x = [1.0];
+/// for _ in 0..2 {
+///     g.dense_mut(1, 0..1)[0] = 1.0;
+///     update_once(&mut rule, &mut |_: ArrayView1<f64>| 0.0, &mut x, &mut g, 0.1, None)?;
+/// }
+/// // m = 1, then 0.5·1 + 1 = 1.5: x = 1 − 0.1 − 0.15.
+/// assert_eq!(rule.buffer(), &[1.5]);
+/// assert!((x[0] - 0.75).abs() < 1e-15);
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Momentum<F> {
     beta: f64,
@@ -43,6 +62,14 @@ pub struct Momentum<F> {
 
 impl<F: Real> Momentum<F> {
     /// Heavy-ball momentum with coefficient β ∈ [0, 1).
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// assert!(Optimizer::<f64>::builder(TwoPoint::spsa()).update(Momentum::new(0.5)).build().is_ok());
+    /// assert!(Optimizer::<f64>::builder(TwoPoint::spsa()).update(Momentum::new(1.0)).build().is_err()); // β < 1
+    /// ```
+    #[must_use]
     pub fn new(beta: f64) -> Self {
         Momentum {
             beta,
@@ -54,28 +81,85 @@ impl<F: Real> Momentum<F> {
     }
 
     /// Heavy-ball momentum, β = 0.9.
+    ///
+    /// ```
+    /// use zoptim::update::Momentum;
+    ///
+    /// assert_eq!(Momentum::<f64>::heavy_ball(), Momentum::new(0.9));
+    /// assert_eq!(Momentum::<f64>::heavy_ball(), Momentum::default());
+    /// ```
+    #[must_use]
     pub fn heavy_ball() -> Self {
         Self::new(0.9)
     }
 
     /// Nesterov momentum, β = 0.9.
+    ///
+    /// ```
+    /// use ndarray::ArrayView1;
+    /// use zoptim::estimator::Estimate;
+    /// use zoptim::update::{Momentum, UpdateRule, update_once};
+    ///
+    /// // Nesterov's first step is x − η·(g + β·m) with m = g: 1 − 0.1·1.9.
+    /// let mut rule = Momentum::nesterov();
+    /// rule.prepare(1)?;
+    /// let mut g = Estimate::new();
+    /// g.dense_mut(1, 0..1)[0] = 1.0;
+    /// let mut x = [1.0];
+    /// update_once(&mut rule, &mut |_: ArrayView1<f64>| 0.0, &mut x, &mut g, 0.1, None)?;
+    /// assert!((x[0] - 0.81).abs() < 1e-15);
+    /// assert_eq!(Momentum::<f64>::nesterov(), Momentum::heavy_ball().with_nesterov(true));
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    #[must_use]
     pub fn nesterov() -> Self {
         Self::new(0.9).with_nesterov(true)
     }
 
     /// Switches Nesterov's look-ahead on or off.
+    ///
+    /// ```
+    /// use zoptim::update::Momentum;
+    ///
+    /// assert_eq!(Momentum::<f64>::nesterov().with_nesterov(false), Momentum::heavy_ball());
+    /// ```
+    #[must_use]
     pub fn with_nesterov(mut self, on: bool) -> Self {
         self.nesterov = on;
         self
     }
 
     /// Sets the L2 weight decay λ ≥ 0 (added to the gradient, as in PyTorch's SGD).
+    ///
+    /// ```
+    /// use ndarray::ArrayView1;
+    /// use zoptim::estimator::Estimate;
+    /// use zoptim::update::{Momentum, UpdateRule, update_once};
+    ///
+    /// // L2 decay enters the buffer: m = g + λx = 0 + 0.5·2, x = 2 − 0.1·1.
+    /// let mut m = Momentum::new(0.9).weight_decay(0.5);
+    /// m.prepare(1)?;
+    /// let mut g = Estimate::new();
+    /// g.dense_mut(1, 0..1)[0] = 0.0;
+    /// let mut x = [2.0];
+    /// update_once(&mut m, &mut |_: ArrayView1<f64>| 0.0, &mut x, &mut g, 0.1, None)?;
+    /// assert!((x[0] - 1.9).abs() < 1e-15);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    #[must_use]
     pub fn weight_decay(mut self, lambda: f64) -> Self {
         self.weight_decay = lambda;
         self
     }
 
     /// The momentum buffer m (empty before the first step).
+    ///
+    /// ```
+    /// use zoptim::update::Momentum;
+    ///
+    /// assert!(Momentum::<f64>::heavy_ball().buffer().is_empty()); // sized by prepare
+    /// ```
+    #[must_use]
     pub fn buffer(&self) -> &[F] {
         &self.buf
     }

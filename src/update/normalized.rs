@@ -29,6 +29,20 @@ use crate::run::{Flow, Round};
 /// that would still make a coordinate non-finite (η near the overflow
 /// threshold of `F`, or a learning rate that overflows `F`) is refused with
 /// [`Error::NonFiniteStep`], x unchanged.
+///
+/// ```
+/// use ndarray::ArrayView1;
+/// use zoptim::estimator::Estimate;
+/// use zoptim::update::{Normalized, update_once};
+///
+/// // g = (3, 4): the step is η·g/‖g‖ = 0.5·(0.6, 0.8), whatever ‖g‖ is.
+/// let mut g = Estimate::new();
+/// g.dense_mut(2, 0..2).copy_from_slice(&[3.0, 4.0]);
+/// let mut x = [0.0, 0.0];
+/// update_once(&mut Normalized::new(), &mut |_: ArrayView1<f64>| 0.0, &mut x, &mut g, 0.5, None)?;
+/// assert!((x[0] + 0.3).abs() < 1e-15 && (x[1] + 0.4).abs() < 1e-15, "{x:?}");
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Normalized {
     weight_decay: f64,
@@ -36,11 +50,41 @@ pub struct Normalized {
 
 impl Normalized {
     /// Normalised descent without weight decay.
+    ///
+    /// ```
+    /// use ndarray::ArrayView1;
+    /// use zoptim::estimator::Estimate;
+    /// use zoptim::update::{Normalized, update_once};
+    ///
+    /// // g = 0 has no direction: x stays where it is.
+    /// let mut g = Estimate::new();
+    /// g.dense_mut(2, 0..2).copy_from_slice(&[0.0, 0.0]);
+    /// let mut x = [1.0, 1.0];
+    /// update_once(&mut Normalized::new(), &mut |_: ArrayView1<f64>| 0.0, &mut x, &mut g, 1.0, None)?;
+    /// assert_eq!(x, [1.0, 1.0]);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    #[must_use]
     pub fn new() -> Self {
         Normalized { weight_decay: 0.0 }
     }
 
     /// Sets the weight decay λ ≥ 0, added to g before normalising.
+    ///
+    /// ```
+    /// use ndarray::ArrayView1;
+    /// use zoptim::estimator::Estimate;
+    /// use zoptim::update::{Normalized, update_once};
+    ///
+    /// // λx is added before normalising: g + λx = 0 + 1·(3, 4), a step of η along (0.6, 0.8).
+    /// let mut g = Estimate::new();
+    /// g.dense_mut(2, 0..2).copy_from_slice(&[0.0, 0.0]);
+    /// let mut x = [3.0, 4.0];
+    /// update_once(&mut Normalized::new().weight_decay(1.0), &mut |_: ArrayView1<f64>| 0.0, &mut x, &mut g, 1.0, None)?;
+    /// assert!((x[0] - 2.4).abs() < 1e-15 && (x[1] - 3.2).abs() < 1e-15, "{x:?}");
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    #[must_use]
     pub fn weight_decay(mut self, lambda: f64) -> Self {
         self.weight_decay = lambda;
         self

@@ -22,6 +22,27 @@ use crate::run::{Flow, Round};
 /// costs O(q) for seed-replayed estimates and one read pass over stored
 /// directions or dense values; only a step whose terms come within a factor
 /// ~2⁻⁵⁵ of the overflow threshold is simulated first.
+///
+/// `Sgd` is not generic: it keeps no F-typed state, so one value serves `f32`
+/// and `f64` optimizers and a type annotation names it without parameters
+/// (`Optimizer<f64, TwoPoint<f64>, Sgd>`). Rules with per-coordinate state
+/// ([`Adam`](crate::Adam), [`Momentum`](crate::Momentum)) carry their F.
+///
+/// ```
+/// use ndarray::{ArrayView1, array};
+/// use zoptim::prelude::*;
+///
+/// // One exact-gradient step (central CGE on a quadratic) with η = 0.25 and λ = 1:
+/// // x ← x − η·(2x + λx) = 0.25·x.
+/// let mut opt = Optimizer::builder(Cge::central())
+///     .update(Sgd::new().weight_decay(1.0))
+///     .learning_rate(0.25)
+///     .build()?;
+/// let mut x = array![4.0, -8.0];
+/// opt.step(&mut x, &mut |v: ArrayView1<f64>| v.dot(&v))?;
+/// assert!((x[0] - 1.0).abs() < 1e-9 && (x[1] + 2.0).abs() < 1e-9, "{x}");
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Sgd {
     weight_decay: f64,
@@ -29,11 +50,27 @@ pub struct Sgd {
 
 impl Sgd {
     /// SGD without weight decay.
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// assert_eq!(Sgd::new(), Sgd::default());
+    /// assert_eq!(UpdateRule::<f32>::name(&Sgd::new()), "sgd");
+    /// ```
+    #[must_use]
     pub fn new() -> Self {
         Sgd { weight_decay: 0.0 }
     }
 
     /// Sets the weight decay λ ≥ 0.
+    ///
+    /// ```
+    /// use zoptim::prelude::*;
+    ///
+    /// assert!(Optimizer::<f64>::builder(TwoPoint::spsa()).update(Sgd::new().weight_decay(1e-4)).build().is_ok());
+    /// assert!(Optimizer::<f64>::builder(TwoPoint::spsa()).update(Sgd::new().weight_decay(f64::NAN)).build().is_err());
+    /// ```
+    #[must_use]
     pub fn weight_decay(mut self, lambda: f64) -> Self {
         self.weight_decay = lambda;
         self

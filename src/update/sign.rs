@@ -8,7 +8,15 @@ use crate::run::ComponentState;
 use crate::run::{Flow, Round};
 
 /// Which sign a [`SignSgd`] step takes.
+///
+/// ```
+/// use zoptim::update::{SignMode, SignSgd};
+///
+/// assert_eq!(SignSgd::new().mode(), SignMode::ElementWise);
+/// assert_eq!(SignSgd::scalar().mode(), SignMode::Scalar);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum SignMode {
     /// x ← x − η·sign(g), coordinate by coordinate (ZO-signSGD, Liu et al., ICLR 2019).
     #[default]
@@ -43,6 +51,23 @@ pub enum SignMode {
 /// [`Error::NonFiniteStep`], x unchanged.
 ///
 /// Queries per step: 0. Memory: none beyond the estimate.
+///
+/// ```
+/// use ndarray::ArrayView1;
+/// use zoptim::estimator::Estimate;
+/// use zoptim::update::{SignSgd, update_once};
+///
+/// let mut g = Estimate::new();
+/// g.dense_mut(3, 0..3).copy_from_slice(&[0.1, -30.0, 0.0]);
+/// let mut x = [1.0, 1.0, 1.0];
+/// update_once(&mut SignSgd::new(), &mut |_: ArrayView1<f64>| 0.0, &mut x, &mut g, 0.5, None)?;
+/// assert_eq!(x, [0.5, 1.5, 1.0]); // sign(0) = 0
+/// // The scalar mode needs a one-direction estimate; a dense one is refused, x unchanged.
+/// let err = update_once(&mut SignSgd::scalar(), &mut |_: ArrayView1<f64>| 0.0, &mut x, &mut g, 0.5, None);
+/// assert!(matches!(err, Err(zoptim::Error::InvalidParameter { .. })));
+/// assert_eq!(x, [0.5, 1.5, 1.0]);
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct SignSgd {
     mode: SignMode,
@@ -50,6 +75,14 @@ pub struct SignSgd {
 
 impl SignSgd {
     /// Element-wise sign (ZO-signSGD).
+    ///
+    /// ```
+    /// use zoptim::update::{SignMode, SignSgd};
+    ///
+    /// assert_eq!(SignSgd::new(), SignSgd::default());
+    /// assert_eq!(SignSgd::new().mode(), SignMode::ElementWise);
+    /// ```
+    #[must_use]
     pub fn new() -> Self {
         SignSgd {
             mode: SignMode::ElementWise,
@@ -57,11 +90,35 @@ impl SignSgd {
     }
 
     /// ZO-Bench's scalar sign, sign(s)·u.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// // ZO-SGD-Sign: SPSA's direction, moved by ±η only.
+    /// let mut opt = Optimizer::builder(TwoPoint::spsa())
+    ///     .update(SignSgd::scalar())
+    ///     .learning_rate(InverseSqrt(0.1))
+    ///     .max_iterations(500)
+    ///     .seed(8)
+    ///     .build()?;
+    /// let report = opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::ones(4))?;
+    /// assert!(report.best_f < 0.05, "{}", report.best_f);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    #[must_use]
     pub fn scalar() -> Self {
         SignSgd { mode: SignMode::Scalar }
     }
 
     /// The mode.
+    ///
+    /// ```
+    /// use zoptim::update::{SignMode, SignSgd};
+    ///
+    /// assert_eq!(SignSgd::scalar().mode(), SignMode::Scalar);
+    /// ```
+    #[must_use]
     pub fn mode(&self) -> SignMode {
         self.mode
     }

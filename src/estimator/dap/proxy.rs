@@ -1,7 +1,6 @@
 //! The gradient proxies DAP aligns its directions with.
 #![warn(clippy::too_many_lines, clippy::too_many_arguments)]
 
-use crate::problems::TestFunction;
 use crate::real::Real;
 use ndarray::{ArrayView1, ArrayViewMut1};
 
@@ -9,7 +8,7 @@ use ndarray::{ArrayView1, ArrayViewMut1};
 ///
 /// Implemented for every closure `FnMut(ArrayView1<F>, ArrayViewMut1<F>)` that
 /// writes the proxy a(x) into its second argument (length d, contents on entry
-/// unspecified), and for [`ExactGradient`]. Calls to a proxy are *not* objective
+/// unspecified), and (feature `testing`) for `testing::ExactGradient`. Calls to a proxy are *not* objective
 /// queries: they are neither counted nor checked by the engine. A proxy that
 /// writes a non-finite value makes the step fail with [`Error::InvalidParameter`](crate::Error::InvalidParameter).
 ///
@@ -25,12 +24,30 @@ use ndarray::{ArrayView1, ArrayViewMut1};
 /// ```
 pub trait GradientProxy<F: Real> {
     /// Writes the proxy a(x) into `out` (length d).
+    ///
+    /// ```
+    /// use ndarray::{ArrayView1, ArrayViewMut1, array};
+    /// use zoptim::estimator::GradientProxy;
+    ///
+    /// let mut twice = |x: ArrayView1<f64>, mut a: ArrayViewMut1<f64>| a.zip_mut_with(&x, |ai, &xi| *ai = 2.0 * xi);
+    /// let mut out = array![0.0, 0.0];
+    /// twice.proxy(array![1.0, -3.0].view(), out.view_mut());
+    /// assert_eq!(out, array![2.0, -6.0]);
+    /// ```
     fn proxy(&mut self, x: ArrayView1<'_, F>, out: ArrayViewMut1<'_, F>);
 
     /// The one dimension the proxy is defined for, when it has one (`None`, the
     /// default, for proxies of any dimension). [`Dap`](super::Dap) checks it when it is
     /// prepared for a dimension: a mismatch is [`Error::DimensionMismatch`](crate::Error::DimensionMismatch)
     /// before anything is evaluated.
+    ///
+    /// ```
+    /// use ndarray::{ArrayView1, ArrayViewMut1};
+    /// use zoptim::estimator::GradientProxy;
+    ///
+    /// let any = |_: ArrayView1<f64>, _: ArrayViewMut1<f64>| {};
+    /// assert_eq!(GradientProxy::<f64>::dim(&any), None); // closures take any d
+    /// ```
     fn dim(&self) -> Option<usize> {
         None
     }
@@ -42,28 +59,5 @@ where
 {
     fn proxy(&mut self, x: ArrayView1<'_, F>, out: ArrayViewMut1<'_, F>) {
         self(x, out)
-    }
-}
-
-/// The exact gradient of a [`TestFunction`] as a [`GradientProxy`], for studies
-/// with a known gradient. It allocates the gradient once per step (the test
-/// functions return an owned array).
-#[derive(Clone, Debug, PartialEq)]
-pub struct ExactGradient<T>(pub T);
-
-impl<F: Real, T: TestFunction<F>> GradientProxy<F> for ExactGradient<T> {
-    /// Writes ∇f(x); NaN (which [`Dap`](super::Dap) reports as an error) when the gradient
-    /// does not have `out`'s length.
-    fn proxy(&mut self, x: ArrayView1<'_, F>, mut out: ArrayViewMut1<'_, F>) {
-        let g = self.0.gradient(x);
-        if g.len() == out.len() {
-            out.assign(&g);
-        } else {
-            out.fill(F::nan());
-        }
-    }
-
-    fn dim(&self) -> Option<usize> {
-        self.0.dim()
     }
 }

@@ -1,8 +1,29 @@
-//! Standard test functions with known gradients, for tests, examples and benchmarks.
+//! Standard test functions with known gradients, for tests, examples,
+//! benchmarks and studies of the estimators (feature `testing`).
+//!
+//! | function | f(x) | minimum |
+//! |---|---|---|
+//! | [`Sphere`] | Σ xᵢ² | 0 at x = 0 |
+//! | [`Quadratic`] | ½·Σ aᵢ·xᵢ² | 0 at x = 0 |
+//! | [`Rosenbrock`] | Σ 100(xᵢ₊₁ − xᵢ²)² + (1 − xᵢ)² | 0 at x = 1 |
+//! | [`Linear`] | cᵀx | unbounded |
+//!
+//! Each is an [`Objective`] and a [`TestFunction`] (value and gradient without
+//! counting a query); [`ExactGradient`] turns one into a [`GradientProxy`] for
+//! [`Dap`](crate::Dap).
+//!
+//! ```
+//! use ndarray::array;
+//! use zoptim::testing::{Rosenbrock, TestFunction};
+//!
+//! assert_eq!(Rosenbrock.value(array![1.0, 1.0, 1.0].view()), 0.0);
+//! assert_eq!(Rosenbrock.gradient(array![1.0, 1.0].view()), array![0.0, 0.0]);
+//! ```
 
+use crate::estimator::GradientProxy;
 use crate::objective::Objective;
 use crate::real::Real;
-use ndarray::{Array1, ArrayView1};
+use ndarray::{Array1, ArrayView1, ArrayViewMut1};
 
 /// A test function whose gradient is known in closed form.
 ///
@@ -12,15 +33,49 @@ use ndarray::{Array1, ArrayView1};
 /// [`Error::NonFiniteObjective`](crate::Error::NonFiniteObjective)) and a NaN
 /// vector of x's length from [`gradient`](TestFunction::gradient) when x has
 /// another length; they never panic. [`dim`](TestFunction::dim) tells that
-/// length, so that a caller (such as [`ExactGradient`](crate::estimator::ExactGradient))
+/// length, so that a caller (such as [`ExactGradient`])
 /// can check it up front.
+///
+/// ```
+/// use ndarray::array;
+/// use zoptim::testing::{Quadratic, TestFunction};
+///
+/// let q = Quadratic::new(array![1.0, 4.0]);
+/// assert_eq!(q.value(array![2.0, 1.0].view()), 4.0); // ½(1·4 + 4·1)
+/// assert_eq!(q.gradient(array![2.0, 1.0].view()), array![2.0, 4.0]);
+/// assert_eq!(TestFunction::<f64>::dim(&q), Some(2));
+/// assert!(q.value(array![1.0].view()).is_nan()); // wrong length: NaN, not a panic
+/// ```
 pub trait TestFunction<F: Real>: Objective<F> {
     /// f(x) without counting as a query.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use zoptim::testing::{Sphere, TestFunction};
+    ///
+    /// assert_eq!(Sphere.value(array![3.0_f32, 4.0].view()), 25.0);
+    /// ```
     fn value(&self, x: ArrayView1<'_, F>) -> F;
     /// ∇f(x).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use zoptim::testing::{Rosenbrock, TestFunction};
+    ///
+    /// // ∂f/∂x₁ = −400·x₁(x₂ − x₁²) − 2(1 − x₁), ∂f/∂x₂ = 200(x₂ − x₁²) at (0, 0).
+    /// assert_eq!(Rosenbrock.gradient(array![0.0, 0.0].view()), array![-2.0, 0.0]);
+    /// ```
     fn gradient(&self, x: ArrayView1<'_, F>) -> Array1<F>;
     /// The one dimension the function is defined for, or `None` when it is
     /// defined for every d (the default).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use zoptim::testing::{Quadratic, Sphere, TestFunction};
+    ///
+    /// assert_eq!(TestFunction::<f64>::dim(&Sphere), None);
+    /// assert_eq!(TestFunction::<f64>::dim(&Quadratic::new(array![1.0, 2.0, 3.0])), Some(3));
+    /// ```
     fn dim(&self) -> Option<usize> {
         None
     }
@@ -32,6 +87,19 @@ fn wrong_length<F: Real>() -> F {
 }
 
 /// f(x) = ½·Σᵢ aᵢ·xᵢ² with aᵢ > 0: a diagonal quadratic, minimum 0 at x = 0.
+///
+/// ```
+/// use ndarray::Array1;
+/// use zoptim::prelude::*;
+/// use zoptim::testing::Quadratic;
+///
+/// let mut f = Quadratic::<f64>::ill_conditioned(10, 100.0);
+/// // Stable for η < 2/a_max = 0.02; the slowest coordinate contracts by 1 − η per step.
+/// let mut opt = Optimizer::builder(Cge::central()).learning_rate(0.019).max_iterations(500).build()?;
+/// let report = opt.minimize(&mut f, &Array1::ones(10))?;
+/// assert!(report.best_f < 1e-6, "{}", report.best_f);
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Quadratic<F> {
     a: Array1<F>,
@@ -39,11 +107,29 @@ pub struct Quadratic<F> {
 
 impl<F: Real> Quadratic<F> {
     /// The quadratic with curvatures `a`.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use zoptim::testing::{Quadratic, TestFunction};
+    ///
+    /// let q = Quadratic::new(array![2.0, 8.0]);
+    /// assert_eq!(q.value(array![1.0, 0.5].view()), 2.0); // ½(2 + 8·0.25)
+    /// ```
+    #[must_use]
     pub fn new(a: Array1<F>) -> Self {
         Quadratic { a }
     }
 
     /// d curvatures log-spaced from 1 to `condition` (the condition number).
+    ///
+    /// ```
+    /// use zoptim::testing::Quadratic;
+    ///
+    /// let q = Quadratic::<f64>::ill_conditioned(3, 100.0);
+    /// let a = q.curvatures();
+    /// assert!((a[0] - 1.0).abs() < 1e-12 && (a[1] - 10.0).abs() < 1e-12 && (a[2] - 100.0).abs() < 1e-9);
+    /// ```
+    #[must_use]
     pub fn ill_conditioned(d: usize, condition: f64) -> Self {
         let a = Array1::from_shape_fn(d, |i| {
             let t = if d > 1 { i as f64 / (d - 1) as f64 } else { 0.0 };
@@ -53,6 +139,13 @@ impl<F: Real> Quadratic<F> {
     }
 
     /// ReLIZO's test quadratic ½·Σᵢ (i/d)·xᵢ², i = 1..d (relizo.md §5).
+    ///
+    /// ```
+    /// use zoptim::testing::Quadratic;
+    ///
+    /// assert_eq!(Quadratic::<f64>::relizo(4).curvatures().to_vec(), vec![0.25, 0.5, 0.75, 1.0]);
+    /// ```
+    #[must_use]
     pub fn relizo(d: usize) -> Self {
         Quadratic {
             a: Array1::from_shape_fn(d, |i| F::of_f64((i + 1) as f64 / d as f64)),
@@ -60,6 +153,14 @@ impl<F: Real> Quadratic<F> {
     }
 
     /// The curvatures aᵢ.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use zoptim::testing::Quadratic;
+    ///
+    /// assert_eq!(Quadratic::new(array![1.0, 3.0]).curvatures(), array![1.0, 3.0].view());
+    /// ```
+    #[must_use]
     pub fn curvatures(&self) -> ArrayView1<'_, F> {
         self.a.view()
     }
@@ -108,6 +209,14 @@ fn sum_of_squares<F: Real>(s: &[F]) -> F {
 }
 
 /// f(x) = Σᵢ xᵢ²: the sphere function.
+///
+/// ```
+/// use ndarray::array;
+/// use zoptim::testing::{Sphere, TestFunction};
+///
+/// assert_eq!(Sphere.value(array![1.0, 2.0].view()), 5.0);
+/// assert_eq!(Sphere.gradient(array![1.0, 2.0].view()), array![2.0, 4.0]);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Sphere;
 
@@ -130,6 +239,15 @@ impl<F: Real> TestFunction<F> for Sphere {
 }
 
 /// f(x) = aᵀx + c: a linear function (every difference quotient is exact up to rounding).
+///
+/// ```
+/// use ndarray::array;
+/// use zoptim::testing::{Linear, TestFunction};
+///
+/// let f = Linear::new(array![1.0, -1.0], 3.0);
+/// assert_eq!(f.value(array![2.0, 1.0].view()), 4.0);
+/// assert_eq!(f.gradient(array![0.0, 0.0].view()), array![1.0, -1.0]);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Linear<F> {
     a: Array1<F>,
@@ -138,6 +256,13 @@ pub struct Linear<F> {
 
 impl<F: Real> Linear<F> {
     /// aᵀx + c.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use zoptim::testing::{Linear, TestFunction};
+    ///
+    /// assert_eq!(Linear::new(array![2.0], 1.0).value(array![3.0].view()), 7.0);
+    /// ```
     pub fn new(a: Array1<F>, c: F) -> Self {
         Linear { a, c }
     }
@@ -170,11 +295,27 @@ impl<F: Real> TestFunction<F> for Linear<F> {
 }
 
 /// The chained Rosenbrock function Σᵢ 100·(xᵢ₊₁ − xᵢ²)² + (1 − xᵢ)², minimum 0 at x = 1.
+///
+/// ```
+/// use zoptim::testing::{Rosenbrock, TestFunction};
+///
+/// assert_eq!(Rosenbrock::standard_start::<f64>(4).to_vec(), vec![-1.2, 1.0, -1.2, 1.0]);
+/// let x0 = Rosenbrock::standard_start::<f64>(2);
+/// assert!((Rosenbrock.value(x0.view()) - 24.2).abs() < 1e-12); // 100·0.44² + 2.2²
+/// assert_eq!(Rosenbrock.value(ndarray::array![1.0, 1.0, 1.0].view()), 0.0);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Rosenbrock;
 
 impl Rosenbrock {
     /// The standard start (−1.2, 1, −1.2, 1, …).
+    ///
+    /// ```
+    /// use zoptim::testing::Rosenbrock;
+    ///
+    /// assert_eq!(Rosenbrock::standard_start::<f32>(3).to_vec(), vec![-1.2, 1.0, -1.2]);
+    /// ```
+    #[must_use]
     pub fn standard_start<F: Real>(d: usize) -> Array1<F> {
         Array1::from_shape_fn(d, |i| F::of_f64(if i % 2 == 0 { -1.2 } else { 1.0 }))
     }
@@ -209,6 +350,43 @@ impl<F: Real> TestFunction<F> for Rosenbrock {
             g[i + 1] = g[i + 1] + two * h * r;
         }
         g
+    }
+}
+
+/// The exact gradient of a [`TestFunction`] as a [`GradientProxy`], for studies
+/// with a known gradient. It allocates the gradient once per step (the test
+/// functions return an owned array).
+///
+/// ```
+/// use zoptim::prelude::*;
+/// use zoptim::testing::{ExactGradient, Rosenbrock};
+///
+/// // DAP with the true gradient as its proxy: a study of the ideal case.
+/// let mut opt = Optimizer::<f64>::builder(Dap::with_proxy(ExactGradient(Rosenbrock)).mu(1e-6))
+///     .learning_rate(1e-3)
+///     .max_iterations(200)
+///     .build()?;
+/// let report = opt.minimize(&mut Rosenbrock, &Rosenbrock::standard_start(2))?;
+/// assert!(report.best_f < 24.2);
+/// # Ok::<(), zoptim::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExactGradient<T>(pub T);
+
+impl<F: Real, T: TestFunction<F>> GradientProxy<F> for ExactGradient<T> {
+    /// Writes ∇f(x); NaN (which [`Dap`](crate::Dap) reports as an error) when the gradient
+    /// does not have `out`'s length.
+    fn proxy(&mut self, x: ArrayView1<'_, F>, mut out: ArrayViewMut1<'_, F>) {
+        let g = self.0.gradient(x);
+        if g.len() == out.len() {
+            out.assign(&g);
+        } else {
+            out.fill(F::nan());
+        }
+    }
+
+    fn dim(&self) -> Option<usize> {
+        self.0.dim()
     }
 }
 
