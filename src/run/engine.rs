@@ -568,6 +568,7 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
             rank: info.rank,
             trials: uinfo.trials,
             stalled,
+            diverged: false,
         }
     }
 

@@ -47,6 +47,7 @@
 //! # Ok::<(), zoptim::Error>(())
 //! ```
 
+mod divergence;
 mod engine;
 #[cfg(feature = "rayon")]
 mod parallel;
@@ -212,6 +213,7 @@ pub struct Run<'o, F: Real, E, U> {
     /// The f(x0) or final round.
     single: Round<F>,
     values: Vec<F>,
+    diverge: divergence::Watch<F>,
 }
 
 impl<F: Real, E, U> std::fmt::Debug for Run<'_, F, E, U> {
@@ -258,6 +260,7 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
             stop: None,
             single: Round::new(d),
             values: Vec::new(),
+            diverge: divergence::Watch::default(),
         };
         if !stochastic {
             run.single.clear(d);
@@ -447,6 +450,7 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
                 self.f0 = Some(f0);
                 self.fx = Some(f0);
                 self.window.push_back(f0);
+                self.diverge.seen(f0);
                 self.state = State::Boundary;
             }
             State::Final => {
@@ -572,8 +576,10 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
     }
 
     /// Observers, history and stagnation after a completed step.
-    fn after_step(&mut self, rec: StepRecord<F>) {
+    fn after_step(&mut self, mut rec: StepRecord<F>) {
         self.fx = if self.stochastic { None } else { rec.fx_new };
+        let diverged = self.diverge.check(&rec, &self.x);
+        rec.diverged = diverged.is_some();
         let stalled = rec.stalled;
         let x = ArrayView1::from(&self.x[..]);
         let mut stop_now = false;
@@ -587,6 +593,10 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
             h.push(rec);
         }
         self.state = State::Boundary;
+        if let Some(stop) = diverged {
+            self.begin_final(stop);
+            return;
+        }
         if stop_now {
             self.begin_final(StopReason::Observer);
             return;
@@ -771,6 +781,7 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
             iterations: self.opt.engine.iterations,
             stop,
             history: self.history.take(),
+            recommendation: crate::report::Recommendation::Best,
         }
     }
 }
