@@ -64,6 +64,7 @@
 //! | `plot` | `plot::convergence`: best f against evaluations, one line per run, as SVG | nothing beyond the crate (plotters' SVG backend only) |
 #![deny(missing_docs)]
 
+pub mod auto;
 pub mod direction;
 pub mod error;
 pub mod estimator;
@@ -85,6 +86,7 @@ pub mod schedule;
 pub mod stochastic;
 pub mod update;
 
+pub use auto::minimize;
 pub use direction::{Direction, SeededDirection};
 pub use error::{Error, Query, Result};
 pub use estimator::Relizo;

@@ -191,8 +191,9 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
     }
 
     /// Constrains the iterates to a closed convex set: after every step x is
-    /// projected onto it (projected ZO-SGD; see [`crate::projection`]). The start
-    /// must be feasible, else [`Error::Infeasible`].
+    /// projected onto it (projected ZO-SGD; see [`crate::projection`]), and so is
+    /// every query point before it is evaluated. The start must be feasible,
+    /// else [`Error::Infeasible`].
     pub fn projection(mut self, set: impl Projection<F> + Send + 'static) -> Self {
         self.config.projection = Some(Box::new(set));
         self

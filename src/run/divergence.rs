@@ -36,9 +36,7 @@ impl<F: Real> Watch<F> {
             (Some(a), Some(b)) => Some(if b < a { b } else { a }),
             (a, b) => a.or(b),
         };
-        let Some(fk) = fk else {
-            return None;
-        };
+        let fk = fk?;
         let verdict = match (self.first, self.lowest) {
             (Some(first), Some(best)) => {
                 let fk64 = fk.as_f64();
