@@ -1,4 +1,4 @@
-//! The default method: [`minimize`](crate::minimize) and [`Optimizer::auto`],
+//! The default method: [`minimize`] and [`Optimizer::auto`],
 //! which need no learning rate and no μ.
 //!
 //! # What it does
@@ -33,7 +33,7 @@
 //! (Rechenberg 1973) and a classical trust region (Conn, Gould & Toint 2000).
 //!
 //! # Noise
-//! [`minimize`](crate::minimize) first spends a few evaluations on
+//! [`minimize`] first spends a few evaluations on
 //! [`probe_noise`]: f(x₀) four times and f(x₀ ± h·u) once. When the repeated
 //! values differ by more than rounding, it sets μ from σ_f and the curvature L
 //! with [`noise_step`] (central rule: μ‖u‖ = (3σ_f/L)^(1/3)), queries f(x)
