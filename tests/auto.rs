@@ -56,9 +56,18 @@ fn rescaling_f_gives_the_same_iterates() {
         // Every step accepted or rejected its trial alike.
         for (a, b) in hs.iter().zip(hb) {
             assert_eq!(a.fx_new.is_some(), b.fx_new.is_some());
+            assert_eq!(
+                a.fx_new < a.fx,
+                b.fx_new < b.fx,
+                "c = {c}: step {} accepted in one run only",
+                a.iteration
+            );
+            // Rounding differs from the first step on (c is not a power of 2)
+            // and is carried along the run: 1e-6 relative leaves a margin of 10
+            // over the largest difference seen.
             let (fa, fb) = (a.fx_new.unwrap() / c, b.fx_new.unwrap());
             assert!(
-                (fa - fb).abs() <= 1e-7 * fb.abs().max(1e-300) + 1e-300,
+                (fa - fb).abs() <= 1e-6 * fb.abs().max(1e-300) + 1e-300,
                 "c = {c}: {fa} vs {fb}"
             );
         }

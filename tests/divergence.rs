@@ -19,7 +19,7 @@ fn spsa_on_rosenbrock_with_defaults_is_reported_as_diverged() {
     let StopReason::Diverged { value, best, .. } = report.stop else {
         panic!("expected Diverged, got {:?}", report.stop);
     };
-    assert!(value - best > 1e4 * best.abs().max(1.0), "{value} {best}");
+    assert!(value - best > 100.0 * best.abs().max(1.0), "{value} {best}");
     // The best point is still the best evaluated one, not the diverged iterate.
     let f0 = zoptim::problems::TestFunction::value(&Rosenbrock, x0.view());
     assert!(report.best_f <= f0, "{} > f(x0) = {f0}", report.best_f);

@@ -74,6 +74,9 @@ pub struct Curvature<F> {
     mu: f64,
     absolute: bool,
     fresh_center: bool,
+    alternate: usize,
+    curvature_mean: Option<f64>,
+    pending_curvature: Option<f64>,
     scale: Option<f64>,
     pending_scale: Option<f64>,
     /// u with the coordinates a projection moved set to 0.
@@ -100,8 +103,11 @@ impl<F: Real> Curvature<F> {
             mu: 1e-4,
             absolute: false,
             fresh_center: false,
+            alternate: 0,
             scale: None,
             pending_scale: None,
+            curvature_mean: None,
+            pending_curvature: None,
             masked: Vec::new(),
             center: None,
             _scalar: std::marker::PhantomData,
@@ -128,6 +134,16 @@ impl<F: Real> Curvature<F> {
         self
     }
 
+    /// Every `k`-th step (steps k − 1, 2k − 1, …) draws a random coordinate
+    /// direction (√d·eᵢ) instead (0: never, the default). A Newton step along a
+    /// coordinate minimises a separable ill-conditioned f along it exactly, and
+    /// moves one coordinate of a non-smooth f, where random full-dimensional
+    /// directions rarely descend. Pair it with [`TrustStep::paired`](crate::auto::TrustStep::paired)`(k)`.
+    pub fn alternate(mut self, k: usize) -> Self {
+        self.alternate = k;
+        self
+    }
+
     /// Query f(x) every step even when it is known (for noisy objectives).
     pub fn fresh_center(mut self, on: bool) -> Self {
         self.fresh_center = on;
@@ -143,6 +159,11 @@ impl<F: Real> Curvature<F> {
             self.scale.map(|s| self.mu * s)
         }
     }
+}
+
+/// True when step `iteration` draws a coordinate direction, with one every `k` steps.
+pub(crate) fn coordinate_step(k: usize, iteration: usize) -> bool {
+    k > 0 && iteration % k == k - 1
 }
 
 /// σₓ = ‖x‖/√d, or 1 when x = 0 (or its norm is not a positive finite number).
@@ -188,7 +209,12 @@ impl<F: Real> GradientEstimator<F> for Curvature<F> {
         let known = if self.fresh_center { None } else { ctx.fx() };
         let Some(answered) = ctx.answered() else {
             let (rows, _) = out.try_stored_mut(d, 0..d, 1)?;
-            SeededDirection::draw(self.direction, ctx.rng(), d).write(rows);
+            let kind = if coordinate_step(self.alternate, ctx.iteration()) {
+                Direction::Coordinate
+            } else {
+                self.direction
+            };
+            SeededDirection::draw(kind, ctx.rng(), d).write(rows);
             if known.is_none() {
                 round.push_copy(Query::Center, x);
             }
@@ -238,7 +264,27 @@ impl<F: Real> GradientEstimator<F> for Curvature<F> {
         let s = (fp - fm) / (two * mu);
         let c = (fp + fm - two * f0) / (mu * mu);
         let noise = F::of_f64(8.0) * F::epsilon() * (fp.abs() + fm.abs() + two * f0.abs()) / (mu * mu);
-        let coef = if c > noise && c.is_finite() {
+        let coef = if ctx.resampled() {
+            // A fresh minibatch every step: its Newton step would minimise this
+            // batch's loss along u (and grow without bound where the loss
+            // saturates). Divide by the largest curvature per unit ‖u‖² seen so
+            // far instead: SGD with step 1/L̂, L̂ an estimate of the gradient's
+            // Lipschitz constant.
+            let (rows, _) = out.stored_parts();
+            let uu = rows.iter().map(|&u| u * u).sum::<F>().as_f64();
+            let prev = self.curvature_mean;
+            let mean = if c > noise && c.is_finite() {
+                let now = c.as_f64() / uu;
+                Some(prev.map_or(now, |m: f64| m.max(now)))
+            } else {
+                prev
+            };
+            self.pending_curvature = mean;
+            match mean {
+                Some(m) if m > 0.0 => s / F::of_f64(m * uu),
+                _ => self.fallback(s, out, scale, d),
+            }
+        } else if c > noise && c.is_finite() {
             s / c
         } else {
             self.fallback(s, out, scale, d)
@@ -249,16 +295,22 @@ impl<F: Real> GradientEstimator<F> for Curvature<F> {
         if let Some(s) = self.pending_scale.take() {
             self.scale = Some(s);
         }
+        if let Some(c) = self.pending_curvature.take() {
+            self.curvature_mean = Some(c);
+        }
     }
 
     fn rollback(&mut self) {
         self.pending_scale = None;
+        self.pending_curvature = None;
         self.center = None;
     }
 
     fn reset(&mut self) {
         self.scale = None;
         self.pending_scale = None;
+        self.curvature_mean = None;
+        self.pending_curvature = None;
     }
 
     fn prepare(&mut self, dim: usize) -> Result<()> {

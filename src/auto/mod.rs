@@ -80,8 +80,8 @@ impl<F: Real> Optimizer<F, Curvature<F>, TrustStep<F>> {
     /// # Ok::<(), zoptim::Error>(())
     /// ```
     pub fn auto() -> OptimizerBuilder<F, Curvature<F>, TrustStep<F>> {
-        Optimizer::builder(Curvature::new())
-            .update(TrustStep::new())
+        Optimizer::builder(Curvature::new().alternate(ALTERNATE))
+            .update(TrustStep::new().paired(ALTERNATE))
             .learning_rate(1.0)
     }
 }
@@ -133,6 +133,10 @@ pub struct Auto<F> {
     probe: usize,
     bounds: Option<Bounds<F>>,
 }
+
+/// One step in `ALTERNATE` draws a coordinate direction (chosen on the suite:
+/// see BENCHMARKS.md).
+const ALTERNATE: usize = 4;
 
 /// Repeats of f(x₀) in the default noise probe.
 const PROBE_REPEATS: usize = 4;
@@ -212,7 +216,7 @@ impl<F: Real> Auto<F> {
         };
         let used = noise.as_ref().map_or(0, |n| n.evaluations);
         let noisy = noise.as_ref().filter(|n| n.is_noisy());
-        let mut estimator = Curvature::new();
+        let mut estimator = Curvature::new().alternate(ALTERNATE);
         if let Some(n) = noisy {
             let d = x0.len() as f64;
             let scale = curvature::scale_of(&x0.to_vec());
@@ -227,7 +231,7 @@ impl<F: Real> Auto<F> {
             return Err(Error::EmptyBudget);
         }
         let mut builder = Optimizer::builder(estimator)
-            .update(TrustStep::new())
+            .update(TrustStep::new().paired(ALTERNATE))
             .learning_rate(1.0)
             .max_evaluations(budget)
             .seed(self.seed);
@@ -248,6 +252,72 @@ impl<F: Real> Auto<F> {
         };
         report.evaluations += used;
         Ok(report)
+    }
+}
+
+impl<F: Real + Send> Auto<F> {
+    /// Runs the default method on a stochastic objective (a minibatch loss):
+    /// [`Optimizer::minimize_stochastic`] with [`Optimizer::auto`]'s
+    /// components, recommending the mean of the iterates of the second half of
+    /// the run ([`Recommendation::Average`]): minibatch noise makes the last
+    /// iterate wander around the minimum, and the mean sits closer to it. The
+    /// noise probe is not run (every step sees a new sample anyway); under
+    /// resampling the estimator divides by the largest curvature seen instead
+    /// of this sample's (see [`Curvature`]).
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::auto::Auto;
+    /// use zoptim::{Objective, StochasticObjective, ZoRng};
+    ///
+    /// // f(x; i) = (x − aᵢ)² over 100 data points aᵢ; the full minimum is their mean.
+    /// struct Mean { data: Vec<f64>, i: usize }
+    /// impl Objective<f64> for Mean {
+    ///     fn eval(&mut self, x: ArrayView1<f64>) -> f64 { (x[0] - self.data[self.i]).powi(2) }
+    /// }
+    /// impl StochasticObjective<f64> for Mean {
+    ///     fn resample(&mut self, rng: &mut ZoRng) { self.i = (rng.next_u64() % 100) as usize; }
+    /// }
+    /// let mut p = Mean { data: (0..100).map(|i| i as f64 / 100.0).collect(), i: 0 };
+    /// let report = Auto::new(3_000).minimize_stochastic(&mut p, &Array1::from_elem(1, 5.0))?;
+    /// assert!((report.x()[0] - 0.495).abs() < 0.05, "{}", report.x()[0]);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
+    pub fn minimize_stochastic<'x, S: crate::stochastic::StochasticObjective<F>>(
+        &self,
+        problem: &mut S,
+        x0: impl Into<ArrayView1<'x, F>>,
+    ) -> Result<Report<F>> {
+        let x0 = x0.into();
+        let tail = std::sync::Arc::new(std::sync::Mutex::new(TailMean::new(x0.len(), self.budget / 2)));
+        let shared = Shared(tail.clone());
+        let mut builder = Optimizer::builder(Curvature::new().alternate(ALTERNATE))
+            .update(TrustStep::new().paired(ALTERNATE))
+            .learning_rate(1.0)
+            .max_evaluations(self.budget)
+            .seed(self.seed)
+            .observer(shared);
+        if let Some(b) = &self.bounds {
+            builder = builder.projection(b.clone());
+        }
+        let mut report = builder.build()?.minimize_stochastic(problem, x0)?;
+        let mean = tail.lock().map_or(None, |t| t.mean());
+        if let Some((x, iterates)) = mean {
+            report.recommendation = Recommendation::Average { x, iterates };
+        }
+        Ok(report)
+    }
+}
+
+/// A [`TailMean`] the optimizer can own while the caller reads it.
+struct Shared(std::sync::Arc<std::sync::Mutex<TailMean>>);
+
+impl<F: Real> crate::observer::Observer<F> for Shared {
+    fn observe(&mut self, record: &StepRecord<F>, x: ArrayView1<'_, F>) -> ControlFlow<()> {
+        if let Ok(mut t) = self.0.lock() {
+            return t.observe(record, x);
+        }
+        ControlFlow::Continue(())
     }
 }
 

@@ -45,14 +45,16 @@ use crate::update::{UpdateContext, UpdateInfo, UpdateRule};
 #[derive(Clone, Debug)]
 pub struct TrustStep<F> {
     initial: Option<f64>,
-    radius: Option<f64>,
-    pending: Option<f64>,
+    radius: [Option<f64>; 2],
+    paired: usize,
+    pending: Option<(usize, f64)>,
     trial: Option<Trial>,
     _scalar: std::marker::PhantomData<F>,
 }
 
 #[derive(Clone, Copy, Debug)]
 struct Trial {
+    slot: usize,
     len: f64,
     radius: f64,
     cut: bool,
@@ -70,7 +72,8 @@ impl<F: Real> TrustStep<F> {
     pub fn new() -> Self {
         TrustStep {
             initial: None,
-            radius: None,
+            radius: [None; 2],
+            paired: 0,
             pending: None,
             trial: None,
             _scalar: std::marker::PhantomData,
@@ -83,9 +86,18 @@ impl<F: Real> TrustStep<F> {
         self
     }
 
-    /// The current radius (`None` before the first step).
+    /// Keep a second radius for every `k`-th step (0: one radius, the
+    /// default): for an estimator that draws another kind of direction on
+    /// those steps, as [`Curvature::alternate`](crate::auto::Curvature::alternate)`(k)`
+    /// does, since good step lengths differ between the two kinds.
+    pub fn paired(mut self, k: usize) -> Self {
+        self.paired = k;
+        self
+    }
+
+    /// The current radius of the ordinary steps (`None` before the first step).
     pub fn radius(&self) -> Option<f64> {
-        self.radius
+        self.radius[0]
     }
 }
 
@@ -113,7 +125,8 @@ impl<F: Real> UpdateRule<F> for TrustStep<F> {
         round: &mut Round<F>,
     ) -> Result<Flow<UpdateInfo<F>>> {
         let Some(answered) = ctx.answered() else {
-            let radius = self.radius.unwrap_or_else(|| {
+            let slot = usize::from(super::curvature::coordinate_step(self.paired, ctx.iteration()));
+            let radius = self.radius[slot].unwrap_or_else(|| {
                 self.initial
                     .unwrap_or_else(|| super::curvature::scale_of(x) * (x.len() as f64).sqrt())
             });
@@ -153,6 +166,7 @@ impl<F: Real> UpdateRule<F> for TrustStep<F> {
                 });
             }
             self.trial = Some(Trial {
+                slot,
                 len: len2.sqrt(),
                 radius,
                 cut,
@@ -175,19 +189,19 @@ impl<F: Real> UpdateRule<F> for TrustStep<F> {
             } else {
                 trial.radius.max(2.0 * trial.len)
             };
-            self.pending = Some(grown);
+            self.pending = Some((trial.slot, grown));
             Ok(Flow::Done(UpdateInfo::with_trials(1, Some(ft))))
         } else {
             // Halve the radius, not the failed step: a Newton step of rounding
             // size that fails says nothing about how far a good step may go.
-            self.pending = Some(0.5 * trial.radius);
+            self.pending = Some((trial.slot, 0.5 * trial.radius));
             Ok(Flow::Done(UpdateInfo::with_trials(1, Some(f0))))
         }
     }
 
     fn commit(&mut self) {
-        if let Some(r) = self.pending.take() {
-            self.radius = Some(r);
+        if let Some((slot, r)) = self.pending.take() {
+            self.radius[slot] = Some(r);
         }
     }
 
@@ -197,7 +211,7 @@ impl<F: Real> UpdateRule<F> for TrustStep<F> {
     }
 
     fn reset(&mut self) {
-        self.radius = None;
+        self.radius = [None; 2];
         self.pending = None;
         self.trial = None;
     }
