@@ -272,8 +272,9 @@ fn every_estimator_keeps_its_queries_inside_the_bounds() {
     }
 }
 
-/// The projection of query points is the same in every driver: ask/tell gives
-/// the bits of `minimize`, seeded rows included.
+/// The projection of query points is the same in every driver: ask/tell (and
+/// `minimize_parallel`, feature `rayon`) give the bits of `minimize`, seeded
+/// rows included.
 #[test]
 fn bounded_runs_give_the_same_bits_in_minimize_and_ask_tell() {
     let f = |x: ArrayView1<f64>| x.iter().map(|v| (v - 2.0).powi(2)).sum::<f64>();
@@ -302,6 +303,12 @@ fn bounded_runs_give_the_same_bits_in_minimize_and_ask_tell() {
         assert_eq!(a.last_x, b.last_x, "{name}");
         assert_eq!(a.best_f.to_bits(), b.best_f.to_bits(), "{name}");
         assert_eq!(a.evaluations, b.evaluations, "{name}");
+        #[cfg(feature = "rayon")]
+        {
+            let c = build().minimize_parallel(&f, &x0).unwrap();
+            assert_eq!(a.last_x, c.last_x, "{name}: parallel");
+            assert_eq!(a.best_f.to_bits(), c.best_f.to_bits(), "{name}: parallel");
+        }
     }
 }
 
@@ -319,4 +326,15 @@ fn minimize_rejects_a_budget_that_cannot_take_one_step() {
         Err(Error::EmptyParameters)
     ));
     assert_eq!(calls, 0);
+}
+
+/// The default method in f32: same API, same guarantees.
+#[test]
+fn the_default_method_runs_in_f32() {
+    let mut f = |x: ArrayView1<f32>| x.iter().map(|v| (v - 3.0) * (v - 3.0)).sum::<f32>();
+    let report = zoptim::minimize(&mut f, &Array1::<f32>::zeros(6), 1_500)
+        .unwrap()
+        .into_result()
+        .unwrap();
+    assert!(report.best_f < 1e-6, "{}", report.best_f);
 }

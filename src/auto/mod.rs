@@ -2,18 +2,21 @@
 //! which need no learning rate and no μ.
 //!
 //! # What it does
-//! Each step draws a Gaussian direction u and queries f(x ± μu) (and f(x) when
-//! it is not known). From the three values the [`Curvature`] estimator gets the
+//! Each step draws a direction u — Gaussian, except every 4th step, which
+//! draws a random coordinate √d·eᵢ — and queries f(x ± μu) (and f(x) when it
+//! is not known). From the three values the [`Curvature`] estimator gets the
 //! slope s = uᵀ∇f and the curvature c = uᵀHu along u and proposes the 1-D
 //! Newton step x − (s/c)·u; the [`TrustStep`] rule cuts it to a trust radius
-//! Δ, evaluates the trial point once and moves there only if f decreased,
-//! doubling Δ after a success that was cut and halving it below a failed step.
+//! Δ (one for the Gaussian steps, one for the coordinate steps), evaluates the
+//! trial point once and moves there only if f decreased, doubling Δ after a
+//! success that was cut and halving it after a failure. μ = 10⁻⁴·‖x₀‖/√d
+//! (10⁻⁴ when x₀ = 0) and Δ₀ = ‖x₀‖ (√d when x₀ = 0).
 //!
 //! | | |
 //! |---|---|
-//! | step | x ← x − t·(s/c)·u, t = min(1, Δ/‖(s/c)·u‖), kept only if f decreases |
-//! | queries per step | 3 (x ± μu and the trial; f(x) is the previous trial's value), 4 with [`Curvature::fresh_center`] |
-//! | memory | 3 vectors of d (direction, trial point, the estimate) |
+//! | step | x ← x − t·(s/c)·u, t = min(1, Δ/‖(s/c)·u‖), kept only if f decreases; when c ≤ 0 or is unresolved, a step of length Δ along −sign(s)·u |
+//! | queries per step | 3 (x ± μu and the trial; f(x) is the previous trial's value); 4 under noise ([`Curvature::fresh_center`]); up to 6 next to an active bound |
+//! | memory | 4 vectors of d (direction and its masked copy, trial point, the estimate) |
 //! | f → a·f (a > 0) | same iterates up to rounding: s/c and every comparison are unchanged |
 //! | x → b·x | same iterates up to rounding when x₀ ≠ 0: μ and Δ₀ scale with ‖x₀‖ |
 //! | f increasing | never at the iterates: a trial that does not decrease f is not taken |
@@ -23,27 +26,39 @@
 //! the step length right along u on ill-conditioned problems (on a quadratic
 //! every step minimises f along u exactly), and the accept-or-reject trial is
 //! what bounds the damage where the quadratic model is wrong (non-convex or
-//! non-smooth f), at one query per step. On the benchmark suite (see
-//! BENCHMARKS.md, "Default method") it was compared with the same trust rule
-//! fed by SPSA and by Gaussian forward differences (q = 1): see the table there.
+//! non-smooth f), at one query per step. The coordinate steps are what solve
+//! separable ill-conditioned and non-smooth problems, where random
+//! full-dimensional directions rarely line up with the axes that matter. Both
+//! choices were measured on the benchmark suite (BENCHMARKS.md, "Default
+//! method against the best of a grid"): against the same trust rule fed by
+//! SPSA and by Gaussian forward differences, and for a coordinate step every
+//! k-th step, k ∈ {0, 2, 3, 4}.
+//!
+//! **Minibatches.** Under [`Optimizer::minimize_stochastic`] (and
+//! [`Auto::minimize_stochastic`]) the Newton step of one batch would minimise
+//! that batch; the estimator divides the slope by the largest curvature seen
+//! instead (SGD with step 1/L̂), and `Auto` recommends the mean of late iterates.
 //!
 //! References: the curvature along a direction from central differences is
 //! the diagonal Hessian estimate of HiZOO (Zhao et al., ICLR 2025) restricted to
-//! u; step-size memory by success and failure is the (1+1)-ES's 1/5th rule
+//! u; step-size memory by success and failure is the (1+1)-ES's success rule
 //! (Rechenberg 1973) and a classical trust region (Conn, Gould & Toint 2000).
 //!
 //! # Noise
-//! [`minimize`] first spends a few evaluations on
-//! [`probe_noise`]: f(x₀) four times and f(x₀ ± h·u) once. When the repeated
-//! values differ by more than rounding, it sets μ from σ_f and the curvature L
-//! with [`noise_step`] (central rule: μ‖u‖ = (3σ_f/L)^(1/3)), queries f(x)
-//! afresh every step ([`Curvature::fresh_center`]), and recommends the mean of
-//! the iterates of the second half of the run instead of the best noisy value
-//! ([`Recommendation::Average`]); the report says which point it returns.
+//! [`minimize`] first spends a few evaluations on [`probe_noise`]: f(x₀)
+//! four times and f(x₀ ± h·u) once (6 in all, skipped when that is more than a
+//! tenth of the budget). When the repeated values differ by more than rounding,
+//! it sets μ from σ_f and the curvature L with [`noise_step`] (central rule:
+//! μ‖u‖ = (3σ_f/L)^(1/3), clamped to [10⁻⁴, 1]·‖x₀‖), queries f(x) afresh every
+//! step ([`Curvature::fresh_center`]: a value carried from the last comparison
+//! is biased low), and recommends the mean of the iterates of the second half
+//! of the run instead of the best noisy value ([`Recommendation::Average`]);
+//! the report says which point it returns.
 //!
 //! # Bounds
 //! With [`Auto::bounds`] every query point is projected onto the box before it
-//! is evaluated (see [`crate::projection`]), so f is never evaluated outside.
+//! is evaluated (see [`crate::projection`]), so f is never evaluated outside;
+//! the estimator re-measures along the coordinates the box did not move.
 
 mod curvature;
 mod noise;
