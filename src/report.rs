@@ -94,6 +94,10 @@ pub enum StopReason {
 }
 
 /// K in the divergence test of [`StopReason::Diverged`].
+///
+/// ```
+/// assert_eq!(zoptim::report::DIVERGENCE_FACTOR, 100.0);
+/// ```
 pub const DIVERGENCE_FACTOR: f64 = 100.0;
 
 /// The result of [`Optimizer::minimize`](crate::Optimizer::minimize).
@@ -130,6 +134,18 @@ pub struct Report<F> {
 /// point is where the noise was lucky, not where f is small, so
 /// `zoptim::minimize` can recommend the average of recent
 /// iterates when its noise probe finds noise.
+///
+/// ```
+/// use ndarray::{Array1, ArrayView1};
+/// use zoptim::{Real, ZoRng, report::Recommendation};
+///
+/// let mut noise = ZoRng::seed_from_u64(1);
+/// let mut f = |x: ArrayView1<f64>| x.dot(&x) + 1e-3 * f64::standard_normal(&mut noise);
+/// let report = zoptim::minimize(&mut f, &Array1::from_elem(3, 1.0), 2_000)?;
+/// assert!(matches!(report.recommendation, Recommendation::Average { .. }));
+/// assert!(report.x().dot(&report.x()) < 1e-2);
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Recommendation<F> {

@@ -97,6 +97,11 @@ const REACH: f64 = 1e3;
 
 impl<F: Real> Curvature<F> {
     /// Gaussian directions, relative μ = 10⁻⁴·σₓ, f(x) reused when known.
+    ///
+    /// ```
+    /// let c = zoptim::auto::Curvature::<f64>::new();
+    /// assert_eq!(c.mu(), None); // relative: known once the first iterate is seen
+    /// ```
     pub fn new() -> Self {
         Curvature {
             direction: Direction::Gaussian,
@@ -115,12 +120,23 @@ impl<F: Real> Curvature<F> {
     }
 
     /// The direction sampler (any with E\[uuᵀ\] = I).
+    ///
+    /// ```
+    /// use zoptim::{Direction, GradientEstimator};
+    /// let c = zoptim::auto::Curvature::<f64>::new().direction(Direction::Rademacher);
+    /// assert_eq!(c.name(), "directional newton");
+    /// ```
     pub fn direction(mut self, direction: Direction) -> Self {
         self.direction = direction;
         self
     }
 
     /// μ relative to the scale σₓ of the first iterate (> 0; default 10⁻⁴).
+    ///
+    /// ```
+    /// use zoptim::GradientEstimator;
+    /// assert!(zoptim::auto::Curvature::<f64>::new().relative_mu(0.0).validate().is_err());
+    /// ```
     pub fn relative_mu(mut self, mu: f64) -> Self {
         self.mu = mu;
         self.absolute = false;
@@ -128,6 +144,10 @@ impl<F: Real> Curvature<F> {
     }
 
     /// A fixed μ (> 0), in the units of x.
+    ///
+    /// ```
+    /// assert_eq!(zoptim::auto::Curvature::<f64>::new().absolute_mu(0.01).mu(), Some(0.01));
+    /// ```
     pub fn absolute_mu(mut self, mu: f64) -> Self {
         self.mu = mu;
         self.absolute = true;
@@ -139,12 +159,41 @@ impl<F: Real> Curvature<F> {
     /// coordinate minimises a separable ill-conditioned f along it exactly, and
     /// moves one coordinate of a non-smooth f, where random full-dimensional
     /// directions rarely descend. Pair it with [`TrustStep::paired`](crate::auto::TrustStep::paired)`(k)`.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::auto::{Curvature, TrustStep};
+    /// use zoptim::Optimizer;
+    ///
+    /// // A separable, badly conditioned quadratic: coordinate Newton steps are exact.
+    /// let mut f = |x: ArrayView1<f64>| x.iter().enumerate().map(|(i, v)| 10f64.powi(i as i32) * v * v).sum::<f64>();
+    /// let mut opt = Optimizer::builder(Curvature::new().alternate(1))
+    ///     .update(TrustStep::new().paired(1))
+    ///     .learning_rate(1.0)
+    ///     .max_evaluations(300)
+    ///     .build()?;
+    /// assert!(opt.minimize(&mut f, &Array1::from_elem(5, 1.0))?.best_f < 1e-8);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn alternate(mut self, k: usize) -> Self {
         self.alternate = k;
         self
     }
 
     /// Query f(x) every step even when it is known (for noisy objectives).
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::auto::{Curvature, TrustStep};
+    /// use zoptim::Optimizer;
+    ///
+    /// // 3 queries per step with f(x) queried again, 2 + 1 trial without.
+    /// let mut f = |x: ArrayView1<f64>| x.dot(&x);
+    /// let mut opt = Optimizer::builder(Curvature::new().fresh_center(true)).update(TrustStep::new()).learning_rate(1.0).max_iterations(10).build()?;
+    /// let report = opt.minimize(&mut f, &Array1::from_elem(3, 1.0))?;
+    /// assert_eq!(report.evaluations, 1 + 10 * 4);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn fresh_center(mut self, on: bool) -> Self {
         self.fresh_center = on;
         self
@@ -152,6 +201,10 @@ impl<F: Real> Curvature<F> {
 
     /// The μ of the next step, once the scale is known (`None` before the
     /// first step of a run with a relative μ).
+    ///
+    /// ```
+    /// assert_eq!(zoptim::auto::Curvature::<f64>::new().relative_mu(1e-3).mu(), None);
+    /// ```
     pub fn mu(&self) -> Option<f64> {
         if self.absolute {
             Some(self.mu)

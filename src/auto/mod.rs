@@ -158,6 +158,13 @@ const PROBE_REPEATS: usize = 4;
 
 impl<F: Real> Auto<F> {
     /// The default method with `budget` evaluations, seed 0 and the noise probe on.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// let report = zoptim::auto::Auto::new(300).minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::from_elem(2, 1.0))?;
+    /// assert!(report.evaluations <= 300);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn new(budget: usize) -> Self {
         Auto {
             budget,
@@ -168,6 +175,16 @@ impl<F: Real> Auto<F> {
     }
 
     /// The seed (same seed, same run).
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::auto::Auto;
+    /// let mut f = |x: ArrayView1<f64>| x.dot(&x);
+    /// let a = Auto::new(200).seed(7).minimize(&mut f, &Array1::from_elem(3, 1.0))?;
+    /// let b = Auto::new(200).seed(7).minimize(&mut f, &Array1::from_elem(3, 1.0))?;
+    /// assert_eq!(a.last_x, b.last_x);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
@@ -176,18 +193,45 @@ impl<F: Real> Auto<F> {
     /// Repeats of f(x₀) in the noise probe (0: no probe, f is taken as
     /// deterministic; otherwise ≥ 2). The probe is also skipped when it would
     /// use more than a tenth of the budget.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::auto::Auto;
+    /// let calls = std::cell::Cell::new(0);
+    /// let mut f = |x: ArrayView1<f64>| { calls.set(calls.get() + 1); x.dot(&x) };
+    /// let r = Auto::new(200).noise_probe(0).minimize(&mut f, &Array1::from_elem(3, 1.0))?;
+    /// assert_eq!(r.evaluations, calls.get());
+    /// assert!(Auto::<f64>::new(200).noise_probe(1).minimize(&mut f, &Array1::from_elem(3, 1.0)).is_err());
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn noise_probe(mut self, repeats: usize) -> Self {
         self.probe = repeats;
         self
     }
 
     /// Box bounds: iterates and every query point stay inside.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::{Bounds, Error};
+    /// use zoptim::auto::Auto;
+    /// // The start must be inside.
+    /// let r = Auto::new(100).bounds(Bounds::uniform(0.0, 1.0)).minimize(&mut |x: ArrayView1<f64>| x.sum(), &Array1::from_elem(2, 2.0));
+    /// assert!(matches!(r, Err(Error::Infeasible { .. })));
+    /// ```
     pub fn bounds(mut self, bounds: Bounds<F>) -> Self {
         self.bounds = Some(bounds);
         self
     }
 
     /// Runs the default method (see [`crate::auto`]).
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// let r = zoptim::auto::Auto::new(1_000).minimize(&mut |x: ArrayView1<f64>| (x[0] - 2.0).powi(2), &Array1::zeros(1))?;
+    /// assert!((r.x()[0] - 2.0).abs() < 1e-6);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn minimize<'x, O: Objective<F>>(
         &self,
         objective: &mut O,

@@ -10,6 +10,14 @@ use crate::rng::ZoRng;
 use ndarray::{Array1, ArrayView1};
 
 /// What [`probe_noise`] measured at x₀.
+///
+/// ```
+/// use ndarray::{Array1, ArrayView1};
+/// use zoptim::{ZoRng, auto::probe_noise};
+/// let est = probe_noise(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::from_elem(2, 1.0), 3, None, &mut ZoRng::seed_from_u64(0))?;
+/// assert_eq!((est.sigma, est.mean, est.evaluations), (0.0, 2.0, 5));
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct NoiseEstimate {
@@ -30,6 +38,14 @@ pub struct NoiseEstimate {
 impl NoiseEstimate {
     /// True when the repeated values differ by more than rounding: σ_f >
     /// 64·ε·max(|mean|, tiny), with ε the f64 machine epsilon.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::{ZoRng, auto::probe_noise};
+    /// let est = probe_noise(&mut |x: ArrayView1<f64>| x.sum(), &Array1::from_elem(2, 1.0), 3, None, &mut ZoRng::seed_from_u64(0))?;
+    /// assert!(!est.is_noisy());
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn is_noisy(&self) -> bool {
         self.sigma > 64.0 * f64::EPSILON * self.mean.abs().max(f64::MIN_POSITIVE)
     }

@@ -14,7 +14,7 @@ use crate::update::{UpdateContext, UpdateInfo, UpdateRule};
 /// | outcome of f(x − p) < f(x) | x | Δ |
 /// |---|---|---|
 /// | success | x − p | max(Δ, 2‖p‖): doubled when the step was cut, else at least twice the step |
-/// | failure | unchanged | Δ/2 |
+/// | failure | unchanged | Δ/2, or Δ when ‖p‖ < Δ/2 (the model failed, not the radius) |
 ///
 /// So f at the iterates never increases, a step that fails is undone at the
 /// cost of one query, and Δ settles where steps succeed — a (1+1)-ES-style
@@ -69,6 +69,10 @@ impl<F: Real> Default for TrustStep<F> {
 
 impl<F: Real> TrustStep<F> {
     /// Δ₀ = ‖x₀‖ (√d when x₀ = 0).
+    ///
+    /// ```
+    /// assert_eq!(zoptim::auto::TrustStep::<f64>::new().radius(), None);
+    /// ```
     pub fn new() -> Self {
         TrustStep {
             initial: None,
@@ -81,6 +85,11 @@ impl<F: Real> TrustStep<F> {
     }
 
     /// A fixed initial radius Δ₀ > 0 in the units of x.
+    ///
+    /// ```
+    /// use zoptim::UpdateRule;
+    /// assert!(zoptim::auto::TrustStep::<f64>::new().initial_radius(-1.0).validate().is_err());
+    /// ```
     pub fn initial_radius(mut self, radius: f64) -> Self {
         self.initial = Some(radius);
         self
@@ -90,12 +99,28 @@ impl<F: Real> TrustStep<F> {
     /// default): for an estimator that draws another kind of direction on
     /// those steps, as [`Curvature::alternate`](crate::auto::Curvature::alternate)`(k)`
     /// does, since good step lengths differ between the two kinds.
+    ///
+    /// ```
+    /// use zoptim::UpdateRule;
+    /// let rule = zoptim::auto::TrustStep::<f64>::new().paired(4);
+    /// assert_eq!(rule.max_queries(), 2);
+    /// ```
     pub fn paired(mut self, k: usize) -> Self {
         self.paired = k;
         self
     }
 
     /// The current radius of the ordinary steps (`None` before the first step).
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::Optimizer;
+    ///
+    /// let mut opt = Optimizer::auto().max_iterations(5).build()?;
+    /// opt.minimize(&mut |x: ArrayView1<f64>| x.dot(&x), &Array1::from_elem(4, 2.0))?;
+    /// assert!(opt.update_rule().radius().is_some_and(|r| r > 0.0));
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn radius(&self) -> Option<f64> {
         self.radius[0]
     }
@@ -192,9 +217,11 @@ impl<F: Real> UpdateRule<F> for TrustStep<F> {
             self.pending = Some((trial.slot, grown));
             Ok(Flow::Done(UpdateInfo::with_trials(1, Some(ft))))
         } else {
-            // Halve the radius, not the failed step: a Newton step of rounding
-            // size that fails says nothing about how far a good step may go.
-            self.pending = Some((trial.slot, 0.5 * trial.radius));
+            // A failed step well inside the radius (a Newton step of rounding
+            // size along a direction already minimised, say) says nothing
+            // about how far a good step may go: keep Δ. Otherwise halve it.
+            let radius = if trial.len < 0.5 * trial.radius { trial.radius } else { 0.5 * trial.radius };
+            self.pending = Some((trial.slot, radius));
             Ok(Flow::Done(UpdateInfo::with_trials(1, Some(f0))))
         }
     }
