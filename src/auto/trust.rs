@@ -220,7 +220,11 @@ impl<F: Real> UpdateRule<F> for TrustStep<F> {
             // A failed step well inside the radius (a Newton step of rounding
             // size along a direction already minimised, say) says nothing
             // about how far a good step may go: keep Δ. Otherwise halve it.
-            let radius = if trial.len < 0.5 * trial.radius { trial.radius } else { 0.5 * trial.radius };
+            let radius = if trial.len < 0.5 * trial.radius {
+                trial.radius
+            } else {
+                0.5 * trial.radius
+            };
             self.pending = Some((trial.slot, radius));
             Ok(Flow::Done(UpdateInfo::with_trials(1, Some(f0))))
         }
