@@ -134,6 +134,17 @@ pub enum Error {
     /// deterministic one with it.
     #[error("this run {0}")]
     WrongDriver(&'static str),
+    /// The run diverged ([`StopReason::Diverged`](crate::StopReason::Diverged)),
+    /// reported by [`Report::into_result`](crate::Report::into_result).
+    #[error("the run diverged at iteration {iteration}: f = {value:e}, while the best value was {best:e}")]
+    Diverged {
+        /// The iteration (0-based) of the step that diverged.
+        iteration: usize,
+        /// The smallest value that step evaluated (NaN when x itself became non-finite).
+        value: f64,
+        /// The smallest value evaluated before that step.
+        best: f64,
+    },
     /// A checkpoint does not fit the optimizer resuming it (another estimator or
     /// rule, other parameters, another dimension or float type).
     #[error("the checkpoint does not fit this optimizer: {what} is {checkpoint} in the checkpoint, {optimizer} here")]

@@ -77,6 +77,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod auto;
 pub mod error;
 pub mod estimator;
 pub mod guide;
@@ -101,6 +102,7 @@ pub mod stochastic;
 pub mod testing;
 pub mod update;
 
+pub use auto::minimize;
 pub use error::{Error, Query, Result};
 pub use estimator::Relizo;
 pub use estimator::{

@@ -322,7 +322,8 @@ fn opt<F: LowerExp>(v: Option<F>) -> String {
 
 /// Prints a progress line every k steps: iteration, evaluations, f before the
 /// step (when known), the step's smallest query value and the learning rate.
-/// Opt-in: add it with [`observer`](crate::OptimizerBuilder::observer).
+/// A step that diverged ([`StepRecord::diverged`]) is always printed, marked
+/// `DIVERGED`. Opt-in: add it with [`observer`](crate::OptimizerBuilder::observer).
 /// Write errors are ignored (progress is informational).
 ///
 /// ```
@@ -386,13 +387,16 @@ impl<W: Write> Progress<W> {
 
 impl<F: Real, W: Write> Observer<F> for Progress<W> {
     fn observe(&mut self, r: &StepRecord<F>, _x: ArrayView1<'_, F>) -> ControlFlow<()> {
-        if r.iteration.is_multiple_of(self.every) {
+        if r.iteration.is_multiple_of(self.every) || r.diverged {
             let fx = r.fx.map_or_else(|| "-".to_string(), |v| format!("{v:.6e}"));
             let min = r.min_value.map_or_else(|| "-".to_string(), |v| format!("{v:.6e}"));
             let _ = writeln!(
                 self.out,
-                "step {:>8}  evals {:>10}  f(x) {fx:>13}  min query {min:>13}  lr {:.3e}",
-                r.iteration, r.evaluations, r.lr
+                "step {:>8}  evals {:>10}  f(x) {fx:>13}  min query {min:>13}  lr {:.3e}{}",
+                r.iteration,
+                r.evaluations,
+                r.lr,
+                if r.diverged { "  DIVERGED" } else { "" }
             );
         }
         ControlFlow::Continue(())

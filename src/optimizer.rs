@@ -362,8 +362,9 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> OptimizerBuilder<F, E, 
     }
 
     /// Constrains the iterates to a closed convex set: after every step x is
-    /// projected onto it (projected ZO-SGD; see [`crate::projection`]). The start
-    /// must be feasible, else [`Error::Infeasible`].
+    /// projected onto it (projected ZO-SGD; see [`crate::projection`]), and so is
+    /// every query point before it is evaluated. The start must be feasible,
+    /// else [`Error::Infeasible`].
     ///
     /// ```
     /// use ndarray::{Array1, ArrayView1};

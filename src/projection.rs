@@ -7,10 +7,19 @@
 //! (e.g. Liu et al., "A primer on zeroth-order optimization", IEEE SPM 2020).
 //! The starting point must be feasible ([`Error::Infeasible`] otherwise).
 //!
-//! Only iterates are projected: an estimator's query points x ± μu may lie
-//! slightly outside the set (by μ‖u‖), so the objective must be defined in a
-//! μ-neighbourhood of it. The report's best point is chosen among feasible query
-//! points only.
+//! **Query points stay inside.** Every query point of a step (an estimator's
+//! x ± μu, a line search's trial) is projected onto the set before it is
+//! evaluated, so the objective is never evaluated outside it (one that is
+//! undefined there, such as √x on x ≥ 0, is safe). Seed-replayed rows are then
+//! materialised (rows × d values per round). The estimator still divides by its
+//! nominal μ, so it estimates the gradient of the smoothed f∘Π_C: exact away
+//! from the boundary (farther than μ·max|uᵢ|), biased next to it. For a box with
+//! xᵢ at a bound, the central difference along a direction with uᵢ pointing out
+//! sees only the inward half of the perturbation on coordinate i, so the
+//! estimated ∂f/∂xᵢ is about half its value (and a forward difference sees it
+//! only on the half of the directions pointing inward); the sign, and so the
+//! direction in which the step pushes against the bound, is kept. The report's
+//! best point is chosen among feasible query points.
 
 use crate::error::{Error, Result};
 use crate::real::Real;

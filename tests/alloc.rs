@@ -146,6 +146,29 @@ fn allocations_under_ask_compact<E: GradientEstimator<f64>>(estimator: E, d: usi
     after - before.unwrap_or(after)
 }
 
+/// Allocations per step of the default method's `minimize` run (optionally
+/// with box bounds, which project every query point) after `warm` steps. With
+/// bounds, a step may have one round (no point was moved) or two (the masked
+/// re-measurement), so the warm-up must include both kinds before the round
+/// buffers have their final sizes.
+fn allocations_auto(d: usize, steps: usize, bounded: bool, warm: usize) -> usize {
+    let mut builder = Optimizer::auto().max_iterations(steps);
+    if bounded {
+        builder = builder.projection(zoptim::Bounds::uniform(0.2, 1.0));
+    }
+    let mut opt = builder.build().expect("valid");
+    let mut counts = Vec::with_capacity(steps);
+    let mut watch = |_: &StepRecord<f64>, _: ArrayView1<f64>| {
+        if counts.len() < counts.capacity() {
+            counts.push(allocations());
+        }
+        ControlFlow::Continue(())
+    };
+    opt.minimize_with(&mut Sphere, &Array1::from_elem(d, 0.5), &mut watch)
+        .expect("run");
+    counts[counts.len() - 1] - counts[warm]
+}
+
 fn main() {
     // The counter must see an allocation, or a zero below would prove nothing.
     counting_alloc::assert_counting();
@@ -240,6 +263,31 @@ fn main() {
             allocations_under_ask_tell(zoptim::Relizo::readme(1e-3), d, 10),
         ));
     }
+
+    cases.push((
+        "directional newton + sgd".into(),
+        allocations_per_run(zoptim::auto::Curvature::new(), d, 20),
+    ));
+    cases.push(("minimize: auto".into(), allocations_auto(d, 12, false, 3)));
+    cases.push(("minimize: auto with bounds".into(), allocations_auto(d, 30, true, 10)));
+    cases.push(("minimize: mezo seeded with bounds".into(), {
+        let mut opt = Optimizer::builder(TwoPoint::mezo())
+            .learning_rate(1e-4)
+            .max_iterations(12)
+            .projection(zoptim::Bounds::uniform(0.2, 1.0))
+            .build()
+            .expect("valid");
+        let mut counts = Vec::with_capacity(12);
+        let mut watch = |_: &StepRecord<f64>, _: ArrayView1<f64>| {
+            if counts.len() < counts.capacity() {
+                counts.push(allocations());
+            }
+            ControlFlow::Continue(())
+        };
+        opt.minimize_with(&mut Sphere, &Array1::from_elem(d, 0.5), &mut watch)
+            .expect("run");
+        counts[counts.len() - 1] - counts[3]
+    }));
 
     let failed: Vec<_> = cases.iter().filter(|(_, n)| *n != 0).collect();
     for (name, n) in &cases {

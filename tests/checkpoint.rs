@@ -634,3 +634,38 @@ fn an_f32_run_resumes_bit_for_bit_through_json() {
     assert_eq!(resumed.history, whole.history);
     assert_eq!(resumed.evaluations, whole.evaluations);
 }
+
+#[test]
+fn the_default_method_resumes_bit_for_bit_with_and_without_bounds() {
+    for bounded in [false, true] {
+        let make = || {
+            let b = Optimizer::auto().max_evaluations(300).history(true).seed(4);
+            let b = if bounded {
+                b.projection(Bounds::new(Array1::from_elem(D, 0.0), Array1::from_elem(D, 0.35)))
+            } else {
+                b
+            };
+            b.build().unwrap()
+        };
+        let start = Array1::from_elem(D, 0.2);
+        let whole = make().minimize(&mut |x: ArrayView1<f64>| objective(x), &start).unwrap();
+        for tells in [1, 2, 5, 12, 31] {
+            let mut first = make();
+            let mut run = first.start(&start).unwrap();
+            for _ in 0..tells {
+                let b = run.ask().unwrap().unwrap();
+                let v = values(&b);
+                run.tell(&v).unwrap();
+            }
+            let c = Checkpoint::from_json(&run.checkpoint().unwrap().to_json().unwrap()).unwrap();
+            drop(run);
+            let mut fresh = make();
+            let resumed = fresh
+                .resume(c)
+                .unwrap()
+                .minimize(&mut |x: ArrayView1<f64>| objective(x))
+                .unwrap();
+            assert_same(&resumed, &whole, &format!("auto, bounded {bounded}, {tells} tells"));
+        }
+    }
+}

@@ -68,6 +68,7 @@ fn estimators() -> Named<Est> {
     ];
     v.push(("relizo", || Box::new(Relizo::readme(0.05))));
     v.push(("relizo orthogonal", || Box::new(Relizo::reference_defaults())));
+    v.push(("directional newton", || Box::new(zoptim::auto::Curvature::new())));
     v
 }
 
@@ -81,6 +82,7 @@ fn rules() -> Named<Rule> {
         ("conservative", || Box::new(Conservative::new())),
         ("armijo", || Box::new(LineSearch::armijo())),
         ("reference line search", || Box::new(LineSearch::reference())),
+        ("trust step", || Box::new(zoptim::auto::TrustStep::new())),
     ]
 }
 

@@ -530,6 +530,9 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
                     {
                         Flow::Query => {
                             check_round(self.estimator.name(), &rounds.next, rounds.queries, step.limit)?;
+                            if let Some(set) = self.config.projection.as_deref() {
+                                rounds.next.confine(x, set);
+                            }
                             return Ok(StepOutcome::Pending);
                         }
                         Flow::Done(mut info) => {
@@ -563,6 +566,9 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
                     {
                         Flow::Query => {
                             check_round(self.update.name(), &rounds.next, rounds.queries, step.limit)?;
+                            if let Some(set) = self.config.projection.as_deref() {
+                                rounds.next.confine(x, set);
+                            }
                             return Ok(StepOutcome::Pending);
                         }
                         Flow::Done(uinfo) => return Ok(StepOutcome::Done(self.complete_step(x, uinfo))),
@@ -598,6 +604,7 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
             rank: info.rank,
             trials: uinfo.trials,
             stalled,
+            diverged: false,
         }
     }
 

@@ -48,6 +48,7 @@
 //! ```
 
 pub mod checkpoint;
+pub(crate) mod divergence;
 mod engine;
 #[cfg(feature = "rayon")]
 mod parallel;
@@ -191,6 +192,7 @@ pub struct Run<'o, F: Real, E, U> {
     /// What this process does with `checkpoint_every`.
     #[cfg_attr(not(feature = "serde"), allow(dead_code))]
     pub(crate) checkpoints: checkpoint::Writes,
+    diverge: divergence::Watch<F>,
 }
 
 impl<F: Real, E, U> std::fmt::Debug for Run<'_, F, E, U> {
@@ -238,6 +240,7 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
             single: Round::new(d),
             values: Vec::new(),
             checkpoints: checkpoint::Writes::StopOnFailure,
+            diverge: divergence::Watch::default(),
         };
         if !stochastic {
             run.single.clear(d);
@@ -439,6 +442,7 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
                 self.f0 = Some(f0);
                 self.fx = Some(f0);
                 self.window.push_back(f0);
+                self.diverge.seen(f0);
                 self.state = State::Boundary;
             }
             State::Final => {
@@ -571,8 +575,10 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
         self.periodic_checkpoint();
     }
 
-    fn observe_step(&mut self, rec: StepRecord<F>) {
+    fn observe_step(&mut self, mut rec: StepRecord<F>) {
         self.fx = if self.stochastic { None } else { rec.fx_new };
+        let diverged = self.diverge.check(&rec, &self.x);
+        rec.diverged = diverged.is_some();
         let stalled = rec.stalled;
         let x = ArrayView1::from(&self.x[..]);
         let mut stop_now = false;
@@ -586,6 +592,10 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
             h.push(rec);
         }
         self.state = State::Boundary;
+        if let Some(stop) = diverged {
+            self.begin_final(stop);
+            return;
+        }
         if stop_now {
             self.begin_final(StopReason::Observer);
             return;
@@ -795,6 +805,7 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
             iterations: self.opt.engine.iterations,
             stop,
             history: self.history.take(),
+            recommendation: crate::report::Recommendation::Best,
         }
     }
 }

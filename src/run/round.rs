@@ -411,6 +411,21 @@ impl<F: Real> Round<F> {
         self.walk_pending = false;
     }
 
+    /// Projects every point of the round onto `set` (materialising seeded rows
+    /// first), so that no query leaves the feasible set; the rows are then
+    /// plain points (their seeded descriptions no longer describe them).
+    pub(crate) fn confine(&mut self, x: &[F], set: &dyn crate::projection::Projection<F>) {
+        self.materialize(x);
+        let d = self.dim;
+        if d == 0 {
+            return;
+        }
+        for row in self.points[..self.used].chunks_exact_mut(d) {
+            set.project(row, 0..d);
+        }
+        self.seeded.clear();
+    }
+
     /// Records that the in-place driver evaluated this round (x already walked).
     pub(crate) fn mark_walked(&mut self) {
         self.walked = true;

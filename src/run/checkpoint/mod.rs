@@ -43,6 +43,40 @@
 mod component;
 mod resume;
 
+/// One f64 through JSON with its exact value, NaN and infinities included
+/// (as the strings `"NaN"`, `"inf"`, `"-inf"`), for `#[serde(with)]`.
+#[cfg(feature = "serde")]
+pub(crate) mod lossless {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        match *v {
+            v if v.is_finite() => s.serialize_f64(v),
+            v if v.is_nan() => s.serialize_str("NaN"),
+            v if v > 0.0 => s.serialize_str("inf"),
+            _ => s.serialize_str("-inf"),
+        }
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum One {
+            Num(f64),
+            Text(String),
+        }
+        match One::deserialize(d)? {
+            One::Num(v) => Ok(v),
+            One::Text(t) => match t.as_str() {
+                "NaN" => Ok(f64::NAN),
+                "inf" => Ok(f64::INFINITY),
+                "-inf" => Ok(f64::NEG_INFINITY),
+                _ => Err(serde::de::Error::custom(format!("`{t}` is not a number"))),
+            },
+        }
+    }
+}
+
 pub use component::ComponentState;
 
 use super::State;
@@ -101,6 +135,8 @@ pub(crate) struct RunState<F> {
     pub(crate) history: Option<Vec<StepRecord<F>>>,
     pub(crate) window: Vec<F>,
     pub(crate) stop: Option<StopReason>,
+    /// The divergence test's first and smallest values.
+    pub(crate) watch: (Option<F>, Option<F>),
 }
 
 /// A step in progress: how it began and the values told so far, round by round.

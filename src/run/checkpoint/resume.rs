@@ -69,6 +69,7 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
                 history: self.history.clone(),
                 window: self.window.iter().copied().collect(),
                 stop: self.stop.clone(),
+                watch: self.diverge.state(),
             },
             step: tape,
         })
@@ -110,6 +111,7 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
             single: Round::new(d),
             values: Vec::new(),
             checkpoints: Writes::StopOnFailure,
+            diverge: crate::run::divergence::Watch::restored(r.watch),
         };
         match run.state {
             State::Start => run.single.push_copy(Query::Center, &run.x),
