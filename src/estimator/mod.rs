@@ -234,7 +234,7 @@ pub fn estimate_once<F: Real, E: GradientEstimator<F> + ?Sized>(
 ) -> Result<EstimateInfo<F>> {
     let limit = estimator.max_queries(x.len());
     let mut rounds = crate::run::RoundPair::new(x.len());
-    let res = crate::run::drive_estimate(estimator, objective, x, rng, out, &mut rounds, limit, 0);
+    let res = crate::run::drive_estimate(estimator, objective, x, rng, out, &mut rounds, limit);
     match res {
         Ok(info) => {
             estimator.commit();

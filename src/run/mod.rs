@@ -9,7 +9,7 @@
 //!
 //! | driver | evaluates rounds | memory beyond the estimator's |
 //! |---|---|---|
-//! | [`Optimizer::minimize`] | in this thread: [`Objective::eval_batch`] for materialised rounds, seeded rounds by moving x in place | none for seeded rounds |
+//! | [`Optimizer::minimize`] | in this thread: [`Objective::eval_batch`](crate::Objective::eval_batch) for materialised rounds, seeded rounds by moving x in place | none for seeded rounds |
 //! | [`Optimizer::minimize_parallel`] (feature `rayon`) | rows on the rayon pool | seeded rounds materialised: rows × d |
 //! | [`Run::ask`] / [`Run::tell`] | by you, anywhere | seeded rounds materialised: rows × d |
 //! | [`Optimizer::step`] | in this thread, one step on your x | as `minimize` |
@@ -47,22 +47,28 @@
 //! # Ok::<(), zoptim::Error>(())
 //! ```
 
+mod batch;
 pub mod checkpoint;
 pub(crate) mod divergence;
+mod drive;
 mod engine;
+mod in_place;
 #[cfg(feature = "rayon")]
 mod parallel;
 mod round;
+mod stop;
 
+pub use batch::Batch;
 pub use checkpoint::{CHECKPOINT_FORMAT, Checkpoint, ComponentState};
-pub(crate) use engine::{Engine, RoundPair, Staged, check_values, drive_estimate, drive_update};
+pub(crate) use drive::NoSample;
+pub(crate) use engine::{Engine, RoundPair};
+pub(crate) use in_place::{Staged, check_values, drive_estimate, drive_update};
 #[cfg(feature = "rayon")]
 pub use parallel::{ParallelObjective, SyncObjective};
 pub use round::{Perturb, Round, SeededRow};
 
 use crate::error::{Error, Query, Result};
 use crate::estimator::GradientEstimator;
-use crate::objective::Objective;
 use crate::observer::Observer;
 use crate::optimizer::Optimizer;
 use crate::oracle::BestPoint;
@@ -70,7 +76,7 @@ use crate::real::Real;
 use crate::report::{Report, StepRecord, StopReason};
 use crate::stochastic::StochasticObjective;
 use crate::update::UpdateRule;
-use ndarray::{Array1, ArrayView1, ArrayView2};
+use ndarray::{Array1, ArrayView1};
 use std::collections::VecDeque;
 
 /// What a component returns from one call: it wants a round evaluated, or it is done.
@@ -90,56 +96,6 @@ pub(crate) enum StepOutcome<F> {
     Pending,
     /// The step is complete.
     Done(StepRecord<F>),
-}
-
-/// A batch of query points to evaluate: one round of a run, from [`Run::ask`].
-///
-/// Evaluate f at every row of [`points`](Batch::points) and pass the values, in
-/// row order, to [`Run::tell`]. Each row carries a [`Query`] label. Rows that are
-/// x plus a seed-replayed direction also have a compact description
-/// ([`seeded`](Batch::seeded)), from which a worker that holds x can regenerate
-/// its point instead of receiving d numbers ([`Round::write_point`]).
-#[derive(Debug)]
-pub struct Batch<'r, F> {
-    round: &'r Round<F>,
-}
-
-impl<F: Real> Batch<'_, F> {
-    /// The number of query points.
-    pub fn len(&self) -> usize {
-        self.round.len()
-    }
-
-    /// True when the batch has no point (never the case for a batch from `ask`).
-    pub fn is_empty(&self) -> bool {
-        self.round.is_empty()
-    }
-
-    /// The query points, one row each (`len × d`).
-    pub fn points(&self) -> ArrayView2<'_, F> {
-        self.round.points()
-    }
-
-    /// Row `i`'s label: which point of the step it is.
-    pub fn query(&self, i: usize) -> Option<Query> {
-        self.round.queries().get(i).copied()
-    }
-
-    /// Every row's label, in row order.
-    pub fn queries(&self) -> &[Query] {
-        self.round.queries()
-    }
-
-    /// The seed-replayed description of each row, when the round is seeded
-    /// (empty otherwise). See [`SeededRow`].
-    pub fn seeded(&self) -> &[SeededRow<F>] {
-        self.round.seeded()
-    }
-
-    /// The round itself.
-    pub fn round(&self) -> &Round<F> {
-        self.round
-    }
 }
 
 /// Where a run stands.
@@ -527,236 +483,6 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
         }
     }
 
-    /// The stop criterion that holds at a step boundary, if any.
-    fn check_stop(&self) -> Option<StopReason> {
-        let cfg = &self.opt.config.stop;
-        if let Some(t) = cfg.target
-            && !self.stochastic
-        {
-            let best = self.best.f.or(self.f0);
-            if best.is_some_and(|b| b <= F::of_f64(t)) {
-                return Some(StopReason::TargetReached);
-            }
-        }
-        if cfg.max_iterations.is_some_and(|m| self.opt.engine.iterations >= m) {
-            return Some(StopReason::MaxIterations);
-        }
-        let d = self.x.len();
-        match self.opt.step_cost(d) {
-            Err(e) => Some(StopReason::Failed(e)),
-            Ok(cost) if !self.opt.fits_budget(cost, 1) => Some(StopReason::MaxEvaluations),
-            Ok(_) => None,
-        }
-    }
-
-    /// Records the stop reason and asks for f at the last iterate when needed.
-    fn begin_final(&mut self, stop: StopReason) {
-        self.stop = Some(stop);
-        if self.stochastic {
-            self.state = State::NeedFinal;
-            return;
-        }
-        if let Some(v) = self.fx {
-            self.last_f = Some(v);
-            self.state = State::Done;
-            return;
-        }
-        let d = self.x.len();
-        self.single.clear(d);
-        self.single.push_copy(Query::Final, &self.x);
-        self.state = State::Final;
-    }
-
-    /// Observers, history, stagnation and the periodic checkpoint after a
-    /// completed step.
-    fn after_step(&mut self, rec: StepRecord<F>) {
-        self.observe_step(rec);
-        #[cfg(feature = "serde")]
-        self.periodic_checkpoint();
-    }
-
-    fn observe_step(&mut self, mut rec: StepRecord<F>) {
-        self.fx = if self.stochastic { None } else { rec.fx_new };
-        let diverged = self.diverge.check(&rec, &self.x);
-        rec.diverged = diverged.is_some();
-        let stalled = rec.stalled;
-        let x = ArrayView1::from(&self.x[..]);
-        let mut stop_now = false;
-        for o in &mut self.opt.config.observers {
-            stop_now |= o.observe(&rec, x).is_break();
-        }
-        if let Some(o) = self.observer.as_deref_mut() {
-            stop_now |= o.observe(&rec, x).is_break();
-        }
-        if let Some(h) = self.history.as_mut() {
-            h.push(rec);
-        }
-        self.state = State::Boundary;
-        if let Some(stop) = diverged {
-            self.begin_final(stop);
-            return;
-        }
-        if stop_now {
-            self.begin_final(StopReason::Observer);
-            return;
-        }
-        if stalled {
-            self.begin_final(StopReason::Stalled);
-            return;
-        }
-        if let Some((w, tol)) = self.opt.config.stop.stagnation
-            && let Some(f0) = self.f0
-        {
-            let now = self.best.f.unwrap_or(f0);
-            self.window.push_back(now);
-            if self.window.len() > w {
-                let then = self.window.pop_front().unwrap_or(now);
-                if then - now <= F::of_f64(tol) * (F::one() + now.abs()) {
-                    self.begin_final(StopReason::Stagnation);
-                }
-            }
-        }
-    }
-
-    /// Evaluates the pending round in this thread (seeded rounds in place) and
-    /// hands the values on; an invalid value ends the run. Returns false when
-    /// the run is over.
-    pub(crate) fn step_sequential(&mut self, objective: &mut dyn Objective<F>) -> Result<bool> {
-        self.advance_to_pending(None::<&mut NoSample>);
-        self.eval_values(objective)
-    }
-
-    /// [`step_sequential`](Run::step_sequential) for a stochastic run: `problem`
-    /// is resampled by the engine and evaluated.
-    pub(crate) fn step_sequential_stochastic<S: StochasticObjective<F>>(&mut self, problem: &mut S) -> Result<bool> {
-        self.advance_to_pending(Some(&mut *problem));
-        self.eval_values(problem)
-    }
-
-    fn eval_values(&mut self, objective: &mut dyn Objective<F>) -> Result<bool> {
-        let mut values = std::mem::take(&mut self.values);
-        let res = self.eval_and_accept(objective, &mut values);
-        self.values = values;
-        res
-    }
-
-    fn eval_and_accept(&mut self, objective: &mut dyn Objective<F>, values: &mut Vec<F>) -> Result<bool> {
-        let offset = self.opt.engine.evaluations;
-        let (n, staged) = match self.state {
-            State::Done | State::Boundary | State::NeedFinal => return Ok(false),
-            State::Start | State::Final => {
-                values.clear();
-                self.opt.engine.evaluations += 1;
-                values.push(objective.eval(ArrayView1::from(&self.x[..])));
-                (1, false)
-            }
-            State::InStep => {
-                let seeded = self
-                    .opt
-                    .engine
-                    .pending()
-                    .is_some_and(|r| r.is_seeded() && !r.is_materialized());
-                let stage = (seeded && !self.stochastic).then_some(self.best.f);
-                let n = self
-                    .opt
-                    .eval_pending(objective, &mut self.x, values, stage, &mut self.staged);
-                (n, seeded)
-            }
-        };
-        let round = self.pending().ok_or(Error::NoPendingBatch)?;
-        let complete = n == round.len();
-        match check_values(round, &values[..n], offset) {
-            Err(e) => {
-                if self.state == State::Start {
-                    self.state = State::Done;
-                    return Err(e);
-                }
-                self.abort(e);
-            }
-            Ok(()) if !complete => self.abort(Error::NoPendingBatch),
-            Ok(()) => self.accept(&values[..n], staged),
-        }
-        Ok(self.state != State::Done)
-    }
-
-    /// Evaluates the pending round with `evaluate`, which fills the values of a
-    /// materialised round (seeded rounds are materialised first), and hands them
-    /// on; an invalid value ends the run. Returns false when the run is over.
-    #[cfg_attr(not(feature = "rayon"), allow(dead_code))]
-    pub(crate) fn step_materialized<S: StochasticObjective<F>>(
-        &mut self,
-        problem: Option<&mut S>,
-        evaluate: &mut dyn FnMut(&Round<F>, &mut [F]),
-    ) -> Result<bool> {
-        self.advance_to_pending(problem);
-        let mut values = std::mem::take(&mut self.values);
-        let offset = self.opt.engine.evaluations;
-        let rows = self.pending().map_or(0, Round::len);
-        // Counted before the call: a panicking objective's calls count too.
-        self.opt.engine.evaluations += rows;
-        let round = match self.state {
-            State::Done | State::Boundary | State::NeedFinal => {
-                self.values = values;
-                return Ok(self.state != State::Done);
-            }
-            State::Start | State::Final => &self.single,
-            State::InStep => {
-                let Some(round) = self.opt.engine.pending_mut() else {
-                    self.values = values;
-                    return Ok(false);
-                };
-                round.materialize(&self.x);
-                round
-            }
-        };
-        values.clear();
-        values.resize(rows, F::zero());
-        evaluate(round, &mut values);
-        let round = self.pending().unwrap_or(&self.single);
-        let res = check_values(round, &values, offset);
-        let res = match res {
-            Err(e) if self.state == State::Start => {
-                self.state = State::Done;
-                Err(e)
-            }
-            Err(e) => {
-                self.abort(e);
-                Ok(())
-            }
-            Ok(()) => {
-                self.accept(&values, false);
-                Ok(())
-            }
-        };
-        self.values = values;
-        res.map(|()| self.state != State::Done)
-    }
-
-    /// Evaluates the rest of the run in this thread, exactly as
-    /// [`Optimizer::minimize`] would have (seeded rounds in place), and returns
-    /// the report: for a run from [`Optimizer::resume`], the report of the
-    /// uninterrupted run. Errors as `minimize`; [`Error::WrongDriver`] for a
-    /// stochastic run (use [`minimize_stochastic`](Run::minimize_stochastic)).
-    pub fn minimize<O: Objective<F>>(mut self, objective: &mut O) -> Result<Report<F>> {
-        if self.stochastic {
-            return Err(Error::WrongDriver(
-                "draws a minibatch before each step: call minimize_stochastic(&mut problem)",
-            ));
-        }
-        while self.step_sequential(objective)? {}
-        Ok(self.finish())
-    }
-
-    /// [`minimize`](Run::minimize) for a stochastic run, as
-    /// [`Optimizer::minimize_stochastic`] would have run it.
-    pub fn minimize_stochastic<S: StochasticObjective<F>>(mut self, problem: &mut S) -> Result<Report<F>> {
-        if !self.stochastic {
-            return Err(Error::WrongDriver("is not stochastic: call minimize(&mut objective)"));
-        }
-        while self.step_sequential_stochastic(problem)? {}
-        Ok(self.finish())
-    }
-
     /// Ends the run and returns its report.
     ///
     /// When called before the run is over, the step in progress is abandoned (x
@@ -808,17 +534,4 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
             recommendation: crate::report::Recommendation::Best,
         }
     }
-}
-
-/// The type of "no stochastic problem" in the shared code paths.
-pub(crate) struct NoSample;
-
-impl<F: Real> Objective<F> for NoSample {
-    fn eval(&mut self, _x: ArrayView1<'_, F>) -> F {
-        F::nan()
-    }
-}
-
-impl<F: Real> StochasticObjective<F> for NoSample {
-    fn resample(&mut self, _rng: &mut crate::rng::ZoRng) {}
 }
