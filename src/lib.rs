@@ -75,6 +75,7 @@
 //! | `testing` | `testing`: test functions with known gradients (`Sphere`, `Quadratic`, `Rosenbrock`, `Linear`) and `ExactGradient` | nothing beyond the crate |
 //! | `mpi` | `mpi::minimize`: one run over MPI ranks, exchanging only the values of each round | an MPI library and libclang at build time |
 #![deny(missing_docs)]
+#![warn(clippy::too_many_lines, clippy::too_many_arguments)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod auto;

@@ -249,31 +249,10 @@ impl<F: Real> GradientEstimator<F> for Curvature<F> {
     ) -> Result<Flow<EstimateInfo<F>>> {
         let d = x.len();
         let scale = self.scale.unwrap_or_else(|| scale_of(x));
-        let mu_f64 = ctx
-            .smoothing()
-            .map_or(if self.absolute { self.mu } else { self.mu * scale }, |m| m.as_f64());
-        let mu = F::of_f64(mu_f64);
-        if !(mu.is_finite() && mu > F::zero()) {
-            return Err(Error::InvalidParameter {
-                name: "mu",
-                value: format!("{mu_f64}"),
-                requirement: "finite and > 0 in the optimizer's float type",
-            });
-        }
+        let mu = self.step_mu(ctx, scale)?;
         let known = if self.fresh_center { None } else { ctx.fx() };
         let Some(answered) = ctx.answered() else {
-            let (rows, _) = out.try_stored_mut(d, 0..d, 1)?;
-            let kind = if coordinate_step(self.alternate, ctx.iteration()) {
-                Direction::Coordinate
-            } else {
-                self.direction
-            };
-            SeededDirection::draw(kind, ctx.rng(), d).write(rows);
-            if known.is_none() {
-                round.push_copy(Query::Center, x);
-            }
-            let (rows, _) = out.stored_parts();
-            crate::estimator::difference::push_dense(round, x, rows, 0, mu, true);
+            self.first_round(x, ctx, round, out, mu, known.is_none())?;
             return Ok(Flow::Query);
         };
         let v = answered.values();
@@ -403,6 +382,50 @@ impl<F: Real> GradientEstimator<F> for Curvature<F> {
 }
 
 impl<F: Real> Curvature<F> {
+    /// μ for this step: the smoothing schedule's value, else `mu` (times the
+    /// length scale unless absolute); an error when it is not a positive `F`.
+    fn step_mu(&self, ctx: &EstimateContext<'_, F>, scale: f64) -> Result<F> {
+        let mu_f64 = ctx
+            .smoothing()
+            .map_or(if self.absolute { self.mu } else { self.mu * scale }, |m| m.as_f64());
+        let mu = F::of_f64(mu_f64);
+        if !(mu.is_finite() && mu > F::zero()) {
+            return Err(Error::InvalidParameter {
+                name: "mu",
+                value: format!("{mu_f64}"),
+                requirement: "finite and > 0 in the optimizer's float type",
+            });
+        }
+        Ok(mu)
+    }
+
+    /// The step's first round: the direction u (every `alternate`-th step a
+    /// coordinate), then f(x) when unknown and x ± μu.
+    fn first_round(
+        &self,
+        x: &[F],
+        ctx: &mut EstimateContext<'_, F>,
+        round: &mut Round<F>,
+        out: &mut Estimate<F>,
+        mu: F,
+        center: bool,
+    ) -> Result<()> {
+        let d = x.len();
+        let (rows, _) = out.try_stored_mut(d, 0..d, 1)?;
+        let kind = if coordinate_step(self.alternate, ctx.iteration()) {
+            Direction::Coordinate
+        } else {
+            self.direction
+        };
+        SeededDirection::draw(kind, ctx.rng(), d).write(rows);
+        if center {
+            round.push_copy(Query::Center, x);
+        }
+        let (rows, _) = out.stored_parts();
+        crate::estimator::difference::push_dense(round, x, rows, 0, mu, true);
+        Ok(())
+    }
+
     /// sign(s)·R/‖u‖ (0 when s = 0): a step the trust rule cuts to its radius.
     fn fallback(&self, s: F, out: &Estimate<F>, scale: f64, d: usize) -> F {
         if s == F::zero() || !s.is_finite() {
