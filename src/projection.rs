@@ -142,12 +142,14 @@ pub trait Projection<F: Real> {
 /// # Ok::<(), zoptim::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Bounds<F> {
     lower: Bounds1<F>,
     upper: Bounds1<F>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 enum Bounds1<F> {
     Same(F),
     Each(Array1<F>),
@@ -326,6 +328,7 @@ impl<F: Real> Projection<F> for Bounds<F> {
 /// assert!(ball.contains(&x));
 /// ```
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Ball<F> {
     center: Option<Array1<F>>,
     radius: F,

@@ -163,6 +163,7 @@ impl<S: Schedule + ?Sized> Schedule for Box<S> {
 /// assert!(Constant(0.0).validate("learning_rate").is_err());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Constant(pub f64);
 
 impl Schedule for Constant {
@@ -203,6 +204,7 @@ impl Schedule for Constant {
 /// # Ok::<(), zoptim::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PowerDecay {
     a: f64,
     stability: f64,
@@ -276,6 +278,7 @@ impl Schedule for PowerDecay {
 /// assert_eq!(s.value(250), 0.025);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct StepDecay {
     initial: f64,
     factor: f64,
@@ -330,6 +333,7 @@ impl Schedule for StepDecay {
 /// assert_eq!(s.value(100), zoptim::schedule::FLOOR); // min = 0 is floored
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Cosine {
     max: f64,
     min: f64,
@@ -418,6 +422,7 @@ impl Schedule for Cosine {
 /// assert_eq!(InverseSqrt(0.3).value(3), 0.15);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct InverseSqrt(pub f64);
 
 impl Schedule for InverseSqrt {

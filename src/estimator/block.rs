@@ -30,6 +30,7 @@ use std::ops::Range;
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum BlockOrder {
     /// Random-permutation cycles: every K steps visit each block exactly once, in
     /// a fresh uniformly random order per cycle (K draws from the generator at
@@ -45,6 +46,7 @@ pub enum BlockOrder {
 
 /// How the coordinates are partitioned.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 enum Partition {
     /// K contiguous blocks whose sizes differ by at most one.
     Equal(usize),

@@ -31,6 +31,7 @@ use crate::run::{Flow, Perturb, Round};
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Storage {
     /// The query points are written into the step's round (a (2q or q)×d
     /// buffer), which the sequential driver hands to

@@ -58,6 +58,7 @@ use crate::run::{Flow, Round};
 /// Like [`Sgd`](crate::Sgd), the rule keeps no F-typed state and is not
 /// generic: one value serves `f32` and `f64` optimizers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Conservative {
     _private: (),
 }

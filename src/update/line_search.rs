@@ -33,6 +33,7 @@ use crate::run::{Flow, Round};
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Acceptance {
     /// Armijo's sufficient decrease φ(x − s·ĝ) ≤ φ(x) − c·s·ν, where ν = ‖g + λx‖
     /// is the estimated slope along −ĝ and φ(x) = f(x) + ½λ‖x‖² (φ = f without

@@ -44,6 +44,7 @@ use crate::run::{Flow, Round};
 /// # Ok::<(), zoptim::Error>(())
 /// ```
 #[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Sgd {
     weight_decay: f64,
 }

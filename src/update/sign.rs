@@ -17,6 +17,7 @@ use crate::run::{Flow, Round};
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum SignMode {
     /// x ← x − η·sign(g), coordinate by coordinate (ZO-signSGD, Liu et al., ICLR 2019).
     #[default]
@@ -69,6 +70,7 @@ pub enum SignMode {
 /// # Ok::<(), zoptim::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct SignSgd {
     mode: SignMode,
 }

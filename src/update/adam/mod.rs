@@ -34,6 +34,7 @@ mod step;
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum WeightDecay {
     /// L2 regularisation added to the gradient, ĝ = g + λ·x (PyTorch's `Adam`).
     #[default]
