@@ -131,6 +131,19 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'_, F, E, U> {
     /// the report: for a run from [`Optimizer::resume`](crate::Optimizer::resume), the report of the
     /// uninterrupted run. Errors as `minimize`; [`Error::WrongDriver`] for a
     /// stochastic run (use [`minimize_stochastic`](Run::minimize_stochastic)).
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// let mut opt = Optimizer::<f64>::builder(TwoPoint::spsa().directions(2).mu(1e-4)).max_iterations(3).build()?;
+    /// let mut run = opt.start(&Array1::from_elem(4, 1.0))?;
+    /// run.tell(&[4.0])?; // f(x0), evaluated elsewhere
+    /// // The rest in this thread.
+    /// let report = run.minimize(&mut |x: ArrayView1<f64>| x.dot(&x))?;
+    /// assert_eq!(report.iterations, 3);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn minimize<O: Objective<F>>(mut self, objective: &mut O) -> Result<Report<F>> {
         if self.stochastic {
             return Err(Error::WrongDriver(
@@ -143,6 +156,24 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'_, F, E, U> {
 
     /// [`minimize`](Run::minimize) for a stochastic run, as
     /// [`Optimizer::minimize_stochastic`](crate::Optimizer::minimize_stochastic) would have run it.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// let mut opt = Optimizer::<f64>::builder(TwoPoint::spsa().directions(2).mu(1e-4)).max_iterations(3).build()?;
+    /// let mut run = opt.start(&Array1::from_elem(4, 1.0))?;
+    /// struct Fixed;
+    /// impl Objective<f64> for Fixed {
+    ///     fn eval(&mut self, x: ArrayView1<f64>) -> f64 { x.dot(&x) }
+    /// }
+    /// impl StochasticObjective<f64> for Fixed {
+    ///     fn resample(&mut self, _rng: &mut zoptim::ZoRng) {}
+    /// }
+    /// // A deterministic run refuses the stochastic driver.
+    /// assert!(matches!(run.minimize_stochastic(&mut Fixed), Err(zoptim::Error::WrongDriver(_))));
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn minimize_stochastic<S: StochasticObjective<F>>(mut self, problem: &mut S) -> Result<Report<F>> {
         if !self.stochastic {
             return Err(Error::WrongDriver("is not stochastic: call minimize(&mut objective)"));

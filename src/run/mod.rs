@@ -207,27 +207,87 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
     }
 
     /// The current iterate.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// let mut opt = Optimizer::<f64>::builder(TwoPoint::spsa().directions(2).mu(1e-4)).max_iterations(3).build()?;
+    /// let mut run = opt.start(&Array1::from_elem(4, 1.0))?;
+    /// assert_eq!(run.x(), Array1::from_elem(4, 1.0)); // x0 before the first step
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn x(&self) -> ArrayView1<'_, F> {
         ArrayView1::from(&self.x[..])
     }
 
     /// Steps completed so far.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// let mut opt = Optimizer::<f64>::builder(TwoPoint::spsa().directions(2).mu(1e-4)).max_iterations(3).build()?;
+    /// let mut run = opt.start(&Array1::from_elem(4, 1.0))?;
+    /// assert_eq!(run.iteration(), 0);
+    /// run.tell(&[4.0])?; // f(x0)
+    /// let step = run.ask()?.expect("the first step");
+    /// let v: Vec<f64> = step.points().rows().into_iter().map(|p| p.dot(&p)).collect();
+    /// run.tell(&v)?;
+    /// assert_eq!(run.iteration(), 1);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn iteration(&self) -> usize {
         self.opt.engine.iterations
     }
 
     /// Evaluations counted so far (every value told, accepted or rejected).
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// let mut opt = Optimizer::<f64>::builder(TwoPoint::spsa().directions(2).mu(1e-4)).max_iterations(3).build()?;
+    /// let mut run = opt.start(&Array1::from_elem(4, 1.0))?;
+    /// run.tell(&[4.0])?; // f(x0)
+    /// assert_eq!(run.evaluations(), 1);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn evaluations(&self) -> usize {
         self.opt.engine.evaluations
     }
 
     /// Why the run stopped, once a stop criterion has held.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// let mut opt = Optimizer::<f64>::builder(TwoPoint::spsa().directions(2).mu(1e-4)).max_iterations(3).build()?;
+    /// let mut run = opt.start(&Array1::from_elem(4, 1.0))?;
+    /// while let Some(batch) = run.ask()? {
+    ///     let v: Vec<f64> = batch.points().rows().into_iter().map(|p| p.dot(&p)).collect();
+    ///     run.tell(&v)?;
+    /// }
+    /// assert_eq!(run.stop_reason(), Some(&StopReason::MaxIterations));
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn stop_reason(&self) -> Option<&StopReason> {
         self.stop.as_ref()
     }
 
     /// True for a run on a stochastic objective (from
     /// [`Optimizer::start_stochastic`], or resumed from one).
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// let mut opt = Optimizer::<f64>::builder(TwoPoint::spsa().directions(2).mu(1e-4)).max_iterations(3).build()?;
+    /// let mut run = opt.start(&Array1::from_elem(4, 1.0))?;
+    /// assert!(!run.is_stochastic()); // from start, not start_stochastic
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn is_stochastic(&self) -> bool {
         self.stochastic
     }
@@ -239,6 +299,21 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
     }
 
     /// True once nothing is left to evaluate.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// let mut opt = Optimizer::<f64>::builder(TwoPoint::spsa().directions(2).mu(1e-4)).max_iterations(3).build()?;
+    /// let mut run = opt.start(&Array1::from_elem(4, 1.0))?;
+    /// assert!(!run.is_done());
+    /// while let Some(batch) = run.ask()? {
+    ///     let v: Vec<f64> = batch.points().rows().into_iter().map(|p| p.dot(&p)).collect();
+    ///     run.tell(&v)?;
+    /// }
+    /// assert!(run.is_done());
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn is_done(&self) -> bool {
         self.state == State::Done
     }
@@ -250,6 +325,19 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
     /// [`Error::WrongDriver`] on a run from
     /// [`start_stochastic`](Optimizer::start_stochastic) (use
     /// [`ask_resampled`](Run::ask_resampled)).
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// let mut opt = Optimizer::<f64>::builder(TwoPoint::spsa().directions(2).mu(1e-4)).max_iterations(3).build()?;
+    /// let mut run = opt.start(&Array1::from_elem(4, 1.0))?;
+    /// // Asking twice without telling gives the same batch.
+    /// let a = run.ask()?.expect("f(x0)").points().to_owned();
+    /// let b = run.ask()?.expect("f(x0)").points().to_owned();
+    /// assert_eq!(a, b);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn ask(&mut self) -> Result<Option<Batch<'_, F>>> {
         if self.stochastic && self.state == State::Boundary {
             return Err(Error::WrongDriver(
@@ -266,6 +354,23 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
     /// cluster where every process holds x. For a seeded round
     /// [`Batch::points`] is then empty; other rounds are as from
     /// [`ask`](Run::ask). The values told are handled exactly as after `ask`.
+    ///
+    /// ```
+    /// use ndarray::Array1;
+    /// use zoptim::prelude::*;
+    ///
+    /// let mut opt = Optimizer::<f64>::builder(TwoPoint::mezo().mu(1e-3)).max_iterations(2).build()?;
+    /// let x0 = Array1::from_elem(3, 1.0);
+    /// let mut run = opt.start(&x0)?;
+    /// run.tell(&[3.0])?; // f(x0)
+    /// let batch = run.ask_compact()?.expect("the first step");
+    /// assert_eq!(batch.points().nrows(), 0); // no d-sized rows sent
+    /// // A worker holding x regenerates row 0 from its description.
+    /// let (mut point, mut scratch) = (vec![0.0; 3], Vec::new());
+    /// assert!(batch.round().write_point(0, x0.as_slice().unwrap(), &mut point, &mut scratch));
+    /// assert!(point.iter().all(|p| (p - 1.0).abs() <= 1e-3 * 10.0));
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn ask_compact(&mut self) -> Result<Option<Batch<'_, F>>> {
         if self.stochastic && self.state == State::Boundary {
             return Err(Error::WrongDriver(
@@ -283,6 +388,31 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
     /// For a stochastic run: the next batch, after redrawing the problem's sample
     /// with the run's generator whenever a step begins (and before the final
     /// evaluation), exactly as [`Optimizer::minimize_stochastic`] does.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    /// use zoptim::ZoRng;
+    ///
+    /// // A problem whose sample is one of two targets, drawn by the run's generator.
+    /// struct TwoTargets { target: f64 }
+    /// impl Objective<f64> for TwoTargets {
+    ///     fn eval(&mut self, x: ArrayView1<f64>) -> f64 { x.iter().map(|v| (v - self.target).powi(2)).sum() }
+    /// }
+    /// impl StochasticObjective<f64> for TwoTargets {
+    ///     fn resample(&mut self, rng: &mut ZoRng) { self.target = if rng.below(2) == 0 { 0.5 } else { 1.5 }; }
+    /// }
+    /// let mut problem = TwoTargets { target: 1.0 };
+    /// let mut opt = Optimizer::<f64>::builder(TwoPoint::spsa().mu(1e-4)).learning_rate(0.1).max_iterations(200).build()?;
+    /// let mut run = opt.start_stochastic(&Array1::zeros(2))?;
+    /// while let Some(batch) = run.ask_resampled(&mut problem)? {
+    ///     let v: Vec<f64> = batch.points().rows().into_iter().map(|p| problem.eval(p)).collect();
+    ///     run.tell(&v)?;
+    /// }
+    /// let x = run.x().to_owned();
+    /// assert!(x.iter().all(|v| (v - 1.0).abs() < 0.3), "{x}"); // near the mean target
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn ask_resampled<S: StochasticObjective<F>>(&mut self, problem: &mut S) -> Result<Option<Batch<'_, F>>> {
         if !self.stochastic {
             return Err(Error::WrongDriver("is not stochastic: call ask()"));
@@ -370,6 +500,19 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
     /// is counted), [`Error::NonFiniteObjective`] for a NaN or infinite value
     /// (the values are counted as evaluations: they were made), and
     /// [`Error::NoPendingBatch`] when no batch waits for values.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// let mut opt = Optimizer::<f64>::builder(TwoPoint::spsa().directions(2).mu(1e-4)).max_iterations(3).build()?;
+    /// let mut run = opt.start(&Array1::from_elem(4, 1.0))?;
+    /// // A wrong number of values is an error that leaves the batch pending.
+    /// assert!(matches!(run.tell(&[1.0, 2.0]), Err(zoptim::Error::DimensionMismatch { .. })));
+    /// run.tell(&[4.0])?;
+    /// assert_eq!(run.evaluations(), 1);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn tell(&mut self, values: &[F]) -> Result<()> {
         let rows = self.pending().ok_or(Error::NoPendingBatch)?.len();
         if values.len() != rows {
@@ -467,6 +610,20 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
     /// state as before it) and the report's stop reason is
     /// [`StopReason::Failed`]. f at the last iterate is still asked for when it
     /// is unknown, as [`Optimizer::minimize`] does; a failure there is final.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// let mut opt = Optimizer::<f64>::builder(TwoPoint::spsa().directions(2).mu(1e-4)).max_iterations(3).build()?;
+    /// let mut run = opt.start(&Array1::from_elem(4, 1.0))?;
+    /// run.tell(&[4.0])?; // f(x0)
+    /// run.abort(zoptim::Error::NoPendingBatch); // e.g. the simulator went away
+    /// let report = run.finish();
+    /// assert!(matches!(report.stop, StopReason::Failed(_)));
+    /// assert_eq!(report.last_x, Array1::from_elem(4, 1.0)); // the step in progress was abandoned
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn abort(&mut self, error: Error) {
         match self.state {
             State::Final => {
@@ -489,6 +646,20 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
     /// and the optimizer's state as before it) and the stop reason is
     /// [`StopReason::Interrupted`]; f at the last iterate is then reported only
     /// when it is known.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// let mut opt = Optimizer::<f64>::builder(TwoPoint::spsa().directions(2).mu(1e-4)).max_iterations(3).build()?;
+    /// let mut run = opt.start(&Array1::from_elem(4, 1.0))?;
+    /// run.tell(&[4.0])?; // f(x0)
+    /// let report = run.finish(); // before any step completed
+    /// assert_eq!(report.stop, StopReason::Interrupted);
+    /// assert_eq!(report.iterations, 0);
+    /// assert_eq!(report.last_f, Some(4.0));
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn finish(mut self) -> Report<F> {
         if self.state != State::Done {
             self.opt.abandon_step();
