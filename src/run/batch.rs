@@ -12,6 +12,22 @@ use ndarray::ArrayView2;
 /// x plus a seed-replayed direction also have a compact description
 /// ([`seeded`](Batch::seeded)), from which a worker that holds x can regenerate
 /// its point instead of receiving d numbers ([`Round::write_point`]).
+///
+/// ```
+/// use ndarray::Array1;
+/// use zoptim::prelude::*;
+/// use zoptim::Query;
+///
+/// let mut opt = Optimizer::<f64>::builder(TwoPoint::spsa().mu(1e-4)).max_iterations(1).build()?;
+/// let mut run = opt.start(&Array1::from_elem(3, 1.0))?;
+/// run.tell(&[3.0])?; // f(x0)
+/// let batch = run.ask()?.expect("the step's round");
+/// assert_eq!(batch.len(), 2); // x + μu and x − μu
+/// assert_eq!(batch.queries(), [Query::Plus(0), Query::Minus(0)]);
+/// let (p, m) = (batch.points().row(0).to_owned(), batch.points().row(1).to_owned());
+/// assert!(((&p + &m) / 2.0 - Array1::from_elem(3, 1.0)).iter().all(|d| d.abs() < 1e-12));
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct Batch<'r, F> {
     pub(super) round: &'r Round<F>,
