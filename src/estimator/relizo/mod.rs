@@ -40,7 +40,9 @@ const H_EPS: f64 = 1e-8;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Sampling {
-    /// Offsets z ~ N(0, σ²I) (norm ≈ σ√d), stored as u = z/h with h = ‖z‖ + 1e-8.
+    /// Offsets z ~ N(0, σ²I) (norm ≈ σ√d, σ set by
+    /// [`offset_scale`](Relizo::offset_scale)), stored as u = z/h with
+    /// h = ‖z‖ + 1e-8.
     /// The reference's `orthogonal_sample=False`, used in its README.
     Gaussian,
     /// Gaussian draws orthonormalised against the reused rows and against each
@@ -48,7 +50,8 @@ pub enum Sampling {
     /// [reused; new]ᵀ; this is the same subspace and distribution, computed
     /// block-wise: a projection through the reused rows' Gram matrix, then a
     /// Cholesky QR); the block of m new rows is scaled to unit Frobenius norm
-    /// (rows of norm 1/√m) and h = σ, so each offset has norm σ/√m. The
+    /// (rows of norm 1/√m) and h = σ ([`offset_scale`](Relizo::offset_scale)),
+    /// so each offset has norm σ/√m. The
     /// reference's constructor default `orthogonal_sample=True`.
     #[default]
     Orthogonal,
@@ -140,7 +143,7 @@ pub struct RelizoStep {
 /// update G and give the distances (O(n·d)); the Gaussian draws, the new points
 /// and the new rows of G (O(m·n·d)); g = Σ cⱼuⱼ (O(n·d)) — plus O(n³) for the
 /// n×n solve; orthogonal sampling adds O(n·m·d) for the orthonormalisation.
-/// Measured on the sphere at n = 8 with README settings (`benches/relizo.rs`), a
+/// Measured on the sphere at n = 8 with [`Relizo::with_reuse_bound`]`(0.2)` (`benches/relizo.rs`), a
 /// step costs about 9 µs at d = 100 and 3 ms at d = 10⁵, against 0.40 and 17 ms
 /// for the reference on one CPU thread; at large d about 40% of it is drawing
 /// the 4·d normals.
@@ -178,7 +181,8 @@ pub struct RelizoStep {
 ///   reference's silent reset.
 /// - Nothing is printed; counts are in [`RelizoStep`] and the step records.
 /// - `reuse_distance_bound=None` (meaning b = lr) is not offered: the estimator
-///   does not see the learning rate; [`Relizo::readme`] takes lr.
+///   does not see the learning rate, so b is given as a distance
+///   ([`Relizo::with_reuse_bound`], [`Relizo::reuse_distance_bound`]).
 /// - A sample's offset is that of the point actually queried, fl(x + z) − x,
 ///   rather than the intended z: the interpolation equations then hold for the
 ///   evaluated points to the last bit, which matters once reused rows are nearly
@@ -194,7 +198,7 @@ pub struct RelizoStep {
 /// use zoptim::estimator::Relizo;
 ///
 /// let mut f = |x: ArrayView1<f64>| x.iter().enumerate().map(|(i, v)| 0.5 * (i + 1) as f64 / 50.0 * v * v).sum::<f64>();
-/// let mut opt = Optimizer::builder(Relizo::readme(0.5))
+/// let mut opt = Optimizer::builder(Relizo::with_reuse_bound(1.0))
 ///     .learning_rate(0.5)
 ///     .max_iterations(300)
 ///     .seed(1)
@@ -238,12 +242,28 @@ impl<F: Real> Relizo<F> {
         }
     }
 
-    /// The settings the reference's README recommends for a learning rate `lr`:
-    /// b = 2·lr, ρ = 0.5, Gaussian sampling (n = 8, σ = 1e-5). Pair it with the
-    /// same `lr` in the optimizer and plain [`Sgd`](crate::Sgd).
-    pub fn readme(lr: f64) -> Self {
+    /// Sample reuse within distance `b`: the reference defaults with reuse bound
+    /// b, ρ = 0.5 and Gaussian sampling (n = 8, σ = 1e-5).
+    ///
+    /// The reference's README recommends b = 2·lr for plain
+    /// [`Sgd`](crate::Sgd) with a constant learning rate lr:
+    /// `Relizo::with_reuse_bound(2.0 * lr)`. b is a distance in x, fixed for
+    /// the run; a learning-rate schedule does not move it.
+    ///
+    /// ```
+    /// use zoptim::{Relizo, estimator::Sampling};
+    ///
+    /// let lr = 0.05;
+    /// let est = Relizo::<f64>::with_reuse_bound(2.0 * lr);
+    /// let same = Relizo::<f64>::reference_defaults()
+    ///     .reuse_distance_bound(0.1)
+    ///     .max_reuse_rate(0.5)
+    ///     .sampling(Sampling::Gaussian);
+    /// assert_eq!(format!("{est:?}"), format!("{same:?}"));
+    /// ```
+    pub fn with_reuse_bound(b: f64) -> Self {
         Self::reference_defaults()
-            .reuse_distance_bound(2.0 * lr)
+            .reuse_distance_bound(b)
             .max_reuse_rate(0.5)
             .sampling(Sampling::Gaussian)
     }
@@ -268,10 +288,27 @@ impl<F: Real> Relizo<F> {
         self
     }
 
-    /// Sets σ > 0 (reference `sample_norm`): the Gaussian standard deviation, or the
-    /// finite-difference length h of orthogonal samples. An optimizer smoothing
-    /// schedule overrides it step by step.
-    pub fn sample_norm(mut self, sigma: f64) -> Self {
+    /// Sets the offset scale σ > 0 (the reference's `sample_norm`; default
+    /// 1e-5). Every new offset is proportional to σ, but the factor depends on
+    /// the [`Sampling`], as in the reference:
+    /// - [`Sampling::Gaussian`]: σ is the standard deviation of each coordinate,
+    ///   z ~ N(0, σ²I), so an offset has norm ≈ σ√d;
+    /// - [`Sampling::Orthogonal`]: σ is the finite-difference length h of each
+    ///   of the m new rows, which have norm 1/√m, so an offset has norm σ/√m
+    ///   (the block of m new offsets has Frobenius norm σ).
+    ///
+    /// The same σ thus gives offsets √(d·m) times longer under Gaussian
+    /// sampling. An optimizer smoothing schedule overrides σ step by step.
+    ///
+    /// ```
+    /// use zoptim::{Error, Relizo, estimator::GradientEstimator};
+    ///
+    /// let est = Relizo::<f64>::reference_defaults().offset_scale(1e-3);
+    /// assert!(format!("{est:?}").contains("offset_scale: 0.001"));
+    /// let bad = Relizo::<f64>::reference_defaults().offset_scale(0.0).validate();
+    /// assert!(matches!(bad, Err(Error::InvalidParameter { name: "offset_scale", .. })));
+    /// ```
+    pub fn offset_scale(mut self, sigma: f64) -> Self {
         self.sigma = sigma;
         self
     }
@@ -376,7 +413,7 @@ impl<F: Real> GradientEstimator<F> for Relizo<F> {
         check_count("samples", self.n)?;
         check_non_negative("reuse_distance_bound", self.b)?;
         check_in_range("max_reuse_rate", self.rho, 0.0, 1.0, "in [0, 1]")?;
-        check_positive("sample_norm", self.sigma)?;
+        check_positive("offset_scale", self.sigma)?;
         check_non_negative("sample_momentum", self.momentum)
     }
 
