@@ -117,6 +117,13 @@ impl Direction {
     }
 
     /// All samplers, in the order of the table above.
+    ///
+    /// ```
+    /// use zoptim::Direction;
+    ///
+    /// assert_eq!(Direction::ALL[0], Direction::default());
+    /// assert!(Direction::ALL.iter().all(|d| !d.name().is_empty()));
+    /// ```
     pub const ALL: [Direction; 4] = [
         Direction::Gaussian,
         Direction::Rademacher,

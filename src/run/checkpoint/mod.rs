@@ -88,12 +88,34 @@ use crate::rng::ZoRng;
 /// With feature `serde`, the scalar types serialise (a supertrait of
 /// [`Real`], so that code generic over `F: Real` can write checkpoints).
 #[cfg(feature = "serde")]
+///
+/// Every [`Real`] type has it, so generic code needs no extra bound:
+///
+/// ```
+/// use zoptim::Real;
+/// use zoptim::run::checkpoint::Serializable;
+///
+/// fn storable<T: Serializable>(_: &T) -> bool { true }
+/// fn generic<F: Real>(x: F) -> bool { storable(&x) }
+/// assert!(generic(1.0_f32) && generic(1.0_f64));
+/// ```
 pub trait Serializable: serde::Serialize + serde::de::DeserializeOwned {}
 #[cfg(feature = "serde")]
 impl<T: serde::Serialize + serde::de::DeserializeOwned> Serializable for T {}
 /// With feature `serde`, the scalar types serialise (a supertrait of
 /// [`Real`], so that code generic over `F: Real` can write checkpoints).
 #[cfg(not(feature = "serde"))]
+///
+/// Every [`Real`] type has it, so generic code needs no extra bound:
+///
+/// ```
+/// use zoptim::Real;
+/// use zoptim::run::checkpoint::Serializable;
+///
+/// fn storable<T: Serializable>(_: &T) -> bool { true }
+/// fn generic<F: Real>(x: F) -> bool { storable(&x) }
+/// assert!(generic(1.0_f32) && generic(1.0_f64));
+/// ```
 pub trait Serializable {}
 #[cfg(not(feature = "serde"))]
 impl<T> Serializable for T {}
