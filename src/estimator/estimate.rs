@@ -280,13 +280,13 @@ impl<F: Real> Default for Estimate<F> {
 
 impl<F: Real> Estimate<F> {
     /// An empty estimate (d = 0).
-///
-/// ```
-/// use zoptim::estimator::Estimate;
-///
-/// let g = Estimate::<f32>::new();
-/// assert_eq!((g.dim(), g.support()), (0, 0..0));
-/// ```
+    ///
+    /// ```
+    /// use zoptim::estimator::Estimate;
+    ///
+    /// let g = Estimate::<f32>::new();
+    /// assert_eq!((g.dim(), g.support()), (0, 0..0));
+    /// ```
     pub fn new() -> Self {
         Estimate {
             dim: 0,

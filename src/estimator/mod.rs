@@ -191,74 +191,77 @@ pub trait GradientEstimator<F: Real> {
     ) -> Result<Flow<EstimateInfo<F>>>;
 
     /// The step succeeded: make the state changes of this step permanent.
-///
-/// ```
-/// use ndarray::ArrayView1;
-/// use zoptim::estimator::{Estimate, GradientEstimator, estimate_once};
-/// use zoptim::{Cge, ZoRng};
-///
-/// // A random subset of 1 of 3 coordinates per step, shuffled in place: a
-/// // committed step leaves its shuffle behind, so the next step starts from it.
-/// let mut est = Cge::forward().subset(1);
-/// est.prepare(3)?;
-/// let mut f = |x: ArrayView1<f64>| x.sum();
-/// let (mut x, mut g) = ([0.0; 3], Estimate::new());
-/// let mut rng = ZoRng::seed_from_u64(1);
-/// estimate_once(&mut est, &mut f, &mut x, &mut rng, &mut g)?; // commits
-/// est.commit(); // nothing pending: no change
-/// assert_eq!(g.to_vec().iter().filter(|&&v| v != 0.0).count(), 1);
-/// # Ok::<(), zoptim::Error>(())
-/// ```
+    ///
+    /// ```
+    /// use ndarray::ArrayView1;
+    /// use zoptim::estimator::{Estimate, GradientEstimator, estimate_once};
+    /// use zoptim::{Cge, ComponentState, ZoRng};
+    ///
+    /// // CGE on a random subset of 2 of 5 coordinates shuffles its coordinate
+    /// // order in place; a committed step (estimate_once commits) keeps the shuffle.
+    /// let saved = |e: &Cge<f64>| {
+    ///     let mut s = ComponentState::new("cge");
+    ///     e.save_state(&mut s).map(|_| s)
+    /// };
+    /// let mut est = Cge::forward().subset(2);
+    /// est.prepare(5)?;
+    /// let fresh = saved(&est)?;
+    /// let (mut x, mut g) = ([0.0; 5], Estimate::new());
+    /// estimate_once(&mut est, &mut |x: ArrayView1<f64>| x.sum(), &mut x, &mut ZoRng::seed_from_u64(1), &mut g)?;
+    /// est.commit(); // nothing pending any more: no change
+    /// assert_ne!(saved(&est)?, fresh);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     fn commit(&mut self) {}
 
     /// The step was abandoned (an error, or a run finished mid-step): forget
     /// whatever this step's calls prepared, so that the next step starts from the
     /// state before this one.
-///
-/// ```
-/// use ndarray::ArrayView1;
-/// use zoptim::estimator::{Estimate, GradientEstimator, estimate_once};
-/// use zoptim::{Cge, ZoRng};
-///
-/// let mut est = Cge::forward().subset(2);
-/// est.prepare(5)?;
-/// let mut fresh = est.clone();
-/// let (mut x, mut g) = ([0.0; 5], Estimate::new());
-/// let mut nan = |_: ArrayView1<f64>| f64::NAN;
-/// assert!(estimate_once(&mut est, &mut nan, &mut x, &mut ZoRng::seed_from_u64(2), &mut g).is_err());
-/// // The failed step was rolled back: both estimators pick the same coordinates.
-/// let mut f = |x: ArrayView1<f64>| x.sum();
-/// estimate_once(&mut est, &mut f, &mut x, &mut ZoRng::seed_from_u64(3), &mut g)?;
-/// let mut h = Estimate::new();
-/// estimate_once(&mut fresh, &mut f, &mut x, &mut ZoRng::seed_from_u64(3), &mut h)?;
-/// assert_eq!(g.to_vec(), h.to_vec());
-/// # Ok::<(), zoptim::Error>(())
-/// ```
+    ///
+    /// ```
+    /// use ndarray::ArrayView1;
+    /// use zoptim::estimator::{Estimate, GradientEstimator, estimate_once};
+    /// use zoptim::{Cge, ZoRng};
+    ///
+    /// let mut est = Cge::forward().subset(2);
+    /// est.prepare(5)?;
+    /// let mut fresh = est.clone();
+    /// let (mut x, mut g) = ([0.0; 5], Estimate::new());
+    /// let mut nan = |_: ArrayView1<f64>| f64::NAN;
+    /// assert!(estimate_once(&mut est, &mut nan, &mut x, &mut ZoRng::seed_from_u64(2), &mut g).is_err());
+    /// // The failed step was rolled back: both estimators pick the same coordinates.
+    /// let mut f = |x: ArrayView1<f64>| x.sum();
+    /// estimate_once(&mut est, &mut f, &mut x, &mut ZoRng::seed_from_u64(3), &mut g)?;
+    /// let mut h = Estimate::new();
+    /// estimate_once(&mut fresh, &mut f, &mut x, &mut ZoRng::seed_from_u64(3), &mut h)?;
+    /// assert_eq!(g.to_vec(), h.to_vec());
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     fn rollback(&mut self) {}
 
     /// Forgets state carried between steps (reused samples, previous estimates).
-///
-/// ```
-/// use ndarray::ArrayView1;
-/// use zoptim::estimator::{Estimate, GradientEstimator, estimate_once};
-/// use zoptim::{Dap, ZoRng};
-///
-/// // DAP aligned with the previous estimate falls back to the sphere on a step
-/// // with no previous estimate: the first, and the first after a reset.
-/// let mut est = Dap::previous();
-/// est.prepare(3)?;
-/// let mut f = |x: ArrayView1<f64>| x.dot(&x);
-/// let (mut x, mut g) = ([1.0, 2.0, 3.0], Estimate::new());
-/// let mut rng = ZoRng::seed_from_u64(0);
-/// estimate_once(&mut est, &mut f, &mut x, &mut rng, &mut g)?;
-/// estimate_once(&mut est, &mut f, &mut x, &mut rng, &mut g)?;
-/// assert_eq!(est.fallbacks(), 1);
-/// est.reset();
-/// assert_eq!(est.fallbacks(), 0);
-/// estimate_once(&mut est, &mut f, &mut x, &mut rng, &mut g)?;
-/// assert_eq!(est.fallbacks(), 1);
-/// # Ok::<(), zoptim::Error>(())
-/// ```
+    ///
+    /// ```
+    /// use ndarray::ArrayView1;
+    /// use zoptim::estimator::{Estimate, GradientEstimator, estimate_once};
+    /// use zoptim::{Dap, ZoRng};
+    ///
+    /// // DAP aligned with the previous estimate falls back to the sphere on a step
+    /// // with no previous estimate: the first, and the first after a reset.
+    /// let mut est = Dap::previous();
+    /// est.prepare(3)?;
+    /// let mut f = |x: ArrayView1<f64>| x.dot(&x);
+    /// let (mut x, mut g) = ([1.0, 2.0, 3.0], Estimate::new());
+    /// let mut rng = ZoRng::seed_from_u64(0);
+    /// estimate_once(&mut est, &mut f, &mut x, &mut rng, &mut g)?;
+    /// estimate_once(&mut est, &mut f, &mut x, &mut rng, &mut g)?;
+    /// assert_eq!(est.fallbacks(), 1);
+    /// est.reset();
+    /// assert_eq!(est.fallbacks(), 0);
+    /// estimate_once(&mut est, &mut f, &mut x, &mut rng, &mut g)?;
+    /// assert_eq!(est.fallbacks(), 1);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     fn reset(&mut self) {}
 
     /// Writes the parameters that configure the estimator
@@ -269,21 +272,21 @@ pub trait GradientEstimator<F: Real> {
     /// The default refuses ([`Error::CheckpointUnsupported`](crate::Error::CheckpointUnsupported)):
     /// an estimator that carries no memory implements it by recording its
     /// parameters only.
-///
-/// ```
-/// use zoptim::ComponentState;
-/// use zoptim::Cge;
-/// use zoptim::estimator::GradientEstimator;
-///
-/// let mut est = Cge::<f64>::central().mu(1e-3);
-/// est.prepare(3)?;
-/// let mut state = ComponentState::new(GradientEstimator::<f64>::name(&est));
-/// est.save_state(&mut state)?;
-/// let mut other = ComponentState::new(state.kind());
-/// Cge::<f64>::central().mu(2e-3).save_state(&mut other)?;
-/// assert_ne!(state, other); // μ is recorded
-/// # Ok::<(), zoptim::Error>(())
-/// ```
+    ///
+    /// ```
+    /// use zoptim::ComponentState;
+    /// use zoptim::Cge;
+    /// use zoptim::estimator::GradientEstimator;
+    ///
+    /// let mut est = Cge::<f64>::central().mu(1e-3);
+    /// est.prepare(3)?;
+    /// let mut state = ComponentState::new(GradientEstimator::<f64>::name(&est));
+    /// est.save_state(&mut state)?;
+    /// let mut other = ComponentState::new(state.kind());
+    /// Cge::<f64>::central().mu(2e-3).save_state(&mut other)?;
+    /// assert_ne!(state, other); // μ is recorded
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     fn save_state(&self, state: &mut ComponentState) -> Result<()> {
         let _ = state;
         Err(crate::Error::CheckpointUnsupported { component: self.name() })
@@ -293,27 +296,27 @@ pub trait GradientEstimator<F: Real> {
     /// after [`prepare`](GradientEstimator::prepare) at the checkpoint's
     /// dimension (the parameters were already compared). On error the
     /// optimizer resets the estimator.
-///
-/// ```
-/// use ndarray::ArrayView1;
-/// use zoptim::estimator::{Estimate, GradientEstimator, estimate_once};
-/// use zoptim::{Cge, ComponentState, ZoRng};
-///
-/// let mut f = |x: ArrayView1<f64>| x.sum();
-/// let (mut x, mut g, mut h) = ([0.0; 6], Estimate::new(), Estimate::new());
-/// let mut est = Cge::forward().subset(2);
-/// est.prepare(6)?;
-/// estimate_once(&mut est, &mut f, &mut x, &mut ZoRng::seed_from_u64(1), &mut g)?;
-/// let mut state = ComponentState::new("coordinate forward");
-/// est.save_state(&mut state)?;
-/// let mut restored = Cge::forward().subset(2);
-/// restored.prepare(6)?;
-/// restored.load_state(&state)?;
-/// estimate_once(&mut est, &mut f, &mut x, &mut ZoRng::seed_from_u64(2), &mut g)?;
-/// estimate_once(&mut restored, &mut f, &mut x, &mut ZoRng::seed_from_u64(2), &mut h)?;
-/// assert_eq!(g.to_vec(), h.to_vec());
-/// # Ok::<(), zoptim::Error>(())
-/// ```
+    ///
+    /// ```
+    /// use ndarray::ArrayView1;
+    /// use zoptim::estimator::{Estimate, GradientEstimator, estimate_once};
+    /// use zoptim::{Cge, ComponentState, ZoRng};
+    ///
+    /// let mut f = |x: ArrayView1<f64>| x.sum();
+    /// let (mut x, mut g, mut h) = ([0.0; 6], Estimate::new(), Estimate::new());
+    /// let mut est = Cge::forward().subset(2);
+    /// est.prepare(6)?;
+    /// estimate_once(&mut est, &mut f, &mut x, &mut ZoRng::seed_from_u64(1), &mut g)?;
+    /// let mut state = ComponentState::new("coordinate forward");
+    /// est.save_state(&mut state)?;
+    /// let mut restored = Cge::forward().subset(2);
+    /// restored.prepare(6)?;
+    /// restored.load_state(&state)?;
+    /// estimate_once(&mut est, &mut f, &mut x, &mut ZoRng::seed_from_u64(2), &mut g)?;
+    /// estimate_once(&mut restored, &mut f, &mut x, &mut ZoRng::seed_from_u64(2), &mut h)?;
+    /// assert_eq!(g.to_vec(), h.to_vec());
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     fn load_state(&mut self, state: &ComponentState) -> Result<()> {
         let _ = state;
         Err(crate::Error::CheckpointUnsupported { component: self.name() })

@@ -136,13 +136,13 @@ pub struct Round<F> {
 
 impl<F: Real> Round<F> {
     /// An empty round for points of dimension `dim`.
-///
-/// ```
-/// use zoptim::{Query, Round};
-///
-/// let round = Round::<f32>::new(3);
-/// assert_eq!((round.dim(), round.len()), (3, 0));
-/// ```
+    ///
+    /// ```
+    /// use zoptim::{Query, Round};
+    ///
+    /// let round = Round::<f32>::new(3);
+    /// assert_eq!((round.dim(), round.len()), (3, 0));
+    /// ```
     pub fn new(dim: usize) -> Self {
         Round {
             dim,
@@ -200,40 +200,40 @@ impl<F: Real> Round<F> {
     }
 
     /// The dimension d of the points.
-///
-/// ```
-/// use zoptim::{Query, Round};
-///
-/// assert_eq!(Round::<f64>::new(7).dim(), 7);
-/// ```
+    ///
+    /// ```
+    /// use zoptim::{Query, Round};
+    ///
+    /// assert_eq!(Round::<f64>::new(7).dim(), 7);
+    /// ```
     pub fn dim(&self) -> usize {
         self.dim
     }
 
     /// The number of query points.
-///
-/// ```
-/// use zoptim::{Query, Round};
-///
-/// let mut round = Round::<f64>::new(1);
-/// round.push_copy(Query::Center, &[0.0]);
-/// round.push_copy(Query::Plus(0), &[1.0]);
-/// assert_eq!(round.len(), 2);
-/// ```
+    ///
+    /// ```
+    /// use zoptim::{Query, Round};
+    ///
+    /// let mut round = Round::<f64>::new(1);
+    /// round.push_copy(Query::Center, &[0.0]);
+    /// round.push_copy(Query::Plus(0), &[1.0]);
+    /// assert_eq!(round.len(), 2);
+    /// ```
     pub fn len(&self) -> usize {
         self.queries.len()
     }
 
     /// True when the round has no query point.
-///
-/// ```
-/// use zoptim::{Query, Round};
-///
-/// let mut round = Round::<f64>::new(1);
-/// assert!(round.is_empty());
-/// round.push_copy(Query::Center, &[0.0]);
-/// assert!(!round.is_empty());
-/// ```
+    ///
+    /// ```
+    /// use zoptim::{Query, Round};
+    ///
+    /// let mut round = Round::<f64>::new(1);
+    /// assert!(round.is_empty());
+    /// round.push_copy(Query::Center, &[0.0]);
+    /// assert!(!round.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.queries.is_empty()
     }
@@ -289,18 +289,18 @@ impl<F: Real> Round<F> {
 
     /// Adds a seeded query point: x + `scale`·u on `support`, u replayed from
     /// `direction` (whose length must be `support.len()`).
-///
-/// ```
-/// use zoptim::run::Perturb;
-/// use zoptim::{Direction, Query, Round, SeededDirection, ZoRng};
-///
-/// let u = SeededDirection::draw(Direction::Gaussian, &mut ZoRng::seed_from_u64(3), 4);
-/// let mut round = Round::<f64>::new(4);
-/// round.push_seeded(Query::Plus(0), u, 1e-3, 0..4, Perturb::Walk);
-/// round.push_seeded(Query::Minus(0), u, -1e-3, 0..4, Perturb::Walk);
-/// assert!(round.is_seeded() && round.len() == 2);
-/// assert_eq!(round.points().nrows(), 0); // nothing materialised
-/// ```
+    ///
+    /// ```
+    /// use zoptim::run::Perturb;
+    /// use zoptim::{Direction, Query, Round, SeededDirection, ZoRng};
+    ///
+    /// let u = SeededDirection::draw(Direction::Gaussian, &mut ZoRng::seed_from_u64(3), 4);
+    /// let mut round = Round::<f64>::new(4);
+    /// round.push_seeded(Query::Plus(0), u, 1e-3, 0..4, Perturb::Walk);
+    /// round.push_seeded(Query::Minus(0), u, -1e-3, 0..4, Perturb::Walk);
+    /// assert!(round.is_seeded() && round.len() == 2);
+    /// assert_eq!(round.points().nrows(), 0); // nothing materialised
+    /// ```
     pub fn push_seeded(
         &mut self,
         query: Query,
@@ -449,24 +449,24 @@ impl<F: Real> Round<F> {
     /// row as repeated [`write_point`](Round::write_point) calls would).
     /// `scratch` and `out` are d-sized scratch. Returns false when the range or
     /// `x.len()` does not fit the round.
-///
-/// ```
-/// use zoptim::run::Perturb;
-/// use zoptim::{Direction, Query, Round, SeededDirection, ZoRng};
-///
-/// let u = SeededDirection::draw(Direction::Gaussian, &mut ZoRng::seed_from_u64(5), 3);
-/// let mut round = Round::<f64>::new(3);
-/// round.push_seeded(Query::Plus(0), u, 0.1, 0..3, Perturb::Walk);
-/// round.push_seeded(Query::Minus(0), u, -0.1, 0..3, Perturb::Walk);
-/// let x = [1.0, 2.0, 3.0];
-/// let (mut scratch, mut out, mut one) = (Vec::new(), Vec::new(), [0.0; 3]);
-/// let mut visited = Vec::new();
-/// assert!(round.visit_points(0..2, &x, &mut scratch, &mut out, |i, p| visited.push((i, p.to_vec()))));
-/// for (i, p) in &visited {
-///     round.write_point(*i, &x, &mut one, &mut Vec::new());
-///     assert_eq!(p[..], one);
-/// }
-/// ```
+    ///
+    /// ```
+    /// use zoptim::run::Perturb;
+    /// use zoptim::{Direction, Query, Round, SeededDirection, ZoRng};
+    ///
+    /// let u = SeededDirection::draw(Direction::Gaussian, &mut ZoRng::seed_from_u64(5), 3);
+    /// let mut round = Round::<f64>::new(3);
+    /// round.push_seeded(Query::Plus(0), u, 0.1, 0..3, Perturb::Walk);
+    /// round.push_seeded(Query::Minus(0), u, -0.1, 0..3, Perturb::Walk);
+    /// let x = [1.0, 2.0, 3.0];
+    /// let (mut scratch, mut out, mut one) = (Vec::new(), Vec::new(), [0.0; 3]);
+    /// let mut visited = Vec::new();
+    /// assert!(round.visit_points(0..2, &x, &mut scratch, &mut out, |i, p| visited.push((i, p.to_vec()))));
+    /// for (i, p) in &visited {
+    ///     round.write_point(*i, &x, &mut one, &mut Vec::new());
+    ///     assert_eq!(p[..], one);
+    /// }
+    /// ```
     pub fn visit_points(
         &self,
         rows: Range<usize>,
