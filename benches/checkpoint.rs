@@ -58,7 +58,7 @@ fn checkpoints(c: &mut Criterion) {
         .build()
         .expect("valid");
     bench_case(c, "mezo-f32", mezo, 4);
-    let relizo = Optimizer::builder(Relizo::<f64>::readme(1e-3))
+    let relizo = Optimizer::builder(Relizo::<f64>::with_reuse_bound(2e-3))
         .learning_rate(1e-3)
         .max_evaluations(1_000)
         .build()

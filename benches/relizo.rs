@@ -37,8 +37,8 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("relizo_step");
     for d in [100usize, 1_000, 10_000, 100_000] {
         let configs: [(&str, Relizo<f64>); 3] = [
-            ("readme", Relizo::readme(0.1)),
-            ("noreuse", Relizo::readme(0.1).reuse_distance_bound(0.0)),
+            ("readme", Relizo::with_reuse_bound(0.2)),
+            ("noreuse", Relizo::with_reuse_bound(0.2).reuse_distance_bound(0.0)),
             ("defaults", Relizo::reference_defaults()),
         ];
         for (name, est) in configs {

@@ -42,7 +42,10 @@ fn configurations(steps: usize) -> Vec<(&'static str, Boxed)> {
     };
     vec![
         ("SPSA q = 8", build(Box::new(TwoPoint::spsa().directions(8)))),
-        ("ReLIZO n = 8", build(Box::new(Relizo::readme(1e-3).samples(8)))),
+        (
+            "ReLIZO n = 8",
+            build(Box::new(Relizo::with_reuse_bound(2e-3).samples(8))),
+        ),
         ("MeZO q = 8 (seeded)", build(Box::new(TwoPoint::mezo().directions(8)))),
     ]
 }

@@ -49,7 +49,7 @@ fn estimators() -> Named<Est> {
                     .mu(1e-4),
             )
         }),
-        ("relizo readme", || Box::new(Relizo::readme(0.05))),
+        ("relizo readme", || Box::new(Relizo::with_reuse_bound(0.1))),
         ("relizo reference", || Box::new(Relizo::reference_defaults())),
         ("bcd 3 blocks", || {
             Box::new(BlockCoordinate::new(3).directions(2).mu(1e-4))

@@ -62,11 +62,11 @@ fn methods() -> Vec<(String, Make)> {
     ));
     m.push((
         "ReLIZO, README settings (n = 8)".into(),
-        Box::new(|lr| Box::new(Relizo::readme(lr))),
+        Box::new(|lr| Box::new(Relizo::with_reuse_bound(2.0 * lr))),
     ));
     m.push((
         "ReLIZO, no reuse (n = 8)".into(),
-        Box::new(|lr| Box::new(Relizo::readme(lr).reuse_distance_bound(0.0))),
+        Box::new(|lr| Box::new(Relizo::with_reuse_bound(2.0 * lr).reuse_distance_bound(0.0))),
     ));
     m.push((
         "MeZO-BCD, K = 10 blocks".into(),

@@ -33,7 +33,7 @@ fn run<T: TestFunction<f64>>(mut f: T, x0: &Array1<f64>, lr: f64, reuse: bool, s
     };
     for seed in seeds {
         let b = if reuse { 2.0 * lr } else { 0.0 };
-        let est = Relizo::readme(lr).reuse_distance_bound(b);
+        let est = Relizo::with_reuse_bound(2.0 * lr).reuse_distance_bound(b);
         let mut opt = Optimizer::builder(est)
             .learning_rate(lr)
             .seed(seed)
@@ -144,7 +144,7 @@ fn main() {
         let (mut fs, mut qs, mut ts) = (Vec::new(), 0usize, 0usize);
         for seed in 0..3 {
             let mut f = quad();
-            let mut opt = Optimizer::builder(Relizo::readme(0.5))
+            let mut opt = Optimizer::builder(Relizo::with_reuse_bound(1.0))
                 .update(LineSearch::reference())
                 .learning_rate(0.5)
                 .max_iterations(500)

@@ -260,6 +260,15 @@ impl BatchIndices {
     /// Restores a state from [`save_state`](BatchIndices::save_state):
     /// [`Error::CheckpointMismatch`] for another `n` or batch size,
     /// [`Error::CheckpointCorrupt`] when the permutation is damaged.
+    ///
+    /// ```
+    /// use zoptim::{BatchIndices, ZoRng};
+    ///
+    /// let saved = BatchIndices::new(10, 3)?.save_state();
+    /// assert!(BatchIndices::new(10, 3)?.load_state(&saved).is_ok());
+    /// assert!(BatchIndices::new(12, 3)?.load_state(&saved).is_err()); // another n
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn load_state(&mut self, state: &ComponentState) -> Result<()> {
         state.check_fits(&self.save_state(), "the batch sampler")?;
         let n = self.perm.len();

@@ -256,11 +256,11 @@ fn main() {
     {
         cases.push((
             "minimize: relizo + conservative".into(),
-            allocations_under_minimize(zoptim::Relizo::readme(1e-3), d, 12),
+            allocations_under_minimize(zoptim::Relizo::with_reuse_bound(2e-3), d, 12),
         ));
         cases.push((
             "ask/tell: relizo + armijo".into(),
-            allocations_under_ask_tell(zoptim::Relizo::readme(1e-3), d, 10),
+            allocations_under_ask_tell(zoptim::Relizo::with_reuse_bound(2e-3), d, 10),
         ));
     }
 

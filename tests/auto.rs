@@ -216,7 +216,7 @@ fn all_estimators() -> Vec<(&'static str, Est)> {
             Box::new(Dap::with_proxy(ExactGradient(Rosenbrock)).mu(0.05)),
         ),
         ("bcd", Box::new(BlockCoordinate::new(3).mu(0.05))),
-        ("relizo", Box::new(Relizo::readme(0.05))),
+        ("relizo", Box::new(Relizo::with_reuse_bound(0.1))),
         (
             "directional newton",
             Box::new(zoptim::auto::Curvature::new().absolute_mu(0.05)),

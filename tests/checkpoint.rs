@@ -32,7 +32,7 @@ fn estimators() -> Named<Est> {
         ("bcd 3 permutation", || {
             Box::new(BlockCoordinate::new(3).directions(2).mu(1e-4))
         }),
-        ("relizo", || Box::new(Relizo::readme(0.05))),
+        ("relizo", || Box::new(Relizo::with_reuse_bound(0.1))),
         ("relizo orthogonal", || Box::new(Relizo::reference_defaults())),
         ("bcd forward ranges", || {
             Box::new(

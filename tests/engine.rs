@@ -53,7 +53,7 @@ fn estimators() -> Named<Est> {
             )
         }),
     ];
-    v.push(("relizo", || Box::new(Relizo::readme(0.05))));
+    v.push(("relizo", || Box::new(Relizo::with_reuse_bound(0.1))));
     v.push(("relizo orthogonal", || Box::new(Relizo::reference_defaults())));
     v.push(("directional newton", || Box::new(zoptim::auto::Curvature::new())));
     v
@@ -214,7 +214,7 @@ fn each_step_makes_the_documented_rounds() {
         [1, 4, 2, 4, 2]
     );
     // ReLIZO: the first step draws n = min(8, d) = 6 samples in one round (f(x0) known).
-    let sizes = batch_sizes(Box::new(Relizo::readme(0.05)), sgd(), 1);
+    let sizes = batch_sizes(Box::new(Relizo::with_reuse_bound(0.1)), sgd(), 1);
     assert_eq!(sizes[..2], [1, 6]);
 }
 

@@ -267,7 +267,7 @@ impl EstSpec {
             ),
             EstSpec::Relizo { kind, samples, bound } => {
                 let r = if kind % 2 == 0 {
-                    Relizo::readme(0.05)
+                    Relizo::with_reuse_bound(0.1)
                 } else {
                     Relizo::reference_defaults()
                 };

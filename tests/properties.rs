@@ -21,7 +21,7 @@ fn estimator(kind: usize, q: usize) -> Box<dyn GradientEstimator<f64>> {
         5 => Box::new(Dap::two_stage(q)),
         6 => Box::new(Dap::previous().directions(q)),
         7 => Box::new(BlockCoordinate::new(1).directions(q)),
-        _ => Box::new(Relizo::readme(0.01).samples(q + 1)),
+        _ => Box::new(Relizo::with_reuse_bound(0.02).samples(q + 1)),
     }
 }
 

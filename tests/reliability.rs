@@ -199,7 +199,7 @@ fn a_panicking_objective_leaves_x_counts_and_state_consistent() {
     // ReLIZO is not poisoned: after the panic its next steps are those of an
     // optimizer that never saw it.
     let build = || {
-        Optimizer::builder(Relizo::readme(0.1))
+        Optimizer::builder(Relizo::with_reuse_bound(0.2))
             .learning_rate(0.1)
             .seed(3)
             .build()

@@ -67,7 +67,7 @@ fn linear_estimate_is_the_projection_without_and_with_reuse() {
         for (b, lr) in [(0.0, 0.01), (0.2, 0.01)] {
             let mut f = Linear::new(a.clone(), 1.0);
             let est = Relizo::reference_defaults()
-                .sample_norm(1e-3)
+                .offset_scale(1e-3)
                 .sampling(sampling)
                 .reuse_distance_bound(b)
                 .max_reuse_rate(0.5);
@@ -115,7 +115,7 @@ fn full_rank_recovers_the_gradient_of_a_linear_function() {
         let mut f = Linear::new(a.clone(), -2.0);
         let est = Relizo::reference_defaults()
             .samples(d)
-            .sample_norm(1e-3)
+            .offset_scale(1e-3)
             .sampling(sampling);
         let mut opt = Optimizer::builder(est).learning_rate(0.01).seed(9).build().unwrap();
         let mut x = Array1::from_elem(d, 0.3);
@@ -181,7 +181,7 @@ fn query_count_on_the_reference_quadratic() {
     let mut f = Quadratic::<f64>::relizo(d);
     let mut all_short = None;
     for seed in 0..4 {
-        let mut opt = Optimizer::builder(Relizo::readme(0.5))
+        let mut opt = Optimizer::builder(Relizo::with_reuse_bound(1.0))
             .learning_rate(0.5)
             .seed(seed)
             .build()
@@ -214,7 +214,7 @@ fn query_count_on_the_reference_quadratic() {
     }
     // The same seed under `minimize` (same trajectory: f(x) queries draw nothing).
     let seed = all_short.expect("a seed whose later steps all reuse 4");
-    let mut opt = Optimizer::builder(Relizo::readme(0.5))
+    let mut opt = Optimizer::builder(Relizo::with_reuse_bound(1.0))
         .learning_rate(0.5)
         .max_iterations(500)
         .seed(seed)
@@ -223,7 +223,7 @@ fn query_count_on_the_reference_quadratic() {
     let report = opt.minimize(&mut f, &Array1::from_elem(d, 1.0)).unwrap();
     assert_eq!(report.evaluations, 2505);
     // No reuse: f(x0) + 8 (the first step uses f(x0)) + 499·9 + the final evaluation.
-    let mut opt = Optimizer::builder(Relizo::readme(0.5).reuse_distance_bound(0.0))
+    let mut opt = Optimizer::builder(Relizo::with_reuse_bound(1.0).reuse_distance_bound(0.0))
         .learning_rate(0.5)
         .max_iterations(500)
         .seed(0)
@@ -243,7 +243,7 @@ fn query_count_on_the_reference_quadratic() {
 fn incremental_gram_matches_the_exact_one_over_long_runs() {
     // README, quadratic d = 30.
     let mut f = Quadratic::<f64>::relizo(30);
-    let mut opt = Optimizer::builder(Relizo::readme(0.5))
+    let mut opt = Optimizer::builder(Relizo::with_reuse_bound(1.0))
         .learning_rate(0.5)
         .seed(5)
         .build()
@@ -259,7 +259,7 @@ fn incremental_gram_matches_the_exact_one_over_long_runs() {
 
     // Reference demo on Rosenbrock d = 10 from 0, with the reference line search.
     let mut f = Rosenbrock;
-    let est = Relizo::readme(0.1).reuse_distance_bound(5e-2);
+    let est = Relizo::with_reuse_bound(0.2).reuse_distance_bound(5e-2);
     let mut opt = Optimizer::builder(est)
         .update(LineSearch::reference())
         .learning_rate(0.1)
@@ -292,7 +292,7 @@ fn incremental_gram_matches_the_exact_one_over_long_runs() {
 fn near_duplicate_points_are_recomputed_exactly() {
     let d = 20;
     let mut f = Quadratic::<f64>::relizo(d);
-    let mut opt = Optimizer::builder(Relizo::readme(0.1).max_reuse_rate(1.0))
+    let mut opt = Optimizer::builder(Relizo::with_reuse_bound(0.2).max_reuse_rate(1.0))
         .learning_rate(0.1)
         .seed(11)
         .build()
@@ -329,7 +329,7 @@ fn exact_and_incremental_gram_updates_agree() {
     let d = 40;
     let mut f = Quadratic::<f64>::relizo(d);
     let build = |mode| {
-        Optimizer::builder(Relizo::readme(0.5).gram_update(mode))
+        Optimizer::builder(Relizo::with_reuse_bound(1.0).gram_update(mode))
             .learning_rate(0.5)
             .seed(2)
             .build()
@@ -360,7 +360,7 @@ fn exact_and_incremental_gram_updates_agree() {
 fn orthogonal_rows_are_orthogonal_to_reused_rows_with_the_reference_scale() {
     let d = 40;
     let mut f = Quadratic::<f64>::relizo(d);
-    let est = Relizo::readme(0.5).sampling(Sampling::Orthogonal);
+    let est = Relizo::with_reuse_bound(1.0).sampling(Sampling::Orthogonal);
     let mut opt = Optimizer::builder(est).learning_rate(0.5).seed(4).build().unwrap();
     let mut x = Array1::from_elem(d, 1.0);
     let mut total = 0;
@@ -392,9 +392,9 @@ fn orthogonal_rows_are_orthogonal_to_reused_rows_with_the_reference_scale() {
 fn sampling_momentum_shifts_new_draws_along_the_last_step() {
     let d = 30;
     let mut f = Quadratic::<f64>::relizo(d);
-    let est = Relizo::readme(0.5)
+    let est = Relizo::with_reuse_bound(1.0)
         .reuse_distance_bound(0.0)
-        .sample_norm(1e-9)
+        .offset_scale(1e-9)
         .sample_momentum(1e-3);
     let mut opt = Optimizer::builder(est).learning_rate(0.5).seed(1).build().unwrap();
     let mut x = Array1::from_elem(d, 1.0);
@@ -416,7 +416,7 @@ fn sampling_momentum_shifts_new_draws_along_the_last_step() {
 fn runs_are_reproducible_from_the_seed() {
     let run = |seed: u64, sampling: Sampling| {
         let mut f = Rosenbrock;
-        let mut opt = Optimizer::builder(Relizo::readme(1e-3).sampling(sampling))
+        let mut opt = Optimizer::builder(Relizo::with_reuse_bound(2e-3).sampling(sampling))
             .learning_rate(1e-3)
             .max_iterations(200)
             .history(true)
@@ -451,10 +451,10 @@ fn invalid_configurations_are_rejected_at_build_time() {
             Relizo::reference_defaults().reuse_distance_bound(f64::NAN),
             "reuse_distance_bound",
         ),
-        (Relizo::reference_defaults().sample_norm(0.0), "sample_norm"),
-        (Relizo::reference_defaults().sample_norm(-1e-5), "sample_norm"),
-        (Relizo::reference_defaults().sample_norm(f64::INFINITY), "sample_norm"),
-        (Relizo::reference_defaults().sample_norm(f64::NAN), "sample_norm"),
+        (Relizo::reference_defaults().offset_scale(0.0), "offset_scale"),
+        (Relizo::reference_defaults().offset_scale(-1e-5), "offset_scale"),
+        (Relizo::reference_defaults().offset_scale(f64::INFINITY), "offset_scale"),
+        (Relizo::reference_defaults().offset_scale(f64::NAN), "offset_scale"),
         (Relizo::reference_defaults().sample_momentum(-1.0), "sample_momentum"),
     ];
     for (est, name) in cases {
@@ -502,7 +502,7 @@ fn invalid_configurations_are_rejected_at_build_time() {
 fn a_non_finite_estimate_fails_the_step_and_leaves_x_untouched() {
     let d = 6;
     let mut blow_up = true;
-    let mut opt = Optimizer::builder(Relizo::readme(0.1))
+    let mut opt = Optimizer::builder(Relizo::with_reuse_bound(0.2))
         .learning_rate(0.1)
         .seed(1)
         .build()
@@ -539,7 +539,7 @@ fn a_non_finite_estimate_fails_the_step_and_leaves_x_untouched() {
     // The failed step left no trace: the next step is the one an optimizer
     // that never saw the failure takes (same reuse, same bits).
     let rec = opt.step(&mut x, &mut good).unwrap();
-    let mut twin = Optimizer::builder(Relizo::readme(0.1))
+    let mut twin = Optimizer::builder(Relizo::with_reuse_bound(0.2))
         .learning_rate(0.1)
         .seed(1)
         .build()
@@ -556,7 +556,7 @@ fn a_non_finite_estimate_fails_the_step_and_leaves_x_untouched() {
 #[test]
 fn statistics_are_in_the_history() {
     let mut f = Quadratic::<f64>::relizo(50);
-    let mut opt = Optimizer::builder(Relizo::readme(0.5))
+    let mut opt = Optimizer::builder(Relizo::with_reuse_bound(1.0))
         .update(LineSearch::armijo())
         .learning_rate(0.5)
         .max_iterations(30)
@@ -591,7 +591,7 @@ fn armijo_line_search_accepts_sufficient_decrease_and_caches_the_value() {
         calls += 1;
         q.value(x)
     };
-    let mut opt = Optimizer::builder(Relizo::readme(2.0))
+    let mut opt = Optimizer::builder(Relizo::with_reuse_bound(4.0))
         .update(LineSearch::armijo())
         .learning_rate(2.0)
         .max_iterations(40)
@@ -639,7 +639,7 @@ fn reference_line_search_accepts_small_increases_and_falls_back_unevaluated() {
     // Armijo rejects all ten and leaves x (and f(x)) as they were.
     for (rule, trials, moved) in [(LineSearch::reference(), 1, true), (LineSearch::armijo(), 10, false)] {
         let mut f = mk(|r| 0.05 * r, 1e-5);
-        let mut opt = Optimizer::builder(Relizo::reference_defaults().sample_norm(1e-6))
+        let mut opt = Optimizer::builder(Relizo::reference_defaults().offset_scale(1e-6))
             .update(rule.strict_lr(true))
             .learning_rate(0.1)
             .seed(1)
@@ -661,7 +661,7 @@ fn reference_line_search_accepts_small_increases_and_falls_back_unevaluated() {
     // (s ≥ 0.1·0.2⁹ ≈ 5e-8; samples at σ/√8 ≈ 3.5e-11 with σ = 1e-10), which then
     // takes s₀·0.2¹⁰ = 1.024e-8 without evaluating it (fx_new = None).
     let mut f = mk(|_| 1.0, 1e-9);
-    let mut opt = Optimizer::builder(Relizo::reference_defaults().sample_norm(1e-10))
+    let mut opt = Optimizer::builder(Relizo::reference_defaults().offset_scale(1e-10))
         .update(LineSearch::reference().strict_lr(true))
         .learning_rate(0.1)
         .seed(1)
@@ -684,7 +684,7 @@ fn normalized_step_has_length_lr_with_decay_added_before_normalising() {
     let d = 12;
     let mut f = Quadratic::<f64>::relizo(d);
     for lambda in [0.0, 0.3] {
-        let mut opt = Optimizer::builder(Relizo::readme(0.05))
+        let mut opt = Optimizer::builder(Relizo::with_reuse_bound(0.1))
             .update(Normalized::new().weight_decay(lambda))
             .learning_rate(0.05)
             .seed(6)
@@ -709,7 +709,7 @@ fn normalized_step_has_length_lr_with_decay_added_before_normalising() {
 fn f32_runs_and_converges() {
     let d = 50;
     let mut f = Quadratic::<f32>::relizo(d);
-    let mut opt = Optimizer::builder(Relizo::<f32>::readme(0.5).sample_norm(1e-3))
+    let mut opt = Optimizer::builder(Relizo::<f32>::with_reuse_bound(1.0).offset_scale(1e-3))
         .learning_rate(0.5)
         .max_iterations(300)
         .seed(1)
@@ -779,7 +779,7 @@ fn allocations_in_steps<U: UpdateRule<f64>>(estimator: Relizo<f64>, rule: U) -> 
 #[test]
 fn steps_allocate_nothing_after_warm_up() {
     counting_alloc::assert_counting();
-    let readme = || Relizo::readme(0.1);
+    let readme = || Relizo::with_reuse_bound(0.2);
     let cases = [
         ("readme + sgd", allocations_in_steps(readme(), Sgd::new())),
         (
@@ -825,7 +825,7 @@ fn f32_estimates_with_reuse_stay_close_to_a_linear_gradient() {
     let a: Array1<f32> = Array1::from_iter((0..d).map(|i| 1.0 + 0.25 * i as f32));
     let na = a.dot(&a).sqrt();
     let mut f = |x: ArrayView1<f32>| a.dot(&x);
-    let mut opt = Optimizer::builder(Relizo::<f32>::readme(0.1).samples(8))
+    let mut opt = Optimizer::builder(Relizo::<f32>::with_reuse_bound(0.2).samples(8))
         .learning_rate(1e-2)
         .seed(5)
         .build()
@@ -871,7 +871,7 @@ fn stochastic_runs_do_not_mix_minibatches() {
             Some(x.dot(&x))
         }
     }
-    let mut opt = Optimizer::builder(Relizo::readme(0.05))
+    let mut opt = Optimizer::builder(Relizo::with_reuse_bound(0.1))
         .learning_rate(0.05)
         .max_iterations(100)
         .history(true)

@@ -117,14 +117,14 @@ fn direction_values_are_pinned() {
 
 #[test]
 fn relizo_estimates_are_pinned() {
-    let gaussian = Relizo::readme(0.5).sample_norm(1e-3);
+    let gaussian = Relizo::with_reuse_bound(1.0).offset_scale(1e-3);
     check(
         "RELIZO_GAUSSIAN_F64",
         &relizo_iterates::<f64>(gaussian),
         &RELIZO_GAUSSIAN_F64,
     );
     let orthogonal = Relizo::reference_defaults()
-        .sample_norm(1e-3)
+        .offset_scale(1e-3)
         .reuse_distance_bound(2.0)
         .max_reuse_rate(0.5);
     check(
@@ -132,14 +132,14 @@ fn relizo_estimates_are_pinned() {
         &relizo_iterates::<f64>(orthogonal),
         &RELIZO_ORTHOGONAL_F64,
     );
-    let momentum = Relizo::readme(0.5).sample_norm(1e-2).sample_momentum(0.5);
+    let momentum = Relizo::with_reuse_bound(1.0).offset_scale(1e-2).sample_momentum(0.5);
     check(
         "RELIZO_GAUSSIAN_F32",
         &relizo_iterates::<f32>(momentum),
         &RELIZO_GAUSSIAN_F32,
     );
     let orthogonal_momentum = Relizo::reference_defaults()
-        .sample_norm(1e-2)
+        .offset_scale(1e-2)
         .reuse_distance_bound(2.0)
         .max_reuse_rate(0.5)
         .sample_momentum(0.5);

@@ -36,7 +36,11 @@ pub fn configurations() -> Vec<(&'static str, usize, Boxed)> {
     }
     vec![
         ("SPSA q = 8", 64, build(Box::new(TwoPoint::spsa().directions(8)))),
-        ("ReLIZO n = 8", 64, build(Box::new(Relizo::readme(1e-3).samples(8)))),
+        (
+            "ReLIZO n = 8",
+            64,
+            build(Box::new(Relizo::with_reuse_bound(2e-3).samples(8))),
+        ),
         ("CGE", 16, build(Box::new(Cge::central()))),
         (
             "DAP two-stage b = 8",

@@ -13,6 +13,47 @@ use std::ops::Range;
 /// What an estimator is lent for one call of
 /// [`estimate`](super::GradientEstimator::estimate).
 #[non_exhaustive]
+///
+/// It is lent by the optimizer or by [`estimate_once`](super::estimate_once);
+/// an estimator reads it:
+///
+/// ```
+/// use ndarray::ArrayView1;
+/// use zoptim::estimator::{Estimate, EstimateContext, EstimateInfo, GradientEstimator, estimate_once};
+/// use zoptim::run::{Flow, Round};
+/// use zoptim::{Query, Result, ZoRng};
+///
+/// // Two rounds, f(x) then f(x + μ·e₀), recording what the context shows.
+/// struct Probe { seen: Vec<(usize, usize, bool, f64)> }
+/// impl GradientEstimator<f64> for Probe {
+///     fn name(&self) -> &'static str { "probe" }
+///     fn validate(&self) -> Result<()> { Ok(()) }
+///     fn max_queries(&self, _: usize) -> usize { 2 }
+///     fn estimate(&mut self, x: &[f64], ctx: &mut EstimateContext<'_, f64>, round: &mut Round<f64>,
+///                 out: &mut Estimate<f64>) -> Result<Flow<EstimateInfo<f64>>> {
+///         let mu = ctx.smoothing_or(1e-3);
+///         self.seen.push((ctx.round_index(), ctx.queries(), ctx.answered().is_some(), mu));
+///         match ctx.round_index() {
+///             0 => round.push_copy(Query::Center, x),
+///             1 => round.push(Query::Plus(0)).iter_mut().zip(x).enumerate()
+///                 .for_each(|(i, (p, &xi))| *p = if i == 0 { xi + mu } else { xi }),
+///             _ => {
+///                 let f0 = ctx.answered().and_then(|r| r.value_of(Query::Plus(0))).unwrap();
+///                 out.dense_mut(x.len(), 0..1)[0] = f0;
+///                 return Ok(Flow::Done(EstimateInfo::new(ctx.queries(), None)));
+///             }
+///         }
+///         Ok(Flow::Query)
+///     }
+/// }
+/// let mut probe = Probe { seen: Vec::new() };
+/// let (mut x, mut g) = ([1.0, 2.0], Estimate::new());
+/// let mut f = |x: ArrayView1<f64>| x.sum();
+/// let info = estimate_once(&mut probe, &mut f, &mut x, &mut ZoRng::seed_from_u64(0), &mut g)?;
+/// assert_eq!(info.queries, 2);
+/// assert_eq!(probe.seen, [(0, 0, false, 1e-3), (1, 1, true, 1e-3), (2, 2, true, 1e-3)]);
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 pub struct EstimateContext<'a, F: Real> {
     rng: &'a mut ZoRng,
     fx: Option<F>,
@@ -107,6 +148,13 @@ impl<'a, F: Real> EstimateContext<'a, F> {
 /// What an estimate reports besides the gradient.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
+///
+/// ```
+/// use zoptim::estimator::EstimateInfo;
+///
+/// let info = EstimateInfo::new(9, Some(0.5_f64)).with_reused(3).with_rank(8);
+/// assert_eq!((info.queries, info.fx, info.reused, info.rank), (9, Some(0.5), 3, Some(8)));
+/// ```
 pub struct EstimateInfo<F> {
     /// Queries the estimate made.
     pub queries: usize,
@@ -120,6 +168,13 @@ pub struct EstimateInfo<F> {
 
 impl<F> EstimateInfo<F> {
     /// An info with the query count and f(x); nothing reused, no rank.
+    ///
+    /// ```
+    /// use zoptim::estimator::EstimateInfo;
+    ///
+    /// let info = EstimateInfo::<f64>::new(4, None);
+    /// assert_eq!((info.queries, info.fx, info.reused, info.rank), (4, None, 0, None));
+    /// ```
     pub fn new(queries: usize, fx: Option<F>) -> Self {
         EstimateInfo {
             queries,
@@ -130,12 +185,24 @@ impl<F> EstimateInfo<F> {
     }
 
     /// Sets the number of reused queries.
+    ///
+    /// ```
+    /// use zoptim::estimator::EstimateInfo;
+    ///
+    /// assert_eq!(EstimateInfo::<f64>::new(5, None).with_reused(3).reused, 3);
+    /// ```
     pub fn with_reused(mut self, reused: usize) -> Self {
         self.reused = reused;
         self
     }
 
     /// Sets the numerical rank.
+    ///
+    /// ```
+    /// use zoptim::estimator::EstimateInfo;
+    ///
+    /// assert_eq!(EstimateInfo::<f64>::new(5, None).with_rank(4).rank, Some(4));
+    /// ```
     pub fn with_rank(mut self, rank: usize) -> Self {
         self.rank = Some(rank);
         self
@@ -145,6 +212,16 @@ impl<F> EstimateInfo<F> {
 /// How an [`Estimate`] holds its values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
+///
+/// ```
+/// use zoptim::estimator::{Estimate, Form};
+///
+/// let mut g = Estimate::<f64>::new();
+/// g.dense_mut(3, 0..3);
+/// assert_eq!(g.form(), Form::Dense);
+/// g.stored_mut(3, 0..3, 2);
+/// assert_eq!(g.form(), Form::Stored);
+/// ```
 pub enum Form {
     /// Explicit values on the support.
     Dense,
@@ -168,6 +245,20 @@ pub enum Form {
 /// All buffers keep their capacity between steps: after the first step of a
 /// given size nothing is allocated.
 #[derive(Clone, Debug)]
+///
+/// ```
+/// use zoptim::estimator::Estimate;
+///
+/// // g = 2·u₀ − u₁ with two stored directions on the support 1..3 of d = 4.
+/// let mut g = Estimate::<f64>::new();
+/// let (rows, coefs) = g.stored_mut(4, 1..3, 2);
+/// rows.copy_from_slice(&[1.0, 0.0, 1.0, 1.0]);
+/// coefs.copy_from_slice(&[2.0, -1.0]);
+/// assert_eq!(g.to_vec(), [0.0, 1.0, -1.0, 0.0]);
+/// let mut x = [1.0; 4];
+/// g.scaled_add_to(-0.5, &mut x); // x ← x − 0.5·g
+/// assert_eq!(x, [1.0, 0.5, 1.5, 1.0]);
+/// ```
 pub struct Estimate<F> {
     dim: usize,
     support: Range<usize>,
@@ -189,6 +280,13 @@ impl<F: Real> Default for Estimate<F> {
 
 impl<F: Real> Estimate<F> {
     /// An empty estimate (d = 0).
+    ///
+    /// ```
+    /// use zoptim::estimator::Estimate;
+    ///
+    /// let g = Estimate::<f32>::new();
+    /// assert_eq!((g.dim(), g.support()), (0, 0..0));
+    /// ```
     pub fn new() -> Self {
         Estimate {
             dim: 0,
@@ -204,6 +302,14 @@ impl<F: Real> Estimate<F> {
     }
 
     /// The dimension d of the parameter vector.
+    ///
+    /// ```
+    /// use zoptim::estimator::Estimate;
+    ///
+    /// let mut g = Estimate::<f64>::new();
+    /// g.dense_mut(5, 2..3);
+    /// assert_eq!(g.dim(), 5);
+    /// ```
     pub fn dim(&self) -> usize {
         self.dim
     }
@@ -211,16 +317,41 @@ impl<F: Real> Estimate<F> {
     /// Reserves room to materialise values on a support of up to `len`
     /// coordinates, so that later estimates of that size allocate nothing (for
     /// estimators whose support changes size from step to step).
+    ///
+    /// ```
+    /// use zoptim::estimator::Estimate;
+    ///
+    /// let mut g = Estimate::<f64>::new();
+    /// g.reserve(100);
+    /// g.dense_mut(100, 0..100)[99] = 1.0;
+    /// assert_eq!(g.values()[99], 1.0);
+    /// ```
     pub fn reserve(&mut self, len: usize) {
         self.dense.reserve(len.saturating_sub(self.dense.len()));
     }
 
     /// The coordinates where g may be non-zero.
+    ///
+    /// ```
+    /// use zoptim::estimator::Estimate;
+    ///
+    /// let mut g = Estimate::<f64>::new();
+    /// g.dense_mut(4, 1..9); // clipped to d
+    /// assert_eq!(g.support(), 1..4);
+    /// ```
     pub fn support(&self) -> Range<usize> {
         self.support.clone()
     }
 
     /// How the values are held.
+    ///
+    /// ```
+    /// use zoptim::estimator::{Estimate, Form};
+    ///
+    /// let mut g = Estimate::<f64>::new();
+    /// g.seeded_mut(3, 0..3);
+    /// assert_eq!(g.form(), Form::Seeded);
+    /// ```
     pub fn form(&self) -> Form {
         self.form
     }
@@ -236,6 +367,16 @@ impl<F: Real> Estimate<F> {
 
     /// Starts a dense estimate on `support` and returns its zero-filled values
     /// (`support.len()` of them) to be written.
+    ///
+    /// ```
+    /// use zoptim::estimator::Estimate;
+    ///
+    /// let mut g = Estimate::<f64>::new();
+    /// let v = g.dense_mut(4, 1..3);
+    /// assert_eq!(v, [0.0, 0.0]);
+    /// v[1] = 5.0;
+    /// assert_eq!(g.to_vec(), [0.0, 0.0, 5.0, 0.0]);
+    /// ```
     pub fn dense_mut(&mut self, dim: usize, support: Range<usize>) -> &mut [F] {
         self.reset_to(dim, support, Form::Dense);
         let n = self.support.len();
@@ -256,6 +397,18 @@ impl<F: Real> Estimate<F> {
     /// and it has no coefficient (its [`values`](Estimate::values) are zero and
     /// [`scaled_add_to`](Estimate::scaled_add_to) changes nothing).
     /// [`try_stored_mut`](Estimate::try_stored_mut) reports the failure as an error.
+    ///
+    /// ```
+    /// use zoptim::estimator::Estimate;
+    ///
+    /// let mut g = Estimate::<f64>::new();
+    /// let (rows, coefs) = g.stored_mut(2, 0..2, 1);
+    /// rows.copy_from_slice(&[3.0, 4.0]);
+    /// coefs[0] = 0.5;
+    /// assert_eq!(g.norm_squared(), 6.25);
+    /// let (rows, _) = g.stored_mut(2, 0..2, usize::MAX); // cannot be allocated
+    /// assert!(rows.is_empty() && !g.is_finite());
+    /// ```
     pub fn stored_mut(&mut self, dim: usize, support: Range<usize>, q: usize) -> (&mut [F], &mut [F]) {
         self.reset_to(dim, support, Form::Stored);
         let n = self.support.len();
@@ -280,6 +433,17 @@ impl<F: Real> Estimate<F> {
     /// [`stored_mut`](Estimate::stored_mut), with a size that cannot be
     /// allocated reported as [`Error::InvalidParameter`](crate::Error::InvalidParameter)
     /// (naming `directions`) instead of empty slices.
+    ///
+    /// ```
+    /// use zoptim::estimator::Estimate;
+    ///
+    /// let mut g = Estimate::<f64>::new();
+    /// assert!(g.try_stored_mut(2, 0..2, 3).is_ok());
+    /// assert!(matches!(
+    ///     g.try_stored_mut(2, 0..2, usize::MAX),
+    ///     Err(zoptim::Error::InvalidParameter { name: "directions", .. })
+    /// ));
+    /// ```
     pub fn try_stored_mut(&mut self, dim: usize, support: Range<usize>, q: usize) -> Result<(&mut [F], &mut [F])> {
         let n = support.end.min(dim).saturating_sub(support.start.min(dim));
         let (rows, coefs) = self.stored_mut(dim, support, q);
@@ -296,6 +460,20 @@ impl<F: Real> Estimate<F> {
     /// Starts a seeded estimate g = Σⱼ cⱼ·uⱼ on `support`; push directions and
     /// coefficients (one each per direction) into the returned vectors, which are
     /// empty but keep their capacity.
+    ///
+    /// ```
+    /// use zoptim::estimator::Estimate;
+    /// use zoptim::{Direction, SeededDirection, ZoRng};
+    ///
+    /// let u = SeededDirection::draw(Direction::Rademacher, &mut ZoRng::seed_from_u64(1), 3);
+    /// let mut g = Estimate::<f64>::new();
+    /// let (dirs, coefs) = g.seeded_mut(3, 0..3);
+    /// dirs.push(u);
+    /// coefs.push(2.0);
+    /// let mut want = [0.0; 3];
+    /// u.axpy(2.0, &mut want);
+    /// assert_eq!(g.to_vec(), want);
+    /// ```
     pub fn seeded_mut(&mut self, dim: usize, support: Range<usize>) -> (&mut Vec<SeededDirection>, &mut Vec<F>) {
         self.reset_to(dim, support, Form::Seeded);
         self.seeded.clear();
@@ -305,12 +483,31 @@ impl<F: Real> Estimate<F> {
 
     /// The coefficients of a stored or seeded estimate, to be filled after the
     /// directions are written (one per direction).
+    ///
+    /// ```
+    /// use zoptim::estimator::Estimate;
+    ///
+    /// let mut g = Estimate::<f64>::new();
+    /// g.stored_mut(2, 0..2, 1).0.copy_from_slice(&[1.0, -1.0]);
+    /// g.coefficients_mut()[0] = 3.0; // written after the rows
+    /// assert_eq!(g.to_vec(), [3.0, -3.0]);
+    /// ```
     pub fn coefficients_mut(&mut self) -> &mut Vec<F> {
         self.materialized = self.form == Form::Dense;
         &mut self.coefs
     }
 
     /// The coefficients cⱼ of a stored or seeded estimate (empty for dense).
+    ///
+    /// ```
+    /// use zoptim::estimator::Estimate;
+    ///
+    /// let mut g = Estimate::<f64>::new();
+    /// g.stored_mut(2, 0..2, 2).1.copy_from_slice(&[1.5, 2.5]);
+    /// assert_eq!(g.coefficients(), [1.5, 2.5]);
+    /// g.dense_mut(2, 0..2);
+    /// assert!(g.coefficients().is_empty());
+    /// ```
     pub fn coefficients(&self) -> &[F] {
         match self.form {
             Form::Dense => &[],
@@ -331,6 +528,16 @@ impl<F: Real> Estimate<F> {
 
     /// True when every value (dense) or every coefficient (stored, seeded) is finite.
     /// Stored and seeded directions are finite by construction.
+    ///
+    /// ```
+    /// use zoptim::estimator::Estimate;
+    ///
+    /// let mut g = Estimate::<f64>::new();
+    /// g.dense_mut(2, 0..2)[0] = 1.0;
+    /// assert!(g.is_finite());
+    /// g.dense_mut(2, 0..2)[1] = f64::NAN;
+    /// assert!(!g.is_finite());
+    /// ```
     pub fn is_finite(&self) -> bool {
         if self.invalid {
             return false;
@@ -343,6 +550,16 @@ impl<F: Real> Estimate<F> {
 
     /// x\[support\] ← x\[support\] + α·g, in one pass per direction for the
     /// combination forms and without materialising g. `x.len()` must be d.
+    ///
+    /// ```
+    /// use zoptim::estimator::Estimate;
+    ///
+    /// let mut g = Estimate::<f64>::new();
+    /// g.dense_mut(3, 0..2).copy_from_slice(&[2.0, 4.0]);
+    /// let mut x = [1.0, 1.0, 1.0];
+    /// g.scaled_add_to(-0.5, &mut x);
+    /// assert_eq!(x, [0.0, -1.0, 1.0]); // the third coordinate is off the support
+    /// ```
     pub fn scaled_add_to(&self, alpha: F, x: &mut [F]) {
         let Some(xs) = x.get_mut(self.support.clone()) else {
             return;
@@ -458,6 +675,16 @@ impl<F: Real> Estimate<F> {
 
     /// The values of g on the support, materialised on first call (one pass per
     /// direction for the combination forms), then cached until the next write.
+    ///
+    /// ```
+    /// use zoptim::estimator::Estimate;
+    ///
+    /// let mut g = Estimate::<f64>::new();
+    /// let (rows, coefs) = g.stored_mut(3, 1..3, 2);
+    /// rows.copy_from_slice(&[1.0, 0.0, 0.0, 1.0]);
+    /// coefs.copy_from_slice(&[7.0, 8.0]);
+    /// assert_eq!(g.values(), [7.0, 8.0]); // the support's values only
+    /// ```
     pub fn values(&mut self) -> &[F] {
         if !self.materialized {
             let n = self.support.len();
@@ -486,11 +713,27 @@ impl<F: Real> Estimate<F> {
     }
 
     /// ‖g‖², materialising g if needed.
+    ///
+    /// ```
+    /// use zoptim::estimator::Estimate;
+    ///
+    /// let mut g = Estimate::<f64>::new();
+    /// g.dense_mut(2, 0..2).copy_from_slice(&[3.0, 4.0]);
+    /// assert_eq!(g.norm_squared(), 25.0);
+    /// ```
     pub fn norm_squared(&mut self) -> F {
         self.values().iter().map(|&v| v * v).sum()
     }
 
     /// g as a full d-vector (zeros off the support), allocated: for tests and inspection.
+    ///
+    /// ```
+    /// use zoptim::estimator::Estimate;
+    ///
+    /// let mut g = Estimate::<f64>::new();
+    /// g.dense_mut(4, 2..3)[0] = 1.0;
+    /// assert_eq!(g.to_vec(), [0.0, 0.0, 1.0, 0.0]);
+    /// ```
     pub fn to_vec(&mut self) -> Vec<F> {
         let mut out = vec![F::zero(); self.dim];
         let s = self.support.clone();

@@ -61,6 +61,14 @@ const CHUNK: usize = 256;
 /// two-point estimate (f(x+μu) − f(x))/μ·u is unbiased for ∇f as μ → 0.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+///
+/// ```
+/// use zoptim::Direction;
+///
+/// assert_eq!(Direction::default(), Direction::Gaussian);
+/// assert_eq!(Direction::ALL.len(), 4);
+/// assert!(Direction::ALL.contains(&Direction::Sphere));
+/// ```
 pub enum Direction {
     /// Standard normal N(0, I). E‖u‖⁴ = d(d+2), so the estimate's second moment is
     /// (d+2)‖∇f‖², a factor (d+2)/d above the minimum-variance samplers.
@@ -77,6 +85,14 @@ pub enum Direction {
 
 impl Direction {
     /// A short lower-case name for tables: `gaussian`, `rademacher`, `sphere`, `coordinate`.
+    ///
+    /// ```
+    /// use zoptim::Direction;
+    ///
+    /// assert_eq!(Direction::Rademacher.name(), "rademacher");
+    /// let names: Vec<_> = Direction::ALL.iter().map(|d| d.name()).collect();
+    /// assert_eq!(names, ["gaussian", "rademacher", "sphere", "coordinate"]);
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             Direction::Gaussian => "gaussian",
@@ -89,11 +105,25 @@ impl Direction {
     /// True for samplers whose replay costs about as much as reading a stored
     /// vector (Rademacher: one word per 64 coordinates; coordinate: O(1)), so
     /// buffered estimators replay them rather than store them.
+    ///
+    /// ```
+    /// use zoptim::Direction;
+    ///
+    /// assert!(Direction::Rademacher.cheap_to_replay());
+    /// assert!(!Direction::Gaussian.cheap_to_replay());
+    /// ```
     pub fn cheap_to_replay(self) -> bool {
         matches!(self, Direction::Rademacher | Direction::Coordinate)
     }
 
     /// All samplers, in the order of the table above.
+    ///
+    /// ```
+    /// use zoptim::Direction;
+    ///
+    /// assert_eq!(Direction::ALL[0], Direction::default());
+    /// assert!(Direction::ALL.iter().all(|d| !d.name().is_empty()));
+    /// ```
     pub const ALL: [Direction; 4] = [
         Direction::Gaussian,
         Direction::Rademacher,
@@ -103,6 +133,18 @@ impl Direction {
 
     /// Draws one direction of length `out.len()` into `out`, consuming one `u64`
     /// from `rng` (see [`SeededDirection::draw`]).
+    ///
+    /// ```
+    /// use zoptim::{Direction, ZoRng};
+    ///
+    /// let mut rng = ZoRng::seed_from_u64(1);
+    /// let mut u = [0.0_f64; 8];
+    /// let dir = Direction::Rademacher.sample(&mut rng, &mut u);
+    /// assert!(u.iter().all(|&v| v == 1.0 || v == -1.0));
+    /// let mut again = [0.0_f64; 8];
+    /// dir.write(&mut again);
+    /// assert_eq!(u, again);
+    /// ```
     pub fn sample<F: Real>(self, rng: &mut ZoRng, out: &mut [F]) -> SeededDirection {
         let dir = SeededDirection::draw(self, rng, out.len());
         dir.write(out);
@@ -117,6 +159,17 @@ impl Direction {
 /// replay produces bit-identical values, so a perturbation can be applied,
 /// undone and used for the update without ever storing the d-vector.
 #[derive(Clone, Copy, Debug, PartialEq)]
+///
+/// ```
+/// use zoptim::{Direction, SeededDirection, ZoRng};
+///
+/// let mut rng = ZoRng::seed_from_u64(2);
+/// let dir = SeededDirection::draw(Direction::Gaussian, &mut rng, 5);
+/// let (mut a, mut b) = ([0.0_f64; 5], [0.0_f64; 5]);
+/// dir.write(&mut a);
+/// dir.write(&mut b);
+/// assert_eq!(a, b); // every replay gives the same bits
+/// ```
 pub struct SeededDirection {
     kind: Direction,
     seed: u64,
@@ -129,6 +182,17 @@ pub struct SeededDirection {
 
 impl SeededDirection {
     /// Draws a direction of length `len` from `kind`, taking one `u64` sub-seed from `rng`.
+    ///
+    /// ```
+    /// use zoptim::{Direction, SeededDirection, ZoRng};
+    ///
+    /// let mut rng = ZoRng::seed_from_u64(3);
+    /// let dir = SeededDirection::draw(Direction::Sphere, &mut rng, 100);
+    /// let mut u = [0.0_f64; 100];
+    /// dir.write(&mut u);
+    /// let norm = u.iter().map(|v| v * v).sum::<f64>().sqrt();
+    /// assert!((norm - 10.0).abs() < 1e-9); // radius √d
+    /// ```
     pub fn draw(kind: Direction, rng: &mut ZoRng, len: usize) -> Self {
         let seed = rng.next_u64();
         let mut dir = SeededDirection {
@@ -153,26 +217,66 @@ impl SeededDirection {
     }
 
     /// The sampler this direction came from.
+    ///
+    /// ```
+    /// use zoptim::{Direction, SeededDirection, ZoRng};
+    ///
+    /// let dir = SeededDirection::draw(Direction::Coordinate, &mut ZoRng::seed_from_u64(1), 4);
+    /// assert_eq!(dir.kind(), Direction::Coordinate);
+    /// ```
     pub fn kind(&self) -> Direction {
         self.kind
     }
 
     /// The sub-seed the direction is replayed from.
+    ///
+    /// ```
+    /// use zoptim::{Direction, SeededDirection, ZoRng};
+    ///
+    /// let mut rng = ZoRng::seed_from_u64(9);
+    /// let dir = SeededDirection::draw(Direction::Gaussian, &mut rng, 4);
+    /// assert_eq!(dir.seed(), ZoRng::seed_from_u64(9).next_u64());
+    /// ```
     pub fn seed(&self) -> u64 {
         self.seed
     }
 
     /// The direction's length d.
+    ///
+    /// ```
+    /// use zoptim::{Direction, SeededDirection, ZoRng};
+    ///
+    /// let dir = SeededDirection::draw(Direction::Gaussian, &mut ZoRng::seed_from_u64(1), 6);
+    /// assert_eq!(dir.len(), 6);
+    /// ```
     pub fn len(&self) -> usize {
         self.len
     }
 
     /// True when d = 0.
+    ///
+    /// ```
+    /// use zoptim::{Direction, SeededDirection, ZoRng};
+    ///
+    /// let mut rng = ZoRng::seed_from_u64(1);
+    /// assert!(SeededDirection::draw(Direction::Gaussian, &mut rng, 0).is_empty());
+    /// assert!(!SeededDirection::draw(Direction::Gaussian, &mut rng, 1).is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// Writes u into `out` (`out.len()` must be d; extra entries are left alone).
+    ///
+    /// ```
+    /// use zoptim::{Direction, SeededDirection, ZoRng};
+    ///
+    /// let dir = SeededDirection::draw(Direction::Coordinate, &mut ZoRng::seed_from_u64(4), 4);
+    /// let mut u = [0.0_f64; 4];
+    /// dir.write(&mut u);
+    /// assert_eq!(u.iter().filter(|&&v| v == 2.0).count(), 1); // √d·eᵢ with d = 4
+    /// assert_eq!(u.iter().filter(|&&v| v == 0.0).count(), 3);
+    /// ```
     pub fn write<F: Real>(&self, out: &mut [F]) {
         let n = out.len().min(self.len);
         self.write_range(0, &mut out[..n]);
@@ -187,6 +291,17 @@ impl SeededDirection {
     ///
     /// # Panics
     /// If `start + out.len()` exceeds d.
+    ///
+    /// ```
+    /// use zoptim::{Direction, SeededDirection, ZoRng};
+    ///
+    /// let dir = SeededDirection::draw(Direction::Gaussian, &mut ZoRng::seed_from_u64(5), 1000);
+    /// let mut all = vec![0.0_f32; 1000];
+    /// dir.write(&mut all);
+    /// let mut part = [0.0_f32; 10];
+    /// dir.write_range(500, &mut part);
+    /// assert_eq!(part[..], all[500..510]);
+    /// ```
     pub fn write_range<F: Real>(&self, start: usize, out: &mut [F]) {
         self.check_range(start, out.len());
         self.cursor(start).fill(out);
@@ -223,6 +338,16 @@ impl SeededDirection {
     }
 
     /// x ← x + α·u, regenerating u chunk by chunk (no d-sized memory).
+    ///
+    /// ```
+    /// use zoptim::{Direction, SeededDirection, ZoRng};
+    ///
+    /// let dir = SeededDirection::draw(Direction::Rademacher, &mut ZoRng::seed_from_u64(6), 3);
+    /// let (mut u, mut x) = ([0.0_f64; 3], [1.0_f64; 3]);
+    /// dir.write(&mut u);
+    /// dir.axpy(0.5, &mut x);
+    /// assert_eq!(x, [1.0 + 0.5 * u[0], 1.0 + 0.5 * u[1], 1.0 + 0.5 * u[2]]);
+    /// ```
     pub fn axpy<F: Real>(&self, alpha: F, x: &mut [F]) {
         let n = x.len().min(self.len);
         self.axpy_range(alpha, 0, &mut x[..n]);
@@ -233,6 +358,18 @@ impl SeededDirection {
     ///
     /// # Panics
     /// If `start + x.len()` exceeds d.
+    ///
+    /// ```
+    /// use zoptim::{Direction, SeededDirection, ZoRng};
+    ///
+    /// let dir = SeededDirection::draw(Direction::Gaussian, &mut ZoRng::seed_from_u64(7), 6);
+    /// let (mut whole, mut halves) = ([0.0_f64; 6], [0.0_f64; 6]);
+    /// dir.axpy(2.0, &mut whole);
+    /// let (lo, hi) = halves.split_at_mut(3);
+    /// dir.axpy_range(2.0, 0, lo);
+    /// dir.axpy_range(2.0, 3, hi);
+    /// assert_eq!(whole, halves);
+    /// ```
     pub fn axpy_range<F: Real>(&self, alpha: F, start: usize, x: &mut [F]) {
         self.check_range(start, x.len());
         if self.kind == Direction::Coordinate {
@@ -253,6 +390,16 @@ impl SeededDirection {
     }
 
     /// uᵀy, regenerating u (no d-sized memory).
+    ///
+    /// ```
+    /// use zoptim::{Direction, SeededDirection, ZoRng};
+    ///
+    /// let dir = SeededDirection::draw(Direction::Rademacher, &mut ZoRng::seed_from_u64(8), 4);
+    /// let mut u = [0.0_f64; 4];
+    /// dir.write(&mut u);
+    /// let y = [1.0, 2.0, 3.0, 4.0];
+    /// assert_eq!(dir.dot(&y), u.iter().zip(&y).map(|(a, b)| a * b).sum::<f64>());
+    /// ```
     pub fn dot<F: Real>(&self, y: &[F]) -> F {
         if self.kind == Direction::Coordinate {
             return y
@@ -271,6 +418,20 @@ impl SeededDirection {
 
     /// Calls `f(offset, chunk)` over consecutive chunks of u (at most 256 values
     /// each, in order), so u can be consumed without being stored.
+    ///
+    /// ```
+    /// use zoptim::{Direction, SeededDirection, ZoRng};
+    ///
+    /// let dir = SeededDirection::draw(Direction::Gaussian, &mut ZoRng::seed_from_u64(9), 600);
+    /// let mut streamed = Vec::new();
+    /// dir.for_each_chunk::<f64>(|offset, c| {
+    ///     assert_eq!(offset, streamed.len());
+    ///     streamed.extend_from_slice(c);
+    /// });
+    /// let mut u = vec![0.0_f64; 600];
+    /// dir.write(&mut u);
+    /// assert_eq!(streamed, u);
+    /// ```
     pub fn for_each_chunk<F: Real>(&self, mut f: impl FnMut(usize, &[F])) {
         let mut cursor = self.cursor(0);
         let mut buf = [F::zero(); CHUNK];
@@ -293,6 +454,16 @@ impl SeededDirection {
     /// [`write`](Self::write) on rayon's thread pool: ranges of 16 384
     /// coordinates written in parallel, each by [`write_range`](Self::write_range).
     /// The bits are those of `write`, whatever the number of threads.
+    ///
+    /// ```
+    /// use zoptim::{Direction, SeededDirection, ZoRng};
+    ///
+    /// let dir = SeededDirection::draw(Direction::Gaussian, &mut ZoRng::seed_from_u64(1), 40_000);
+    /// let (mut seq, mut par) = (vec![0.0_f32; 40_000], vec![0.0_f32; 40_000]);
+    /// dir.write(&mut seq);
+    /// dir.par_write(&mut par);
+    /// assert_eq!(seq, par);
+    /// ```
     pub fn par_write<F: Real>(&self, out: &mut [F]) {
         use rayon::prelude::*;
         let n = out.len().min(self.len);
@@ -306,6 +477,16 @@ impl SeededDirection {
     /// 16 384 coordinates, each regenerated where it is used (no d-sized memory).
     /// The bits are those of `axpy`, whatever the number of threads: every
     /// coordinate is updated by the same single operation.
+    ///
+    /// ```
+    /// use zoptim::{Direction, SeededDirection, ZoRng};
+    ///
+    /// let dir = SeededDirection::draw(Direction::Sphere, &mut ZoRng::seed_from_u64(2), 40_000);
+    /// let (mut seq, mut par) = (vec![1.0_f32; 40_000], vec![1.0_f32; 40_000]);
+    /// dir.axpy(0.1, &mut seq);
+    /// dir.par_axpy(0.1, &mut par);
+    /// assert_eq!(seq, par);
+    /// ```
     pub fn par_axpy<F: Real>(&self, alpha: F, x: &mut [F]) {
         use rayon::prelude::*;
         let n = x.len().min(self.len);

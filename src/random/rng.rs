@@ -23,12 +23,29 @@ use rand_core::{Infallible, TryRng};
 /// see [`SeededDirection`](crate::random::direction::SeededDirection).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+///
+/// ```
+/// use zoptim::ZoRng;
+///
+/// let mut a = ZoRng::seed_from_u64(7);
+/// let mut b = ZoRng::seed_from_u64(7);
+/// assert_eq!(a.next_u64(), b.next_u64());
+/// assert_eq!(a, b);
+/// ```
 pub struct ZoRng {
     inner: Xoshiro256PlusPlus,
 }
 
 impl ZoRng {
     /// A generator seeded from a `u64`.
+    ///
+    /// ```
+    /// use zoptim::ZoRng;
+    ///
+    /// let first = ZoRng::seed_from_u64(1).next_u64();
+    /// assert_eq!(first, ZoRng::seed_from_u64(1).next_u64());
+    /// assert_ne!(first, ZoRng::seed_from_u64(2).next_u64());
+    /// ```
     pub fn seed_from_u64(seed: u64) -> Self {
         Self {
             inner: Xoshiro256PlusPlus::seed_from_u64(seed),
@@ -37,12 +54,30 @@ impl ZoRng {
 
     /// The next 64 random bits.
     #[inline]
+    ///
+    /// ```
+    /// use zoptim::ZoRng;
+    ///
+    /// let mut rng = ZoRng::seed_from_u64(3);
+    /// let (x, y) = (rng.next_u64(), rng.next_u64());
+    /// assert_ne!(x, y);
+    /// ```
     pub fn next_u64(&mut self) -> u64 {
         rand_core::Rng::next_u64(&mut self.inner)
     }
 
     /// A uniform draw from `[0, 1)` with 53 random bits.
     #[inline]
+    ///
+    /// ```
+    /// use zoptim::ZoRng;
+    ///
+    /// let mut rng = ZoRng::seed_from_u64(4);
+    /// let draws: Vec<f64> = (0..1000).map(|_| rng.uniform()).collect();
+    /// assert!(draws.iter().all(|&u| (0.0..1.0).contains(&u)));
+    /// let mean = draws.iter().sum::<f64>() / 1000.0;
+    /// assert!((mean - 0.5).abs() < 0.05);
+    /// ```
     pub fn uniform(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
@@ -50,6 +85,18 @@ impl ZoRng {
     /// A uniform integer in `0..n` without modulo bias (Lemire's method).
     /// Returns 0 when `n == 0`.
     #[inline]
+    ///
+    /// ```
+    /// use zoptim::ZoRng;
+    ///
+    /// let mut rng = ZoRng::seed_from_u64(5);
+    /// let mut seen = [false; 6];
+    /// for _ in 0..200 {
+    ///     seen[rng.below(6)] = true;
+    /// }
+    /// assert!(seen.iter().all(|&s| s));
+    /// assert_eq!(rng.below(0), 0);
+    /// ```
     pub fn below(&mut self, n: usize) -> usize {
         if n <= 1 {
             return 0;

@@ -17,6 +17,21 @@ use std::ops::Range;
 /// evaluates the same bits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+///
+/// ```
+/// use zoptim::run::Perturb;
+/// use zoptim::{Direction, Query, Round, SeededDirection, ZoRng};
+///
+/// // An exact row is x with its support replaced by x_S + s·u, to the last bit.
+/// let u = SeededDirection::draw(Direction::Gaussian, &mut ZoRng::seed_from_u64(1), 2);
+/// let mut round = Round::<f64>::new(2);
+/// round.push_seeded(Query::Plus(0), u, 0.1, 0..2, Perturb::Exact);
+/// let (x, mut p, mut scratch) = ([1.0, 2.0], [0.0; 2], Vec::new());
+/// assert!(round.write_point(0, &x, &mut p, &mut scratch));
+/// let mut want = x;
+/// u.axpy(0.1, &mut want);
+/// assert_eq!(p, want);
+/// ```
 pub enum Perturb {
     /// MeZO's walk: the rows of one direction are visited by moving x in place
     /// (x += s₁·u, then x += (s₂ − s₁)·u, …) and x is moved back by −s_last·u
@@ -41,6 +56,18 @@ pub enum Perturb {
 /// walks, so a worker replays the earlier directions of the round as well
 /// ([`Round::write_point`] does exactly this).
 #[derive(Clone, Debug, PartialEq)]
+///
+/// ```
+/// use zoptim::run::Perturb;
+/// use zoptim::{Direction, Query, Round, SeededDirection, ZoRng};
+///
+/// let u = SeededDirection::draw(Direction::Rademacher, &mut ZoRng::seed_from_u64(2), 3);
+/// let mut round = Round::<f64>::new(5);
+/// round.push_seeded(Query::Minus(0), u, -0.5, 1..4, Perturb::Exact);
+/// let row = &round.seeded()[0];
+/// assert_eq!((row.scale, row.support.clone(), row.perturb), (-0.5, 1..4, Perturb::Exact));
+/// assert_eq!(row.direction.len(), row.support.len());
+/// ```
 pub struct SeededRow<F> {
     /// The direction, replayed from its seed.
     pub direction: SeededDirection,
@@ -74,6 +101,19 @@ impl<F: Real> SeededRow<F> {
 /// round holds one kind of row. Buffers keep their capacity between rounds, so
 /// after the first step of a given size nothing is allocated.
 #[derive(Clone, Debug, Default)]
+///
+/// ```
+/// use zoptim::{Query, Round};
+///
+/// let x = [1.0, 2.0];
+/// let mut round = Round::<f64>::new(2);
+/// round.push_copy(Query::Center, &x);
+/// round.push(Query::Plus(0)).copy_from_slice(&[1.5, 2.0]);
+/// assert_eq!(round.len(), 2);
+/// assert_eq!(round.queries(), [Query::Center, Query::Plus(0)]);
+/// assert_eq!(round.points().row(1).to_vec(), [1.5, 2.0]);
+/// assert!(round.values().is_empty()); // not evaluated yet
+/// ```
 pub struct Round<F> {
     dim: usize,
     /// Point storage; only the first `used` values belong to this round. The
@@ -96,6 +136,13 @@ pub struct Round<F> {
 
 impl<F: Real> Round<F> {
     /// An empty round for points of dimension `dim`.
+    ///
+    /// ```
+    /// use zoptim::{Query, Round};
+    ///
+    /// let round = Round::<f32>::new(3);
+    /// assert_eq!((round.dim(), round.len()), (3, 0));
+    /// ```
     pub fn new(dim: usize) -> Self {
         Round {
             dim,
@@ -136,6 +183,14 @@ impl<F: Real> Round<F> {
     /// most `len` coordinates, over all its steps, so that the buffer the
     /// in-place driver saves a support into is sized once (a component whose
     /// support changes size from step to step calls this every step).
+    ///
+    /// ```
+    /// use zoptim::{Query, Round};
+    ///
+    /// let mut round = Round::<f64>::new(1000);
+    /// round.reserve_support(64); // seeded rows of this component cover ≤ 64 coordinates
+    /// assert!(round.is_empty());
+    /// ```
     pub fn reserve_support(&mut self, len: usize) {
         self.support_hint = self.support_hint.max(len);
     }
@@ -145,22 +200,56 @@ impl<F: Real> Round<F> {
     }
 
     /// The dimension d of the points.
+    ///
+    /// ```
+    /// use zoptim::{Query, Round};
+    ///
+    /// assert_eq!(Round::<f64>::new(7).dim(), 7);
+    /// ```
     pub fn dim(&self) -> usize {
         self.dim
     }
 
     /// The number of query points.
+    ///
+    /// ```
+    /// use zoptim::{Query, Round};
+    ///
+    /// let mut round = Round::<f64>::new(1);
+    /// round.push_copy(Query::Center, &[0.0]);
+    /// round.push_copy(Query::Plus(0), &[1.0]);
+    /// assert_eq!(round.len(), 2);
+    /// ```
     pub fn len(&self) -> usize {
         self.queries.len()
     }
 
     /// True when the round has no query point.
+    ///
+    /// ```
+    /// use zoptim::{Query, Round};
+    ///
+    /// let mut round = Round::<f64>::new(1);
+    /// assert!(round.is_empty());
+    /// round.push_copy(Query::Center, &[0.0]);
+    /// assert!(!round.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.queries.is_empty()
     }
 
     /// Adds a materialised query point labelled `query` and returns its d values
     /// to be written (contents unspecified: write every entry).
+    ///
+    /// ```
+    /// use zoptim::{Query, Round};
+    ///
+    /// let mut round = Round::<f64>::new(3);
+    /// let p = round.push(Query::Sample(0));
+    /// assert_eq!(p.len(), 3);
+    /// p.copy_from_slice(&[1.0, 2.0, 3.0]);
+    /// assert_eq!(round.point(0), [1.0, 2.0, 3.0]);
+    /// ```
     pub fn push(&mut self, query: Query) -> &mut [F] {
         debug_assert!(self.seeded.is_empty(), "a round holds one kind of row");
         self.queries.push(query);
@@ -179,6 +268,14 @@ impl<F: Real> Round<F> {
     }
 
     /// Adds a copy of `point` (d values) as a query point labelled `query`.
+    ///
+    /// ```
+    /// use zoptim::{Query, Round};
+    ///
+    /// let mut round = Round::<f64>::new(2);
+    /// round.push_copy(Query::Trial(0), &[4.0, 5.0]);
+    /// assert_eq!((round.queries()[0], round.point(0)), (Query::Trial(0), &[4.0, 5.0][..]));
+    /// ```
     pub fn push_copy(&mut self, query: Query, point: &[F]) {
         debug_assert!(self.seeded.is_empty(), "a round holds one kind of row");
         self.queries.push(query);
@@ -192,6 +289,18 @@ impl<F: Real> Round<F> {
 
     /// Adds a seeded query point: x + `scale`·u on `support`, u replayed from
     /// `direction` (whose length must be `support.len()`).
+    ///
+    /// ```
+    /// use zoptim::run::Perturb;
+    /// use zoptim::{Direction, Query, Round, SeededDirection, ZoRng};
+    ///
+    /// let u = SeededDirection::draw(Direction::Gaussian, &mut ZoRng::seed_from_u64(3), 4);
+    /// let mut round = Round::<f64>::new(4);
+    /// round.push_seeded(Query::Plus(0), u, 1e-3, 0..4, Perturb::Walk);
+    /// round.push_seeded(Query::Minus(0), u, -1e-3, 0..4, Perturb::Walk);
+    /// assert!(round.is_seeded() && round.len() == 2);
+    /// assert_eq!(round.points().nrows(), 0); // nothing materialised
+    /// ```
     pub fn push_seeded(
         &mut self,
         query: Query,
@@ -211,27 +320,76 @@ impl<F: Real> Round<F> {
     }
 
     /// The label of each query point, in row order.
+    ///
+    /// ```
+    /// use zoptim::{Query, Round};
+    ///
+    /// let mut round = Round::<f64>::new(1);
+    /// round.push_copy(Query::Plus(3), &[0.0]);
+    /// assert_eq!(round.queries(), [Query::Plus(3)]);
+    /// ```
     pub fn queries(&self) -> &[Query] {
         &self.queries
     }
 
     /// The seeded description of each row, when the round is seeded (empty otherwise).
+    ///
+    /// ```
+    /// use zoptim::run::Perturb;
+    /// use zoptim::{Direction, Query, Round, SeededDirection, ZoRng};
+    ///
+    /// let u = SeededDirection::draw(Direction::Sphere, &mut ZoRng::seed_from_u64(4), 2);
+    /// let mut round = Round::<f64>::new(2);
+    /// round.push_seeded(Query::Plus(0), u, 0.5, 0..2, Perturb::Exact);
+    /// assert_eq!(round.seeded()[0].direction, u);
+    /// ```
     pub fn seeded(&self) -> &[SeededRow<F>] {
         &self.seeded
     }
 
     /// True when the rows are seeded (see [`SeededRow`]).
+    ///
+    /// ```
+    /// use zoptim::{Query, Round};
+    ///
+    /// let mut round = Round::<f64>::new(1);
+    /// round.push_copy(Query::Center, &[0.0]);
+    /// assert!(!round.is_seeded());
+    /// ```
     pub fn is_seeded(&self) -> bool {
         !self.seeded.is_empty()
     }
 
     /// The values of the round's points, in row order, once the round has been
     /// evaluated (empty before).
+    ///
+    /// The driver fills them; an estimator reads them on its next call through
+    /// [`EstimateContext::answered`](crate::estimator::EstimateContext::answered)
+    /// (see the example there). Before evaluation there are none:
+    ///
+    /// ```
+    /// use zoptim::{Query, Round};
+    ///
+    /// let mut round = Round::<f64>::new(1);
+    /// round.push_copy(Query::Center, &[0.0]);
+    /// assert!(round.values().is_empty());
+    /// ```
     pub fn values(&self) -> &[F] {
         &self.values
     }
 
     /// The value of the first row labelled `query`, once evaluated.
+    ///
+    /// Used in the [`EstimateContext`](crate::estimator::EstimateContext) example;
+    /// before evaluation it is `None`:
+    ///
+    /// ```
+    /// use zoptim::{Query, Round};
+    ///
+    /// let mut round = Round::<f64>::new(1);
+    /// round.push_copy(Query::Center, &[0.0]);
+    /// assert_eq!(round.value_of(Query::Center), None);
+    /// ```
     pub fn value_of(&self, query: Query) -> Option<F> {
         let i = self.queries.iter().position(|&q| q == query)?;
         self.values.get(i).copied()
@@ -239,6 +397,15 @@ impl<F: Real> Round<F> {
 
     /// Row `i` of a materialised round (or of a seeded round once a driver has
     /// materialised it); empty when out of range.
+    ///
+    /// ```
+    /// use zoptim::{Query, Round};
+    ///
+    /// let mut round = Round::<f64>::new(2);
+    /// round.push_copy(Query::Center, &[1.0, 2.0]);
+    /// assert_eq!(round.point(0), [1.0, 2.0]);
+    /// assert!(round.point(1).is_empty());
+    /// ```
     pub fn point(&self, i: usize) -> &[F] {
         let d = self.dim;
         if !self.materialized {
@@ -251,6 +418,16 @@ impl<F: Real> Round<F> {
     }
 
     /// All points as a `len × d` view (materialised rounds only; empty otherwise).
+    ///
+    /// ```
+    /// use zoptim::{Query, Round};
+    ///
+    /// let mut round = Round::<f64>::new(2);
+    /// round.push_copy(Query::Center, &[1.0, 2.0]);
+    /// round.push_copy(Query::Plus(0), &[1.1, 2.0]);
+    /// assert_eq!(round.points().dim(), (2, 2));
+    /// assert_eq!(round.points()[[1, 0]], 1.1);
+    /// ```
     pub fn points(&self) -> ArrayView2<'_, F> {
         let rows = if self.materialized { self.len() } else { 0 };
         let d = self.dim;
@@ -272,6 +449,24 @@ impl<F: Real> Round<F> {
     /// row as repeated [`write_point`](Round::write_point) calls would).
     /// `scratch` and `out` are d-sized scratch. Returns false when the range or
     /// `x.len()` does not fit the round.
+    ///
+    /// ```
+    /// use zoptim::run::Perturb;
+    /// use zoptim::{Direction, Query, Round, SeededDirection, ZoRng};
+    ///
+    /// let u = SeededDirection::draw(Direction::Gaussian, &mut ZoRng::seed_from_u64(5), 3);
+    /// let mut round = Round::<f64>::new(3);
+    /// round.push_seeded(Query::Plus(0), u, 0.1, 0..3, Perturb::Walk);
+    /// round.push_seeded(Query::Minus(0), u, -0.1, 0..3, Perturb::Walk);
+    /// let x = [1.0, 2.0, 3.0];
+    /// let (mut scratch, mut out, mut one) = (Vec::new(), Vec::new(), [0.0; 3]);
+    /// let mut visited = Vec::new();
+    /// assert!(round.visit_points(0..2, &x, &mut scratch, &mut out, |i, p| visited.push((i, p.to_vec()))));
+    /// for (i, p) in &visited {
+    ///     round.write_point(*i, &x, &mut one, &mut Vec::new());
+    ///     assert_eq!(p[..], one);
+    /// }
+    /// ```
     pub fn visit_points(
         &self,
         rows: Range<usize>,
@@ -319,6 +514,21 @@ impl<F: Real> Round<F> {
     /// replaying seeded directions exactly as the in-place driver moves x.
     /// `scratch` (d values) is used for [`Perturb::Walk`] rows. Returns false when
     /// `i` is out of range or the lengths do not match.
+    ///
+    /// ```
+    /// use zoptim::run::Perturb;
+    /// use zoptim::{Direction, Query, Round, SeededDirection, ZoRng};
+    ///
+    /// let u = SeededDirection::draw(Direction::Rademacher, &mut ZoRng::seed_from_u64(6), 2);
+    /// let mut round = Round::<f64>::new(2);
+    /// round.push_seeded(Query::Plus(0), u, 0.25, 0..2, Perturb::Walk);
+    /// let (mut p, mut scratch) = ([0.0; 2], Vec::new());
+    /// assert!(round.write_point(0, &[1.0, 1.0], &mut p, &mut scratch));
+    /// let mut want = [1.0, 1.0];
+    /// u.axpy(0.25, &mut want);
+    /// assert_eq!(p, want);
+    /// assert!(!round.write_point(1, &[1.0, 1.0], &mut p, &mut scratch)); // no row 1
+    /// ```
     pub fn write_point(&self, i: usize, x: &[F], out: &mut [F], scratch: &mut Vec<F>) -> bool {
         let d = self.dim;
         if i >= self.len() || x.len() != d || out.len() != d {

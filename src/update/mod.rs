@@ -236,6 +236,26 @@ pub trait UpdateRule<F: Real> {
     ///
     /// The default refuses ([`Error::CheckpointUnsupported`](crate::Error::CheckpointUnsupported)):
     /// a rule without memory implements it by recording its parameters only.
+    ///
+    /// ```
+    /// use ndarray::ArrayView1;
+    /// use zoptim::ComponentState;
+    /// use zoptim::estimator::Estimate;
+    /// use zoptim::prelude::*;
+    /// use zoptim::update::update_once;
+    ///
+    /// let mut m = Momentum::<f64>::heavy_ball();
+    /// m.prepare(1)?;
+    /// let mut before = ComponentState::new(m.name());
+    /// m.save_state(&mut before)?;
+    /// let mut g = Estimate::new();
+    /// g.dense_mut(1, 0..1)[0] = 2.0;
+    /// update_once(&mut m, &mut |_: ArrayView1<f64>| 0.0, &mut [0.0], &mut g, 0.1, None)?;
+    /// let mut after = ComponentState::new(m.name());
+    /// m.save_state(&mut after)?;
+    /// assert_ne!(before, after); // the velocity is part of the state
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     fn save_state(&self, state: &mut ComponentState) -> Result<()> {
         let _ = state;
         Err(crate::Error::CheckpointUnsupported { component: self.name() })
@@ -245,6 +265,27 @@ pub trait UpdateRule<F: Real> {
     /// after [`prepare`](UpdateRule::prepare) at the checkpoint's dimension
     /// (the parameters were already compared). On error the optimizer resets
     /// the rule.
+    ///
+    /// ```
+    /// use ndarray::ArrayView1;
+    /// use zoptim::ComponentState;
+    /// use zoptim::estimator::Estimate;
+    /// use zoptim::prelude::*;
+    /// use zoptim::update::update_once;
+    ///
+    /// let mut m = Momentum::<f64>::heavy_ball();
+    /// m.prepare(1)?;
+    /// let mut g = Estimate::new();
+    /// g.dense_mut(1, 0..1)[0] = 2.0;
+    /// update_once(&mut m, &mut |_: ArrayView1<f64>| 0.0, &mut [0.0], &mut g, 0.1, None)?;
+    /// let mut state = ComponentState::new(m.name());
+    /// m.save_state(&mut state)?;
+    /// let mut restored = Momentum::<f64>::heavy_ball();
+    /// restored.prepare(1)?;
+    /// restored.load_state(&state)?;
+    /// assert_eq!(restored.buffer(), m.buffer());
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     fn load_state(&mut self, state: &ComponentState) -> Result<()> {
         let _ = state;
         Err(crate::Error::CheckpointUnsupported { component: self.name() })

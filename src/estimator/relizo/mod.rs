@@ -39,8 +39,27 @@ const H_EPS: f64 = 1e-8;
 /// How ReLIZO draws the directions it does not reuse.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+///
+/// ```
+/// # use ndarray::ArrayView1;
+/// # use zoptim::estimator::{Estimate, GradientEstimator, Sampling, GramUpdate, estimate_once};
+/// # use zoptim::{Relizo, ZoRng};
+/// # let mut f = |x: ArrayView1<f64>| x.dot(&x);
+/// # let (mut x, mut g, mut rng) = ([1.0; 10], Estimate::new(), ZoRng::seed_from_u64(0));
+/// let mut est = Relizo::reference_defaults().samples(4).sampling(Sampling::Orthogonal);
+/// est.prepare(10)?;
+/// estimate_once(&mut est, &mut f, &mut x, &mut rng, &mut g)?;
+/// // Orthogonal rows: pairwise orthogonal, of norm 1/√m = 0.5; h = σ.
+/// let u = est.directions();
+/// // (to 1e-8: the offsets are those of the points queried, fl(x + δ) − x)
+/// assert!((u.row(0).dot(&u.row(0)) - 0.25).abs() < 1e-8 && u.row(0).dot(&u.row(1)).abs() < 1e-8);
+/// assert!(est.lengths().iter().all(|&h| h == 1e-5));
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 pub enum Sampling {
-    /// Offsets z ~ N(0, σ²I) (norm ≈ σ√d), stored as u = z/h with h = ‖z‖ + 1e-8.
+    /// Offsets z ~ N(0, σ²I) (norm ≈ σ√d, σ set by
+    /// [`offset_scale`](Relizo::offset_scale)), stored as u = z/h with
+    /// h = ‖z‖ + 1e-8.
     /// The reference's `orthogonal_sample=False`, used in its README.
     Gaussian,
     /// Gaussian draws orthonormalised against the reused rows and against each
@@ -48,7 +67,8 @@ pub enum Sampling {
     /// [reused; new]ᵀ; this is the same subspace and distribution, computed
     /// block-wise: a projection through the reused rows' Gram matrix, then a
     /// Cholesky QR); the block of m new rows is scaled to unit Frobenius norm
-    /// (rows of norm 1/√m) and h = σ, so each offset has norm σ/√m. The
+    /// (rows of norm 1/√m) and h = σ ([`offset_scale`](Relizo::offset_scale)),
+    /// so each offset has norm σ/√m. The
     /// reference's constructor default `orthogonal_sample=True`.
     #[default]
     Orthogonal,
@@ -57,6 +77,22 @@ pub enum Sampling {
 /// How the Gram matrix G = UUᵀ is kept up to date between steps.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+///
+/// ```
+/// # use ndarray::ArrayView1;
+/// # use zoptim::estimator::{Estimate, GradientEstimator, Sampling, GramUpdate, estimate_once};
+/// # use zoptim::{Relizo, ZoRng};
+/// # let mut f = |x: ArrayView1<f64>| x.dot(&x);
+/// # let (mut x, mut g, mut rng) = ([1.0; 10], Estimate::new(), ZoRng::seed_from_u64(0));
+/// let mut est = Relizo::with_reuse_bound(1.0).gram_update(GramUpdate::Incremental);
+/// est.prepare(10)?;
+/// for _ in 0..3 {
+///     estimate_once(&mut est, &mut f, &mut x, &mut rng, &mut g)?;
+/// }
+/// let (kept, exact) = (est.gram(), est.exact_gram());
+/// assert!(kept.iter().zip(&exact).all(|(a, b)| (a - b).abs() < 1e-12));
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 pub enum GramUpdate {
     /// Entries between reused rows are updated from the previous G with the k
     /// inner products uᵢᵀΔ and ‖Δ‖² (no extra pass over their d-vectors); rows
@@ -76,6 +112,24 @@ pub enum GramUpdate {
 /// update rule's line-search trials.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
+///
+/// ```
+/// # use ndarray::ArrayView1;
+/// # use zoptim::estimator::{Estimate, GradientEstimator, Sampling, GramUpdate, estimate_once};
+/// # use zoptim::{Relizo, ZoRng};
+/// # let mut f = |x: ArrayView1<f64>| x.dot(&x);
+/// # let (mut x, mut g, mut rng) = ([1.0; 10], Estimate::new(), ZoRng::seed_from_u64(0));
+/// let mut est = Relizo::with_reuse_bound(1.0).samples(4);
+/// est.prepare(10)?;
+/// estimate_once(&mut est, &mut f, &mut x, &mut rng, &mut g)?;
+/// let first = est.last_step().unwrap();
+/// assert_eq!((first.queries, first.reused, first.new_samples), (5, 0, 4));
+/// estimate_once(&mut est, &mut f, &mut x, &mut rng, &mut g)?;
+/// let second = est.last_step().unwrap();
+/// assert_eq!(second.reused, 2); // at most ⌊n·ρ⌋ = ⌊4·0.5⌋
+/// assert_eq!(second.queries, 1 + second.new_samples);
+/// # Ok::<(), zoptim::Error>(())
+/// ```
 pub struct RelizoStep {
     /// Queries the estimate made: 1 for f(x) unless it was known, plus one per new sample.
     pub queries: usize,
@@ -140,7 +194,7 @@ pub struct RelizoStep {
 /// update G and give the distances (O(n·d)); the Gaussian draws, the new points
 /// and the new rows of G (O(m·n·d)); g = Σ cⱼuⱼ (O(n·d)) — plus O(n³) for the
 /// n×n solve; orthogonal sampling adds O(n·m·d) for the orthonormalisation.
-/// Measured on the sphere at n = 8 with README settings (`benches/relizo.rs`), a
+/// Measured on the sphere at n = 8 with [`Relizo::with_reuse_bound`]`(0.2)` (`benches/relizo.rs`), a
 /// step costs about 9 µs at d = 100 and 3 ms at d = 10⁵, against 0.40 and 17 ms
 /// for the reference on one CPU thread; at large d about 40% of it is drawing
 /// the 4·d normals.
@@ -178,7 +232,8 @@ pub struct RelizoStep {
 ///   reference's silent reset.
 /// - Nothing is printed; counts are in [`RelizoStep`] and the step records.
 /// - `reuse_distance_bound=None` (meaning b = lr) is not offered: the estimator
-///   does not see the learning rate; [`Relizo::readme`] takes lr.
+///   does not see the learning rate, so b is given as a distance
+///   ([`Relizo::with_reuse_bound`], [`Relizo::reuse_distance_bound`]).
 /// - A sample's offset is that of the point actually queried, fl(x + z) − x,
 ///   rather than the intended z: the interpolation equations then hold for the
 ///   evaluated points to the last bit, which matters once reused rows are nearly
@@ -194,7 +249,7 @@ pub struct RelizoStep {
 /// use zoptim::estimator::Relizo;
 ///
 /// let mut f = |x: ArrayView1<f64>| x.iter().enumerate().map(|(i, v)| 0.5 * (i + 1) as f64 / 50.0 * v * v).sum::<f64>();
-/// let mut opt = Optimizer::builder(Relizo::readme(0.5))
+/// let mut opt = Optimizer::builder(Relizo::with_reuse_bound(1.0))
 ///     .learning_rate(0.5)
 ///     .max_iterations(300)
 ///     .seed(1)
@@ -225,6 +280,21 @@ impl<F: Real> Relizo<F> {
     /// The reference constructor's defaults (`LIZO(...)` in `relizo.py`): n = 8,
     /// b = 0 (reuse off), ρ = 1, σ = 1e-5, orthogonal sampling, no sampling
     /// momentum, incremental Gram update.
+    ///
+    /// ```
+    /// # use ndarray::ArrayView1;
+    /// # use zoptim::estimator::{Estimate, GradientEstimator, Sampling, GramUpdate, estimate_once};
+    /// # use zoptim::{Relizo, ZoRng};
+    /// # let mut f = |x: ArrayView1<f64>| x.dot(&x);
+    /// # let (mut x, mut g, mut rng) = ([1.0; 10], Estimate::new(), ZoRng::seed_from_u64(0));
+    /// let mut est = Relizo::reference_defaults();
+    /// est.prepare(10)?;
+    /// estimate_once(&mut est, &mut f, &mut x, &mut rng, &mut g)?;
+    /// estimate_once(&mut est, &mut f, &mut x, &mut rng, &mut g)?;
+    /// let step = est.last_step().unwrap();
+    /// assert_eq!((step.reused, step.new_samples, step.queries), (0, 8, 9)); // b = 0: no reuse
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn reference_defaults() -> Self {
         Relizo {
             n: 8,
@@ -238,18 +308,45 @@ impl<F: Real> Relizo<F> {
         }
     }
 
-    /// The settings the reference's README recommends for a learning rate `lr`:
-    /// b = 2·lr, ρ = 0.5, Gaussian sampling (n = 8, σ = 1e-5). Pair it with the
-    /// same `lr` in the optimizer and plain [`Sgd`](crate::Sgd).
-    pub fn readme(lr: f64) -> Self {
+    /// Sample reuse within distance `b`: the reference defaults with reuse bound
+    /// b, ρ = 0.5 and Gaussian sampling (n = 8, σ = 1e-5).
+    ///
+    /// The reference's README recommends b = 2·lr for plain
+    /// [`Sgd`](crate::Sgd) with a constant learning rate lr:
+    /// `Relizo::with_reuse_bound(2.0 * lr)`. b is a distance in x, fixed for
+    /// the run; a learning-rate schedule does not move it.
+    ///
+    /// ```
+    /// use zoptim::{Relizo, estimator::Sampling};
+    ///
+    /// let lr = 0.05;
+    /// let est = Relizo::<f64>::with_reuse_bound(2.0 * lr);
+    /// let same = Relizo::<f64>::reference_defaults()
+    ///     .reuse_distance_bound(0.1)
+    ///     .max_reuse_rate(0.5)
+    ///     .sampling(Sampling::Gaussian);
+    /// assert_eq!(format!("{est:?}"), format!("{same:?}"));
+    /// ```
+    pub fn with_reuse_bound(b: f64) -> Self {
         Self::reference_defaults()
-            .reuse_distance_bound(2.0 * lr)
+            .reuse_distance_bound(b)
             .max_reuse_rate(0.5)
             .sampling(Sampling::Gaussian)
     }
 
     /// Sets the sample count n ≥ 1 (reference `num_sample_per_step`). It is
     /// clipped to d when the dimension is seen, as in the reference.
+    ///
+    /// ```
+    /// use zoptim::Relizo;
+    /// use zoptim::estimator::GradientEstimator;
+    ///
+    /// let mut est = Relizo::<f64>::reference_defaults().samples(20);
+    /// est.prepare(5)?;
+    /// assert_eq!(est.effective_samples(), Some(5)); // clipped to d
+    /// assert_eq!(est.max_queries(5), 6);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn samples(mut self, n: usize) -> Self {
         self.n = n;
         self
@@ -257,26 +354,88 @@ impl<F: Real> Relizo<F> {
 
     /// Sets the reuse bound b ≥ 0: a candidate is reused when its distance to x
     /// is < b. b = 0 turns reuse off.
+    ///
+    /// ```
+    /// # use ndarray::ArrayView1;
+    /// # use zoptim::estimator::{Estimate, GradientEstimator, Sampling, GramUpdate, estimate_once};
+    /// # use zoptim::{Relizo, ZoRng};
+    /// # let mut f = |x: ArrayView1<f64>| x.dot(&x);
+    /// # let (mut x, mut g, mut rng) = ([1.0; 10], Estimate::new(), ZoRng::seed_from_u64(0));
+    /// // Samples lie ≈ σ√d = 3e-5 from x: a bound of 1e-6 reuses none, 1e-3 does.
+    /// for (b, reused) in [(1e-6, 0), (1e-3, 4)] {
+    ///     let mut est = Relizo::with_reuse_bound(b);
+    ///     est.prepare(10)?;
+    ///     estimate_once(&mut est, &mut f, &mut x, &mut rng, &mut g)?;
+    ///     estimate_once(&mut est, &mut f, &mut x, &mut rng, &mut g)?;
+    ///     assert_eq!(est.last_step().unwrap().reused, reused);
+    /// }
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn reuse_distance_bound(mut self, b: f64) -> Self {
         self.b = b;
         self
     }
 
     /// Sets ρ ∈ [0, 1]: at most ⌊n·ρ⌋ samples are reused per step.
+    ///
+    /// ```
+    /// # use ndarray::ArrayView1;
+    /// # use zoptim::estimator::{Estimate, GradientEstimator, Sampling, GramUpdate, estimate_once};
+    /// # use zoptim::{Relizo, ZoRng};
+    /// # let mut f = |x: ArrayView1<f64>| x.dot(&x);
+    /// # let (mut x, mut g, mut rng) = ([1.0; 10], Estimate::new(), ZoRng::seed_from_u64(0));
+    /// let mut est = Relizo::with_reuse_bound(1.0).max_reuse_rate(0.25);
+    /// est.prepare(10)?;
+    /// estimate_once(&mut est, &mut f, &mut x, &mut rng, &mut g)?;
+    /// estimate_once(&mut est, &mut f, &mut x, &mut rng, &mut g)?;
+    /// assert_eq!(est.last_step().unwrap().reused, 2); // ⌊8·0.25⌋
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn max_reuse_rate(mut self, rho: f64) -> Self {
         self.rho = rho;
         self
     }
 
-    /// Sets σ > 0 (reference `sample_norm`): the Gaussian standard deviation, or the
-    /// finite-difference length h of orthogonal samples. An optimizer smoothing
-    /// schedule overrides it step by step.
-    pub fn sample_norm(mut self, sigma: f64) -> Self {
+    /// Sets the offset scale σ > 0 (the reference's `sample_norm`; default
+    /// 1e-5). Every new offset is proportional to σ, but the factor depends on
+    /// the [`Sampling`], as in the reference:
+    /// - [`Sampling::Gaussian`]: σ is the standard deviation of each coordinate,
+    ///   z ~ N(0, σ²I), so an offset has norm ≈ σ√d;
+    /// - [`Sampling::Orthogonal`]: σ is the finite-difference length h of each
+    ///   of the m new rows, which have norm 1/√m, so an offset has norm σ/√m
+    ///   (the block of m new offsets has Frobenius norm σ).
+    ///
+    /// The same σ thus gives offsets √(d·m) times longer under Gaussian
+    /// sampling. An optimizer smoothing schedule overrides σ step by step.
+    ///
+    /// ```
+    /// use zoptim::{Error, Relizo, estimator::GradientEstimator};
+    ///
+    /// let est = Relizo::<f64>::reference_defaults().offset_scale(1e-3);
+    /// assert!(format!("{est:?}").contains("offset_scale: 0.001"));
+    /// let bad = Relizo::<f64>::reference_defaults().offset_scale(0.0).validate();
+    /// assert!(matches!(bad, Err(Error::InvalidParameter { name: "offset_scale", .. })));
+    /// ```
+    pub fn offset_scale(mut self, sigma: f64) -> Self {
         self.sigma = sigma;
         self
     }
 
     /// Sets how new directions are drawn.
+    ///
+    /// ```
+    /// # use ndarray::ArrayView1;
+    /// # use zoptim::estimator::{Estimate, GradientEstimator, Sampling, GramUpdate, estimate_once};
+    /// # use zoptim::{Relizo, ZoRng};
+    /// # let mut f = |x: ArrayView1<f64>| x.dot(&x);
+    /// # let (mut x, mut g, mut rng) = ([1.0; 10], Estimate::new(), ZoRng::seed_from_u64(0));
+    /// let mut est = Relizo::reference_defaults().sampling(Sampling::Gaussian).offset_scale(1e-3);
+    /// est.prepare(10)?;
+    /// estimate_once(&mut est, &mut f, &mut x, &mut rng, &mut g)?;
+    /// // Gaussian offsets: h = ‖z‖ + 1e-8 ≈ σ√d, not σ.
+    /// assert!(est.lengths().iter().all(|&h| h > 1e-3 && h < 1e-2));
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn sampling(mut self, sampling: Sampling) -> Self {
         self.sampling = sampling;
         self
@@ -284,12 +443,35 @@ impl<F: Real> Relizo<F> {
 
     /// Sets the sampling momentum m ≥ 0 (reference `sample_momentum`): new draws
     /// have mean m·Δ, Δ = x_prev − x (the reference's m·L·ĝ). Default 0.
+    ///
+    /// ```
+    /// use zoptim::Relizo;
+    /// use zoptim::estimator::GradientEstimator;
+    ///
+    /// assert!(Relizo::<f64>::with_reuse_bound(0.1).sample_momentum(0.5).validate().is_ok());
+    /// assert!(Relizo::<f64>::with_reuse_bound(0.1).sample_momentum(-1.0).validate().is_err());
+    /// ```
     pub fn sample_momentum(mut self, m: f64) -> Self {
         self.momentum = m;
         self
     }
 
     /// Sets how G is kept up to date.
+    ///
+    /// ```
+    /// # use ndarray::ArrayView1;
+    /// # use zoptim::estimator::{Estimate, GradientEstimator, Sampling, GramUpdate, estimate_once};
+    /// # use zoptim::{Relizo, ZoRng};
+    /// # let mut f = |x: ArrayView1<f64>| x.dot(&x);
+    /// # let (mut x, mut g, mut rng) = ([1.0; 10], Estimate::new(), ZoRng::seed_from_u64(0));
+    /// let mut est = Relizo::with_reuse_bound(1.0).gram_update(GramUpdate::Exact);
+    /// est.prepare(10)?;
+    /// estimate_once(&mut est, &mut f, &mut x, &mut rng, &mut g)?;
+    /// estimate_once(&mut est, &mut f, &mut x, &mut rng, &mut g)?;
+    /// let (kept, exact) = (est.gram(), est.exact_gram());
+    /// assert!(kept.iter().zip(&exact).all(|(a, b)| (a - b).abs() < 1e-12));
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn gram_update(mut self, mode: GramUpdate) -> Self {
         self.gram_update = mode;
         self
@@ -297,17 +479,56 @@ impl<F: Real> Relizo<F> {
 
     /// Statistics of the last completed step (a step that failed or was
     /// abandoned leaves them as they were).
+    ///
+    /// ```
+    /// # use ndarray::ArrayView1;
+    /// # use zoptim::estimator::{Estimate, GradientEstimator, Sampling, GramUpdate, estimate_once};
+    /// # use zoptim::{Relizo, ZoRng};
+    /// # let mut f = |x: ArrayView1<f64>| x.dot(&x);
+    /// # let (mut x, mut g, mut rng) = ([1.0; 10], Estimate::new(), ZoRng::seed_from_u64(0));
+    /// let mut est = Relizo::reference_defaults();
+    /// est.prepare(10)?;
+    /// assert!(est.last_step().is_none());
+    /// estimate_once(&mut est, &mut f, &mut x, &mut rng, &mut g)?;
+    /// assert_eq!(est.last_step().unwrap().rank, 8);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn last_step(&self) -> Option<RelizoStep> {
         self.state.last
     }
 
     /// The effective n (n clipped to d), once the dimension is known.
+    ///
+    /// ```
+    /// use zoptim::Relizo;
+    /// use zoptim::estimator::GradientEstimator;
+    ///
+    /// let mut est = Relizo::<f64>::reference_defaults();
+    /// assert_eq!(est.effective_samples(), None);
+    /// est.prepare(3)?;
+    /// assert_eq!(est.effective_samples(), Some(3));
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn effective_samples(&self) -> Option<usize> {
         (self.state.dim > 0).then_some(self.state.ne)
     }
 
     /// The rows uᵢ = δᵢ/hᵢ of the last completed step, in its order (n × d,
     /// allocated; for inspection and tests). Empty before the first step.
+    ///
+    /// ```
+    /// # use ndarray::ArrayView1;
+    /// # use zoptim::estimator::{Estimate, GradientEstimator, Sampling, GramUpdate, estimate_once};
+    /// # use zoptim::{Relizo, ZoRng};
+    /// # let mut f = |x: ArrayView1<f64>| x.dot(&x);
+    /// # let (mut x, mut g, mut rng) = ([1.0; 10], Estimate::new(), ZoRng::seed_from_u64(0));
+    /// let mut est = Relizo::reference_defaults().samples(3);
+    /// est.prepare(10)?;
+    /// assert_eq!(est.directions().dim(), (0, 10));
+    /// estimate_once(&mut est, &mut f, &mut x, &mut rng, &mut g)?;
+    /// assert_eq!(est.directions().dim(), (3, 10));
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn directions(&self) -> Array2<F> {
         let s = &self.state;
         if !s.has_samples {
@@ -321,6 +542,20 @@ impl<F: Real> Relizo<F> {
     }
 
     /// The lengths hᵢ of the last completed step's samples, in its order.
+    ///
+    /// ```
+    /// # use ndarray::ArrayView1;
+    /// # use zoptim::estimator::{Estimate, GradientEstimator, Sampling, GramUpdate, estimate_once};
+    /// # use zoptim::{Relizo, ZoRng};
+    /// # let mut f = |x: ArrayView1<f64>| x.dot(&x);
+    /// # let (mut x, mut g, mut rng) = ([1.0; 10], Estimate::new(), ZoRng::seed_from_u64(0));
+    /// let mut est = Relizo::reference_defaults().samples(3).offset_scale(1e-4);
+    /// est.prepare(10)?;
+    /// assert!(est.lengths().is_empty());
+    /// estimate_once(&mut est, &mut f, &mut x, &mut rng, &mut g)?;
+    /// assert_eq!(est.lengths(), [1e-4; 3]); // orthogonal sampling: h = σ
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn lengths(&self) -> Vec<f64> {
         let s = &self.state;
         if !s.has_samples {
@@ -331,6 +566,21 @@ impl<F: Real> Relizo<F> {
 
     /// G = UUᵀ as maintained by the estimator (incrementally, by default), in the
     /// order of [`directions`](Relizo::directions). Allocated; for inspection.
+    ///
+    /// ```
+    /// # use ndarray::ArrayView1;
+    /// # use zoptim::estimator::{Estimate, GradientEstimator, Sampling, GramUpdate, estimate_once};
+    /// # use zoptim::{Relizo, ZoRng};
+    /// # let mut f = |x: ArrayView1<f64>| x.dot(&x);
+    /// # let (mut x, mut g, mut rng) = ([1.0; 10], Estimate::new(), ZoRng::seed_from_u64(0));
+    /// let mut est = Relizo::reference_defaults().samples(4);
+    /// est.prepare(10)?;
+    /// estimate_once(&mut est, &mut f, &mut x, &mut rng, &mut g)?;
+    /// let gram = est.gram();
+    /// assert_eq!(gram.dim(), (4, 4));
+    /// assert!((gram[[0, 0]] - 0.25).abs() < 1e-8); // rows of norm 1/√m
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn gram(&self) -> Array2<f64> {
         let s = &self.state;
         if !s.has_samples {
@@ -345,6 +595,20 @@ impl<F: Real> Relizo<F> {
 
     /// G = UUᵀ recomputed exactly (in f64) from the stored rows, for comparison
     /// with [`gram`](Relizo::gram). Allocated; O(n²·d).
+    ///
+    /// ```
+    /// # use ndarray::ArrayView1;
+    /// # use zoptim::estimator::{Estimate, GradientEstimator, Sampling, GramUpdate, estimate_once};
+    /// # use zoptim::{Relizo, ZoRng};
+    /// # let mut f = |x: ArrayView1<f64>| x.dot(&x);
+    /// # let (mut x, mut g, mut rng) = ([1.0; 10], Estimate::new(), ZoRng::seed_from_u64(0));
+    /// let mut est = Relizo::with_reuse_bound(1.0).samples(4);
+    /// est.prepare(10)?;
+    /// estimate_once(&mut est, &mut f, &mut x, &mut rng, &mut g)?;
+    /// let u = est.directions();
+    /// assert!((est.exact_gram()[[0, 1]] - u.row(0).dot(&u.row(1))).abs() < 1e-15);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn exact_gram(&self) -> Array2<f64> {
         let s = &self.state;
         if !s.has_samples {
@@ -376,7 +640,7 @@ impl<F: Real> GradientEstimator<F> for Relizo<F> {
         check_count("samples", self.n)?;
         check_non_negative("reuse_distance_bound", self.b)?;
         check_in_range("max_reuse_rate", self.rho, 0.0, 1.0, "in [0, 1]")?;
-        check_positive("sample_norm", self.sigma)?;
+        check_positive("offset_scale", self.sigma)?;
         check_non_negative("sample_momentum", self.momentum)
     }
 

@@ -18,7 +18,7 @@ impl<F> std::fmt::Debug for Relizo<F> {
             .field("samples", &self.n)
             .field("reuse_distance_bound", &self.b)
             .field("max_reuse_rate", &self.rho)
-            .field("sample_norm", &self.sigma)
+            .field("offset_scale", &self.sigma)
             .field("sampling", &self.sampling)
             .field("sample_momentum", &self.momentum)
             .field("gram_update", &self.gram_update)

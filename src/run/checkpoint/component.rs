@@ -40,6 +40,14 @@ pub struct ComponentState {
 
 impl ComponentState {
     /// An empty state for the component named `kind`.
+    ///
+    /// ```
+    /// use zoptim::ComponentState;
+    ///
+    /// let s = ComponentState::new("adam");
+    /// assert_eq!(s.kind(), "adam");
+    /// assert_eq!(s, ComponentState::new("adam")); // empty: nothing stored yet
+    /// ```
     pub fn new(kind: &str) -> Self {
         ComponentState {
             kind: kind.to_owned(),
@@ -48,12 +56,27 @@ impl ComponentState {
     }
 
     /// The component's name.
+    ///
+    /// ```
+    /// use zoptim::ComponentState;
+    ///
+    /// assert_eq!(ComponentState::new("momentum").kind(), "momentum");
+    /// ```
     pub fn kind(&self) -> &str {
         &self.kind
     }
 
     /// Records a parameter by its `Debug` form (floats print in their shortest
     /// exact form, so equal strings mean equal values).
+    ///
+    /// ```
+    /// use zoptim::ComponentState;
+    ///
+    /// let (mut a, mut b) = (ComponentState::new("rule"), ComponentState::new("rule"));
+    /// a.param("beta", 0.9);
+    /// b.param("beta", 0.9 + 1e-16); // the next f64 after 0.9
+    /// assert_ne!(a, b);
+    /// ```
     pub fn param(&mut self, name: &str, value: impl std::fmt::Debug) -> &mut Self {
         self.params.insert(name.to_owned(), format!("{value:?}"));
         self
@@ -61,6 +84,17 @@ impl ComponentState {
 
     /// Stores a float array exactly (f32 arrays are written in f32's shortest
     /// form, which reads back to the same f32).
+    ///
+    /// ```
+    /// use zoptim::ComponentState;
+    ///
+    /// let mut s = ComponentState::new("rule");
+    /// s.put_floats("v", &[0.1_f32, 0.2]);
+    /// let mut back: Vec<f32> = Vec::new();
+    /// s.read_floats("v", 2, &mut back)?;
+    /// assert_eq!(back, [0.1_f32, 0.2]); // the same f32 bits
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn put_floats<F: Real>(&mut self, name: &str, values: &[F]) -> &mut Self {
         let floats = Floats {
             values: values.iter().map(|v| v.as_f64()).collect(),
@@ -71,12 +105,31 @@ impl ComponentState {
     }
 
     /// Stores one count.
+    ///
+    /// ```
+    /// use zoptim::ComponentState;
+    ///
+    /// let mut s = ComponentState::new("rule");
+    /// s.put_count("t", 12);
+    /// assert_eq!(s.count("t")?, 12);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn put_count(&mut self, name: &str, value: u64) -> &mut Self {
         self.counts.insert(name.to_owned(), vec![value]);
         self
     }
 
     /// Stores an array of counts (indices, permutations).
+    ///
+    /// ```
+    /// use zoptim::ComponentState;
+    ///
+    /// let mut s = ComponentState::new("sampler");
+    /// s.put_counts("order", [2, 0, 1]);
+    /// assert_eq!(s.counts("order")?, [2, 0, 1]);
+    /// assert!(s.count("order").is_err()); // not a single count
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn put_counts(&mut self, name: &str, values: impl IntoIterator<Item = u64>) -> &mut Self {
         self.counts.insert(name.to_owned(), values.into_iter().collect());
         self
@@ -85,6 +138,19 @@ impl ComponentState {
     /// Reads the float array `name` into `out`, which it must fill exactly:
     /// [`Error::CheckpointCorrupt`] when it is missing,
     /// [`Error::CheckpointMismatch`] when it does not have `len` entries.
+    ///
+    /// ```
+    /// use zoptim::{ComponentState, Error};
+    ///
+    /// let mut s = ComponentState::new("rule");
+    /// s.put_floats("m", &[1.0_f64, 2.0, 3.0]);
+    /// let mut m: Vec<f64> = Vec::new();
+    /// s.read_floats("m", 3, &mut m)?;
+    /// assert_eq!(m, [1.0, 2.0, 3.0]);
+    /// assert!(matches!(s.read_floats("m", 4, &mut m), Err(Error::CheckpointMismatch { .. })));
+    /// assert!(matches!(s.read_floats("v", 3, &mut m), Err(Error::CheckpointCorrupt { .. })));
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn read_floats<F: Real>(&self, name: &str, len: usize, out: &mut Vec<F>) -> Result<()> {
         let v = self.floats.get(name).ok_or_else(|| self.missing(name))?;
         if v.values.len() != len {
@@ -100,6 +166,16 @@ impl ComponentState {
     }
 
     /// The float array `name`, whatever its length.
+    ///
+    /// ```
+    /// use zoptim::ComponentState;
+    ///
+    /// let mut s = ComponentState::new("rule");
+    /// s.put_floats("g", &[0.5_f32]);
+    /// assert_eq!(s.floats("g")?, [0.5]);
+    /// assert!(s.floats("h").is_err());
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn floats(&self, name: &str) -> Result<&[f64]> {
         self.floats
             .get(name)
@@ -108,6 +184,16 @@ impl ComponentState {
     }
 
     /// The count `name`.
+    ///
+    /// ```
+    /// use zoptim::ComponentState;
+    ///
+    /// let mut s = ComponentState::new("rule");
+    /// s.put_count("steps", 3);
+    /// assert_eq!(s.count("steps")?, 3);
+    /// assert!(s.count("other").is_err());
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn count(&self, name: &str) -> Result<u64> {
         match self.counts.get(name).map(Vec::as_slice) {
             Some([v]) => Ok(*v),
@@ -117,6 +203,16 @@ impl ComponentState {
     }
 
     /// The count `name` as an index or length below `bound`.
+    ///
+    /// ```
+    /// use zoptim::ComponentState;
+    ///
+    /// let mut s = ComponentState::new("sampler");
+    /// s.put_count("next", 4);
+    /// assert_eq!(s.index("next", 5)?, 4);
+    /// assert!(s.index("next", 4).is_err()); // out of range
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn index(&self, name: &str, bound: usize) -> Result<usize> {
         let v = self.count(name)?;
         usize::try_from(v)
@@ -126,6 +222,15 @@ impl ComponentState {
     }
 
     /// The count array `name`.
+    ///
+    /// ```
+    /// use zoptim::ComponentState;
+    ///
+    /// let mut s = ComponentState::new("sampler");
+    /// s.put_counts("seen", [5, 5, 7]);
+    /// assert_eq!(s.counts("seen")?, [5, 5, 7]);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn counts(&self, name: &str) -> Result<&[u64]> {
         self.counts
             .get(name)
@@ -134,6 +239,18 @@ impl ComponentState {
     }
 
     /// Reads the count array `name` as a permutation of `0..len` into `out`.
+    ///
+    /// ```
+    /// use zoptim::ComponentState;
+    ///
+    /// let mut s = ComponentState::new("sampler");
+    /// s.put_counts("perm", [2, 0, 1]).put_counts("bad", [0, 0, 1]);
+    /// let mut p = Vec::new();
+    /// s.read_permutation("perm", 3, &mut p)?;
+    /// assert_eq!(p, [2, 0, 1]);
+    /// assert!(s.read_permutation("bad", 3, &mut p).is_err()); // 0 twice
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn read_permutation(&self, name: &str, len: usize, out: &mut Vec<usize>) -> Result<()> {
         let v = self.counts(name)?;
         if v.len() != len {

@@ -88,12 +88,34 @@ use crate::rng::ZoRng;
 /// With feature `serde`, the scalar types serialise (a supertrait of
 /// [`Real`], so that code generic over `F: Real` can write checkpoints).
 #[cfg(feature = "serde")]
+///
+/// Every [`Real`] type has it, so generic code needs no extra bound:
+///
+/// ```
+/// use zoptim::Real;
+/// use zoptim::run::checkpoint::Serializable;
+///
+/// fn storable<T: Serializable>(_: &T) -> bool { true }
+/// fn generic<F: Real>(x: F) -> bool { storable(&x) }
+/// assert!(generic(1.0_f32) && generic(1.0_f64));
+/// ```
 pub trait Serializable: serde::Serialize + serde::de::DeserializeOwned {}
 #[cfg(feature = "serde")]
 impl<T: serde::Serialize + serde::de::DeserializeOwned> Serializable for T {}
 /// With feature `serde`, the scalar types serialise (a supertrait of
 /// [`Real`], so that code generic over `F: Real` can write checkpoints).
 #[cfg(not(feature = "serde"))]
+///
+/// Every [`Real`] type has it, so generic code needs no extra bound:
+///
+/// ```
+/// use zoptim::Real;
+/// use zoptim::run::checkpoint::Serializable;
+///
+/// fn storable<T: Serializable>(_: &T) -> bool { true }
+/// fn generic<F: Real>(x: F) -> bool { storable(&x) }
+/// assert!(generic(1.0_f32) && generic(1.0_f64));
+/// ```
 pub trait Serializable {}
 #[cfg(not(feature = "serde"))]
 impl<T> Serializable for T {}
@@ -102,6 +124,12 @@ impl<T> Serializable for T {}
 ///
 /// It changes whenever the meaning of a field changes; a checkpoint of another
 /// version is rejected with [`Error::CheckpointVersion`].
+///
+/// ```
+/// use zoptim::run::CHECKPOINT_FORMAT;
+///
+/// assert_eq!(CHECKPOINT_FORMAT, 1);
+/// ```
 pub const CHECKPOINT_FORMAT: u32 = 1;
 
 /// What a process does with the periodic checkpoint.
@@ -215,37 +243,147 @@ pub struct Checkpoint<F> {
 
 impl<F: Real> Checkpoint<F> {
     /// Steps completed when it was taken.
+    ///
+    /// ```
+    /// # use ndarray::{Array1, ArrayView1};
+    /// # use zoptim::prelude::*;
+    /// # use zoptim::Checkpoint;
+    /// # let f = |x: ArrayView1<f64>| x.dot(&x);
+    /// # let mut opt = Optimizer::builder(TwoPoint::spsa().mu(1e-6)).update(Adam::new()).max_iterations(100).seed(1).build()?;
+    /// # let mut run = opt.start(&Array1::from_elem(3, 1.0))?;
+    /// let mut told = 0;
+    /// for _ in 0..4 {
+    ///     let batch = run.ask()?.expect("the run is not over");
+    ///     let values: Vec<f64> = batch.points().rows().into_iter().map(f).collect();
+    ///     told += values.len();
+    ///     run.tell(&values)?;
+    /// }
+    /// let checkpoint = run.checkpoint()?;
+    /// assert_eq!(checkpoint.iteration(), 3); // the first batch is f(x₀), then one per step
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn iteration(&self) -> usize {
         self.iterations
     }
 
     /// Evaluations counted when it was taken.
+    ///
+    /// ```
+    /// # use ndarray::{Array1, ArrayView1};
+    /// # use zoptim::prelude::*;
+    /// # use zoptim::Checkpoint;
+    /// # let f = |x: ArrayView1<f64>| x.dot(&x);
+    /// # let mut opt = Optimizer::builder(TwoPoint::spsa().mu(1e-6)).update(Adam::new()).max_iterations(100).seed(1).build()?;
+    /// # let mut run = opt.start(&Array1::from_elem(3, 1.0))?;
+    /// let mut told = 0;
+    /// for _ in 0..4 {
+    ///     let batch = run.ask()?.expect("the run is not over");
+    ///     let values: Vec<f64> = batch.points().rows().into_iter().map(f).collect();
+    ///     told += values.len();
+    ///     run.tell(&values)?;
+    /// }
+    /// assert_eq!(run.checkpoint()?.evaluations(), told);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn evaluations(&self) -> usize {
         self.evaluations
     }
 
     /// The problem's dimension.
+    ///
+    /// ```
+    /// # use ndarray::{Array1, ArrayView1};
+    /// # use zoptim::prelude::*;
+    /// # use zoptim::Checkpoint;
+    /// # let f = |x: ArrayView1<f64>| x.dot(&x);
+    /// # let mut opt = Optimizer::builder(TwoPoint::spsa().mu(1e-6)).update(Adam::new()).max_iterations(100).seed(1).build()?;
+    /// # let mut run = opt.start(&Array1::from_elem(3, 1.0))?;
+    /// assert_eq!(run.checkpoint()?.dim(), 3);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn dim(&self) -> usize {
         self.dim
     }
 
     /// True when it was taken in the middle of a step (between an `ask` and
     /// its `tell`, or between two rounds of a step).
+    ///
+    /// ```
+    /// # use ndarray::{Array1, ArrayView1};
+    /// # use zoptim::prelude::*;
+    /// # use zoptim::Checkpoint;
+    /// # let f = |x: ArrayView1<f64>| x.dot(&x);
+    /// # let mut opt = Optimizer::builder(TwoPoint::spsa().mu(1e-6)).update(Adam::new()).max_iterations(100).seed(1).build()?;
+    /// # let mut run = opt.start(&Array1::from_elem(3, 1.0))?;
+    /// for _ in 0..2 {
+    ///     // f(x₀) first, then the first step's one round
+    ///     assert!(!run.checkpoint()?.is_mid_step());
+    ///     let batch = run.ask()?.expect("the run is not over");
+    ///     let values: Vec<f64> = batch.points().rows().into_iter().map(f).collect();
+    ///     assert_eq!(run.checkpoint()?.is_mid_step(), values.len() == 2); // asked, not yet told
+    ///     run.tell(&values)?;
+    /// }
+    /// assert!(!run.checkpoint()?.is_mid_step());
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn is_mid_step(&self) -> bool {
         self.step.is_some()
     }
 
     /// The iterate when it was taken.
+    ///
+    /// ```
+    /// # use ndarray::{Array1, ArrayView1};
+    /// # use zoptim::prelude::*;
+    /// # use zoptim::Checkpoint;
+    /// # let f = |x: ArrayView1<f64>| x.dot(&x);
+    /// # let mut opt = Optimizer::builder(TwoPoint::spsa().mu(1e-6)).update(Adam::new()).max_iterations(100).seed(1).build()?;
+    /// # let mut run = opt.start(&Array1::from_elem(3, 1.0))?;
+    /// assert_eq!(run.checkpoint()?.x(), [1.0, 1.0, 1.0]);
+    /// let mut told = 0;
+    /// for _ in 0..4 {
+    ///     let batch = run.ask()?.expect("the run is not over");
+    ///     let values: Vec<f64> = batch.points().rows().into_iter().map(f).collect();
+    ///     told += values.len();
+    ///     run.tell(&values)?;
+    /// }
+    /// assert_ne!(run.checkpoint()?.x(), [1.0, 1.0, 1.0]);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn x(&self) -> &[F] {
         &self.run.x
     }
 
     /// The estimator's saved state.
+    ///
+    /// ```
+    /// # use ndarray::{Array1, ArrayView1};
+    /// # use zoptim::prelude::*;
+    /// # use zoptim::Checkpoint;
+    /// # let f = |x: ArrayView1<f64>| x.dot(&x);
+    /// # let mut opt = Optimizer::builder(TwoPoint::spsa().mu(1e-6)).update(Adam::new()).max_iterations(100).seed(1).build()?;
+    /// # let mut run = opt.start(&Array1::from_elem(3, 1.0))?;
+    /// let checkpoint = run.checkpoint()?;
+    /// assert_eq!(checkpoint.estimator_state().kind(), "two-point central");
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn estimator_state(&self) -> &ComponentState {
         &self.estimator
     }
 
     /// The update rule's saved state.
+    ///
+    /// ```
+    /// # use ndarray::{Array1, ArrayView1};
+    /// # use zoptim::prelude::*;
+    /// # use zoptim::Checkpoint;
+    /// # let f = |x: ArrayView1<f64>| x.dot(&x);
+    /// # let mut opt = Optimizer::builder(TwoPoint::spsa().mu(1e-6)).update(Adam::new()).max_iterations(100).seed(1).build()?;
+    /// # let mut run = opt.start(&Array1::from_elem(3, 1.0))?;
+    /// let checkpoint = run.checkpoint()?;
+    /// assert_eq!(checkpoint.update_state().kind(), "adam");
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn update_state(&self) -> &ComponentState {
         &self.update
     }
@@ -298,6 +436,26 @@ pub(crate) fn float_name<F: Real>() -> &'static str {
 #[cfg(feature = "serde")]
 impl<F: Real> Checkpoint<F> {
     /// The checkpoint as JSON.
+    ///
+    /// ```
+    /// # use ndarray::{Array1, ArrayView1};
+    /// # use zoptim::prelude::*;
+    /// # use zoptim::Checkpoint;
+    /// # let f = |x: ArrayView1<f64>| x.dot(&x);
+    /// # let mut opt = Optimizer::builder(TwoPoint::spsa().mu(1e-6)).update(Adam::new()).max_iterations(100).seed(1).build()?;
+    /// # let mut run = opt.start(&Array1::from_elem(3, 1.0))?;
+    /// let mut told = 0;
+    /// for _ in 0..4 {
+    ///     let batch = run.ask()?.expect("the run is not over");
+    ///     let values: Vec<f64> = batch.points().rows().into_iter().map(f).collect();
+    ///     told += values.len();
+    ///     run.tell(&values)?;
+    /// }
+    /// let json = run.checkpoint()?.to_json()?;
+    /// assert!(json.contains("\"format\""));
+    /// assert_eq!(Checkpoint::<f64>::from_json(&json)?, run.checkpoint()?);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn to_json(&self) -> Result<String> {
         serde_json::to_string(self).map_err(|e| Error::CheckpointCorrupt { reason: e.to_string() })
     }
@@ -306,6 +464,21 @@ impl<F: Real> Checkpoint<F> {
     /// format version, [`Error::CheckpointTruncated`] for text that ends early,
     /// [`Error::CheckpointCorrupt`] for anything else that does not parse or
     /// is inconsistent, [`Error::CheckpointMismatch`] for another float type.
+    ///
+    /// ```
+    /// # use ndarray::{Array1, ArrayView1};
+    /// # use zoptim::prelude::*;
+    /// # use zoptim::Checkpoint;
+    /// # let f = |x: ArrayView1<f64>| x.dot(&x);
+    /// # let mut opt = Optimizer::builder(TwoPoint::spsa().mu(1e-6)).update(Adam::new()).max_iterations(100).seed(1).build()?;
+    /// # let mut run = opt.start(&Array1::from_elem(3, 1.0))?;
+    /// let json = run.checkpoint()?.to_json()?;
+    /// assert_eq!(Checkpoint::<f64>::from_json(&json)?, run.checkpoint()?);
+    /// let cut = &json[..json.len() / 2];
+    /// assert!(matches!(Checkpoint::<f64>::from_json(cut), Err(zoptim::Error::CheckpointTruncated { .. })));
+    /// assert!(Checkpoint::<f32>::from_json(&json).is_err()); // another float type
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn from_json(text: &str) -> Result<Self> {
         // The version first, so that another format is named as such rather
         // than reported as a parse error in some field.
@@ -336,6 +509,27 @@ impl<F: Real> Checkpoint<F> {
     /// Writes the checkpoint to `path` atomically: to a temporary file in the
     /// same directory, flushed to disk, then renamed over `path`, so that a
     /// crash leaves either the old checkpoint or the new one.
+    ///
+    /// ```
+    /// # use ndarray::{Array1, ArrayView1};
+    /// # use zoptim::prelude::*;
+    /// # use zoptim::Checkpoint;
+    /// # let f = |x: ArrayView1<f64>| x.dot(&x);
+    /// # let mut opt = Optimizer::builder(TwoPoint::spsa().mu(1e-6)).update(Adam::new()).max_iterations(100).seed(1).build()?;
+    /// # let mut run = opt.start(&Array1::from_elem(3, 1.0))?;
+    /// let mut told = 0;
+    /// for _ in 0..4 {
+    ///     let batch = run.ask()?.expect("the run is not over");
+    ///     let values: Vec<f64> = batch.points().rows().into_iter().map(f).collect();
+    ///     told += values.len();
+    ///     run.tell(&values)?;
+    /// }
+    /// let path = std::env::temp_dir().join("zoptim-doc-checkpoint-write.json");
+    /// run.checkpoint()?.write(&path)?;
+    /// assert_eq!(Checkpoint::<f64>::read(&path)?, run.checkpoint()?);
+    /// # std::fs::remove_file(&path).ok();
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn write(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
         use std::io::Write;
         let path = path.as_ref();
@@ -356,6 +550,22 @@ impl<F: Real> Checkpoint<F> {
     /// Reads a checkpoint written by [`write`](Checkpoint::write); errors as
     /// [`from_json`](Checkpoint::from_json), and [`Error::Io`] when the file
     /// cannot be read.
+    ///
+    /// ```
+    /// # use ndarray::{Array1, ArrayView1};
+    /// # use zoptim::prelude::*;
+    /// # use zoptim::Checkpoint;
+    /// # let f = |x: ArrayView1<f64>| x.dot(&x);
+    /// # let mut opt = Optimizer::builder(TwoPoint::spsa().mu(1e-6)).update(Adam::new()).max_iterations(100).seed(1).build()?;
+    /// # let mut run = opt.start(&Array1::from_elem(3, 1.0))?;
+    /// let path = std::env::temp_dir().join("zoptim-doc-checkpoint-read.json");
+    /// run.checkpoint()?.write(&path)?;
+    /// let back = Checkpoint::<f64>::read(&path)?;
+    /// assert_eq!((back.iteration(), back.dim()), (0, 3));
+    /// assert!(Checkpoint::<f64>::read(path.with_extension("missing")).is_err());
+    /// # std::fs::remove_file(&path).ok();
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn read(path: impl AsRef<std::path::Path>) -> Result<Self> {
         let text = std::fs::read_to_string(path)?;
         Self::from_json(&text)

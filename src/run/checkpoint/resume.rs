@@ -24,6 +24,25 @@ impl<'o, F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Run<'o, F, E, U> {
     /// [`Error::CheckpointUnsupported`] for an estimator or rule that does not
     /// implement [`save_state`](GradientEstimator::save_state); the run is
     /// unchanged.
+    ///
+    /// ```
+    /// # use ndarray::{Array1, ArrayView1};
+    /// # use zoptim::prelude::*;
+    /// # let f = |x: ArrayView1<f64>| x.dot(&x);
+    /// # let mut opt = Optimizer::builder(TwoPoint::spsa().mu(1e-6)).update(Adam::new()).max_iterations(100).seed(1).build()?;
+    /// # let mut run = opt.start(&Array1::from_elem(3, 1.0))?;
+    /// let mut told = 0;
+    /// for _ in 0..4 {
+    ///     let batch = run.ask()?.expect("the run is not over");
+    ///     let values: Vec<f64> = batch.points().rows().into_iter().map(f).collect();
+    ///     told += values.len();
+    ///     run.tell(&values)?;
+    /// }
+    /// let checkpoint = run.checkpoint()?;
+    /// assert_eq!(checkpoint.evaluations(), told);
+    /// assert_eq!(run.checkpoint()?, checkpoint); // taking one leaves the run unchanged
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn checkpoint(&mut self) -> Result<Checkpoint<F>> {
         let tape = self.opt.engine.step_tape();
         if tape.is_some() {
@@ -204,6 +223,24 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
     /// [`Error::DimensionMismatch`] from a projection of another dimension,
     /// [`Error::CheckpointCorrupt`] for inconsistent contents; the optimizer is
     /// then reset.
+    ///
+    /// ```
+    /// use ndarray::{Array1, ArrayView1};
+    /// use zoptim::prelude::*;
+    ///
+    /// let mut f = |x: ArrayView1<f64>| x.dot(&x);
+    /// let make = || Optimizer::builder(TwoPoint::spsa()).max_iterations(20).seed(2).build();
+    /// let whole = make()?.minimize(&mut f, &Array1::ones(3))?;
+    /// let mut opt = make()?;
+    /// let mut run = opt.start(&Array1::ones(3))?;
+    /// let batch = run.ask()?.expect("the run is not over");
+    /// let values: Vec<f64> = batch.points().rows().into_iter().map(|r| f(r)).collect();
+    /// run.tell(&values)?;
+    /// let checkpoint = run.checkpoint()?;
+    /// let resumed = make()?.resume(checkpoint)?.minimize(&mut f)?;
+    /// assert_eq!(resumed.last_x, whole.last_x);
+    /// # Ok::<(), zoptim::Error>(())
+    /// ```
     pub fn resume(&mut self, checkpoint: Checkpoint<F>) -> Result<Run<'_, F, E, U>> {
         let res = self.load_checkpoint(&checkpoint);
         if let Err(e) = res {
