@@ -11,6 +11,7 @@ mod block;
 mod coordinate;
 mod dap;
 pub mod difference;
+mod context;
 mod estimate;
 mod relizo;
 mod two_point;
@@ -20,7 +21,8 @@ pub use coordinate::Cge;
 pub use dap::{Dap, GradientProxy, ProxyKind};
 pub use difference::{Difference, Smoothed, Smoothing};
 pub(crate) use estimate::direction_bound;
-pub use estimate::{Estimate, EstimateContext, EstimateInfo, Form};
+pub use context::{EstimateContext, EstimateInfo};
+pub use estimate::{Estimate, Form};
 pub use relizo::{GramUpdate, Relizo, RelizoStep, Sampling};
 pub use two_point::{Storage, TwoPoint};
 
