@@ -5,7 +5,6 @@ use crate::random::rng::ZoRng;
 use crate::real::Real;
 use crate::run::Round;
 
-
 /// What an estimator is lent for one call of
 /// [`estimate`](super::GradientEstimator::estimate).
 #[non_exhaustive]

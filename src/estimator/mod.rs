@@ -8,20 +8,20 @@
 #![warn(clippy::too_many_lines, clippy::too_many_arguments)]
 
 mod block;
+mod context;
 mod coordinate;
 mod dap;
 pub mod difference;
-mod context;
 mod estimate;
 mod relizo;
 mod two_point;
 
 pub use block::{BlockCoordinate, BlockOrder};
+pub use context::{EstimateContext, EstimateInfo};
 pub use coordinate::Cge;
 pub use dap::{Dap, GradientProxy, ProxyKind};
 pub use difference::{Difference, Smoothed, Smoothing};
 pub(crate) use estimate::direction_bound;
-pub use context::{EstimateContext, EstimateInfo};
 pub use estimate::{Estimate, Form};
 pub use relizo::{GramUpdate, Relizo, RelizoStep, Sampling};
 pub use two_point::{Storage, TwoPoint};

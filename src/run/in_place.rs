@@ -4,7 +4,8 @@
 
 use super::Flow;
 use super::engine::{RoundPair, check_round};
-use super::round::{Perturb, Round, Walk};
+use super::round::{Perturb, Round};
+use super::seeded::Walk;
 use crate::error::{Error, Query, Result};
 use crate::estimator::{Estimate, EstimateContext, EstimateInfo, GradientEstimator};
 use crate::objective::Objective;

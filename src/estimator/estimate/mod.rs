@@ -324,7 +324,6 @@ impl<F: Real> Estimate<F> {
             Form::Dense | Form::Seeded => (&[], &[]),
         }
     }
-
 }
 
 /// A bound on |uᵢ| for every entry of a seed-replayed direction of length d:
@@ -343,8 +342,8 @@ pub(crate) fn direction_bound(dir: &SeededDirection) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::random::rng::ZoRng;
     use crate::random::direction::Direction;
+    use crate::random::rng::ZoRng;
 
     #[test]
     fn the_three_forms_agree() {

@@ -275,7 +275,6 @@ impl<F: Real> Default for Relizo<F> {
     }
 }
 
-
 impl<F: Real> GradientEstimator<F> for Relizo<F> {
     fn name(&self) -> &'static str {
         "relizo"
