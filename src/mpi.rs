@@ -204,7 +204,7 @@ where
 ///
 /// Errors: those of [`Run::minimize`], and [`Error::InvalidParameter`] when
 /// the ranks' iterates differ (they resumed from different checkpoints).
-pub fn resume<F, E, U, C, O>(world: &C, mut run: Run<'_, F, E, U>, objective: &mut O) -> Result<(Report<F>, Traffic)>
+pub fn resume<F, E, U, C, O>(world: &C, run: Run<'_, F, E, U>, objective: &mut O) -> Result<(Report<F>, Traffic)>
 where
     F: Real + Equivalence,
     E: GradientEstimator<F>,
@@ -212,22 +212,32 @@ where
     C: Communicator,
     O: Objective<F>,
 {
-    let mut exchange = Exchange::new(world);
-    exchange.check_start(run.iteration() as u64, run.x())?;
-    run.checkpoints = exchange.checkpoint_writes();
-    if run.is_stochastic() {
-        return Err(Error::WrongDriver(
-            "draws a minibatch before each step: call mpi::resume_stochastic(&mut problem)",
-        ));
-    }
-    drive(run, &mut exchange, &mut Plain(objective), false)
+    resumed(world, run, &mut Plain(objective), false)
 }
 
 /// [`resume`] for a stochastic run (see [`minimize_stochastic`]).
 pub fn resume_stochastic<F, E, U, C, S>(
     world: &C,
+    run: Run<'_, F, E, U>,
+    problem: &mut S,
+) -> Result<(Report<F>, Traffic)>
+where
+    F: Real + Equivalence,
+    E: GradientEstimator<F>,
+    U: UpdateRule<F>,
+    C: Communicator,
+    S: StochasticObjective<F>,
+{
+    resumed(world, run, problem, true)
+}
+
+/// The resuming drivers: every rank checks that it holds the same iterate,
+/// then the rounds.
+fn resumed<F, E, U, C, S>(
+    world: &C,
     mut run: Run<'_, F, E, U>,
     problem: &mut S,
+    stochastic: bool,
 ) -> Result<(Report<F>, Traffic)>
 where
     F: Real + Equivalence,
@@ -238,13 +248,21 @@ where
 {
     let mut exchange = Exchange::new(world);
     exchange.check_start(run.iteration() as u64, run.x())?;
-    run.checkpoints = exchange.checkpoint_writes();
-    if !run.is_stochastic() {
-        return Err(Error::WrongDriver(
-            "is not stochastic: call mpi::resume(&mut objective)",
-        ));
+    match (run.is_stochastic(), stochastic) {
+        (true, false) => {
+            return Err(Error::WrongDriver(
+                "draws a minibatch before each step: call mpi::resume_stochastic(&mut problem)",
+            ));
+        }
+        (false, true) => {
+            return Err(Error::WrongDriver(
+                "is not stochastic: call mpi::resume(&mut objective)",
+            ));
+        }
+        _ => {}
     }
-    drive(run, &mut exchange, problem, true)
+    run.checkpoints = exchange.checkpoint_writes();
+    drive(run, &mut exchange, problem, stochastic)
 }
 
 /// [`minimize`] that also returns the [`Traffic`] the run exchanged.
