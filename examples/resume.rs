@@ -5,17 +5,11 @@
 //!
 //! `cargo run --release --features serde --example resume`
 
-use ndarray::{Array1, ArrayView1};
+use ndarray::Array1;
 use zoptim::prelude::*;
+// The extended Rosenbrock function stands in for an expensive simulator.
+use zoptim::testing::Rosenbrock;
 use zoptim::{Checkpoint, TwoPoint};
-
-/// An extended Rosenbrock function, standing in for an expensive simulator.
-fn simulate(x: ArrayView1<f64>) -> f64 {
-    x.windows(2)
-        .into_iter()
-        .map(|w| 100.0 * (w[1] - w[0] * w[0]).powi(2) + (1.0 - w[0]).powi(2))
-        .sum()
-}
 
 fn main() -> zoptim::Result<()> {
     let path = std::env::temp_dir().join("zoptim-resume-example.json");
@@ -30,7 +24,7 @@ fn main() -> zoptim::Result<()> {
             .checkpoint_every(50, &path)
             .build()
     };
-    let mut f = |x: ArrayView1<f64>| simulate(x);
+    let mut f = Rosenbrock;
 
     let whole = build(2000)?.minimize(&mut f, &x0)?;
     println!(
