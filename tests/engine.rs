@@ -9,7 +9,7 @@ use zoptim::estimator::{Estimate, EstimateContext, EstimateInfo};
 use zoptim::prelude::*;
 use zoptim::testing::ExactGradient;
 use zoptim::testing::Rosenbrock;
-use zoptim::{Error, Flow, Query, Report, Round, StepRecord};
+use zoptim::{Error, Flow, Query, Report, Round, SeededDirection, StepRecord, ZoRng};
 
 #[path = "common/runs.rs"]
 mod runs;
@@ -501,5 +501,138 @@ fn compact_batches_regenerated_by_workers_give_the_same_run() {
             run.tell(&values).expect("tell");
         }
         assert_same(&want, &run.finish(), &format!("{name}: compact ask/tell"));
+    }
+}
+
+/// The point-by-point replay of one memory-light central step with q = 1, from
+/// the optimizer's seed: x after the walk (x + μu, then x − μu, in place), the
+/// coefficient c = (f₊ − f₋)/(2μ), and the direction.
+fn walked_mezo_step(seed: u64, mu: f32, x0: &[f32], f: &dyn Fn(&[f32]) -> f32) -> (Vec<f32>, f32, SeededDirection) {
+    let u = SeededDirection::draw(Direction::Gaussian, &mut ZoRng::seed_from_u64(seed), x0.len());
+    let mut y = x0.to_vec();
+    u.axpy(mu, &mut y);
+    let plus = f(&y);
+    u.axpy(-mu - mu, &mut y);
+    let minus = f(&y);
+    (y, (plus - minus) / ((mu + mu) * 1.0), u)
+}
+
+/// A memory-light SGD step folds the walk's move back (+μu) into the update
+/// (−η·c·u): x ← x + fl(μ − η·c)·u in one pass, so u is regenerated three times,
+/// not four. The bits are those of that formula, which differ from the move
+/// back followed by the update (checked, so the test tells the two apart).
+#[test]
+fn a_memory_light_sgd_step_folds_the_move_back_into_the_update() {
+    let f = |x: &[f32]| x.iter().map(|v| (v - 0.3) * (v - 0.3)).sum::<f32>();
+    let (seed, mu, lr, d) = (11, 1e-2_f32, 0.05_f32, 4096);
+    let x0: Vec<f32> = (0..d).map(|i| (i as f32 * 0.37).sin()).collect();
+    let (walked, c, u) = walked_mezo_step(seed, mu, &x0, &f);
+    let mut folded = walked.clone();
+    u.axpy((-lr) * c - (-mu), &mut folded);
+    let mut unfolded = walked.clone();
+    u.axpy(mu, &mut unfolded);
+    u.axpy((-lr) * c, &mut unfolded);
+    assert_ne!(
+        folded, unfolded,
+        "the two roundings should differ somewhere in 4096 coordinates"
+    );
+
+    let obj = |x: ArrayView1<f32>| f(x.as_slice().unwrap());
+    let build = |rule: Sgd| {
+        Optimizer::builder(TwoPoint::<f32>::mezo().mu(f64::from(mu)))
+            .update(rule)
+            .learning_rate(f64::from(lr))
+            .seed(seed)
+            .build()
+            .unwrap()
+    };
+    let mut x = Array1::from(x0.clone());
+    build(Sgd::new()).step(&mut x, &mut obj.clone()).unwrap();
+    assert_eq!(bits32(x.as_slice().unwrap()), bits32(&folded));
+
+    // Weight decay needs x at the iterate: the move back, then the update.
+    let lambda = 0.5_f32;
+    let mut x = Array1::from(x0.clone());
+    build(Sgd::new().weight_decay(f64::from(lambda)))
+        .step(&mut x, &mut obj.clone())
+        .unwrap();
+    let mut want = walked.clone();
+    u.axpy(mu, &mut want);
+    let shrink = 1.0 - lr * lambda;
+    want.iter_mut().for_each(|v| *v *= shrink);
+    u.axpy((-lr) * c, &mut want);
+    assert_eq!(bits32(x.as_slice().unwrap()), bits32(&want));
+}
+
+fn bits32(x: &[f32]) -> Vec<u32> {
+    x.iter().map(|v| v.to_bits()).collect()
+}
+
+/// Rules other than the crate's SGD never see x displaced: a user rule is
+/// handed x after the walk's move back, in every driver.
+#[test]
+fn a_user_rule_sees_x_at_the_iterate_after_a_memory_light_round() {
+    struct Record(std::sync::Arc<std::sync::Mutex<Vec<Vec<u32>>>>);
+    impl UpdateRule<f32> for Record {
+        fn name(&self) -> &'static str {
+            "record"
+        }
+        fn update(
+            &mut self,
+            x: &mut [f32],
+            _: &mut Estimate<f32>,
+            _: &mut zoptim::update::UpdateContext<'_, f32>,
+            _: &mut Round<f32>,
+        ) -> zoptim::Result<Flow<zoptim::update::UpdateInfo<f32>>> {
+            self.0.lock().unwrap().push(bits32(x));
+            Ok(Flow::Done(zoptim::update::UpdateInfo::none()))
+        }
+    }
+    let f = |x: &[f32]| x.iter().map(|v| v * v).sum::<f32>();
+    let (seed, mu, d) = (5, 1e-2_f32, 300);
+    let x0: Vec<f32> = (0..d).map(|i| 1.0 + i as f32 * 1e-3).collect();
+    let (walked, _, u) = walked_mezo_step(seed, mu, &x0, &f);
+    let mut iterate = walked;
+    u.axpy(mu, &mut iterate);
+    let obj = |x: ArrayView1<f32>| f(x.as_slice().unwrap());
+    for driver in ["step", "ask/tell", "ask_compact"] {
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut opt = Optimizer::builder(TwoPoint::<f32>::mezo().mu(f64::from(mu)))
+            .update(Record(seen.clone()))
+            .seed(seed)
+            .max_iterations(1)
+            .build()
+            .unwrap();
+        let mut x = Array1::from(x0.clone());
+        match driver {
+            "step" => {
+                opt.step(&mut x, &mut obj.clone()).unwrap();
+            }
+            _ => {
+                let mut run = opt.start(&x).unwrap();
+                run.tell(&[f(&x0)]).unwrap();
+                if driver == "ask/tell" {
+                    let batch = run.ask().unwrap().unwrap();
+                    let v: Vec<f32> = batch
+                        .points()
+                        .rows()
+                        .into_iter()
+                        .map(|r| f(r.as_slice().unwrap()))
+                        .collect();
+                    run.tell(&v).unwrap();
+                } else {
+                    let batch = run.ask_compact().unwrap().unwrap();
+                    let (mut p, mut s) = (vec![0.0; d], Vec::new());
+                    let v: Vec<f32> = (0..batch.len())
+                        .map(|i| {
+                            assert!(batch.round().write_point(i, &x0, &mut p, &mut s));
+                            f(&p)
+                        })
+                        .collect();
+                    run.tell(&v).unwrap();
+                }
+            }
+        }
+        assert_eq!(seen.lock().unwrap()[0], bits32(&iterate), "{driver}");
     }
 }

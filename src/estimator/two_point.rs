@@ -281,6 +281,9 @@ impl<F: Real> TwoPoint<F> {
                 for (j, &dir) in dirs.iter().enumerate() {
                     difference::push_seeded(round, dir, j, mu, 0..d, Perturb::Walk, central);
                 }
+                // The coefficients need only the values: x may stay at the last
+                // point until the update folds the move back into its pass.
+                round.defer_return();
             }
             Storage::Buffered => {
                 if center {

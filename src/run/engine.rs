@@ -3,6 +3,7 @@
 use super::checkpoint::StepTape;
 use super::in_place::{StageRequest, Staged, eval_sequential};
 use super::round::Round;
+use super::seeded::Displacement;
 use super::{Flow, StepOutcome};
 use crate::error::{Error, Result};
 use crate::estimator::{Estimate, EstimateContext, EstimateInfo, GradientEstimator};
@@ -104,6 +105,10 @@ pub(crate) struct Engine<F> {
     /// each round had: what a checkpoint needs to replay the step.
     tape_values: Vec<F>,
     tape_rounds: Vec<usize>,
+    /// The walk displacement x was left at by the round just answered (see
+    /// [`Round::defer_return`]): undone, or folded into the update, before the
+    /// step goes on.
+    displaced: Option<Displacement<F>>,
 }
 
 impl<F: Real> Engine<F> {
@@ -121,6 +126,7 @@ impl<F: Real> Engine<F> {
             unmoved: Vec::new(),
             tape_values: Vec::new(),
             tape_rounds: Vec::new(),
+            displaced: None,
         }
     }
 
@@ -288,6 +294,7 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
         }
         self.engine.tape_values.extend_from_slice(values);
         self.engine.tape_rounds.push(values.len());
+        self.engine.displaced = self.engine.rounds.next.take_left();
         self.engine.rounds.answer(values);
         self.advance(x)
     }
@@ -295,10 +302,19 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
     /// Runs the step's components until one asks for a round or the step is done.
     fn advance(&mut self, x: &mut [F]) -> Result<StepOutcome<F>> {
         let res = self.advance_inner(x);
+        // However the step went on, x is the iterate again when this returns.
+        self.undo_displacement(x);
         if res.is_err() {
             self.abandon_step();
         }
         res
+    }
+
+    /// Moves x back from a displacement nobody folded into an update.
+    fn undo_displacement(&mut self, x: &mut [F]) {
+        if let Some(d) = self.engine.displaced.take() {
+            d.undo(x);
+        }
     }
 
     fn advance_inner(&mut self, x: &mut [F]) -> Result<StepOutcome<F>> {
@@ -317,6 +333,9 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
                         .estimate(x, &mut ctx, &mut rounds.next, &mut self.engine.estimate)?
                     {
                         Flow::Query => {
+                            if let Some(d) = self.engine.displaced.take() {
+                                d.undo(x);
+                            }
                             check_round(self.estimator.name(), &rounds.next, rounds.queries, step.limit)?;
                             if let Some(set) = self.config.projection.as_deref() {
                                 rounds.next.confine(x, set);
@@ -348,10 +367,20 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
                 Phase::Update => {
                     let mut ctx =
                         UpdateContext::new(step.lr, step.iteration, step.fx).with_answered(rounds.index, answered);
-                    match self
+                    if let Some(d) = self.engine.displaced.take() {
+                        if self.update.folds_return(crate::update::sealed::Internal(())) {
+                            ctx = ctx.with_displacement(d);
+                        } else {
+                            d.undo(x);
+                        }
+                    }
+                    let flow = self
                         .update
-                        .update(x, &mut self.engine.estimate, &mut ctx, &mut rounds.next)?
-                    {
+                        .update(x, &mut self.engine.estimate, &mut ctx, &mut rounds.next);
+                    if let Some(d) = ctx.take_displacement() {
+                        d.undo(x);
+                    }
+                    match flow? {
                         Flow::Query => {
                             check_round(self.update.name(), &rounds.next, rounds.queries, step.limit)?;
                             if let Some(set) = self.config.projection.as_deref() {
@@ -427,7 +456,7 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
         let engine = &mut self.engine;
         // Seeded rows move x in place: the round must not be walked again.
         engine.rounds.next.mark_walked();
-        eval_sequential(
+        let (n, left) = eval_sequential(
             objective,
             &engine.rounds.next,
             x,
@@ -435,6 +464,11 @@ impl<F: Real, E: GradientEstimator<F>, U: UpdateRule<F>> Optimizer<F, E, U> {
             &mut engine.saved,
             stage,
             &mut engine.evaluations,
-        )
+        );
+        if left.is_some() {
+            // (A materialised round keeps what materialising it recorded.)
+            engine.rounds.next.set_left(left);
+        }
+        n
     }
 }

@@ -5,7 +5,7 @@
 use super::Flow;
 use super::engine::{RoundPair, check_round};
 use super::round::{Perturb, Round};
-use super::seeded::Walk;
+use super::seeded::{Displacement, Walk};
 use crate::error::{Error, Query, Result};
 use crate::estimator::{Estimate, EstimateContext, EstimateInfo, GradientEstimator};
 use crate::objective::Objective;
@@ -33,8 +33,10 @@ pub(crate) struct StageRequest<'a, F: Real> {
     pub(crate) staged: &'a mut Staged<F>,
 }
 
-/// Evaluates `round` in this thread and returns how many rows were evaluated;
-/// `calls` counts every call of the objective as it is made.
+/// Evaluates `round` in this thread and returns how many rows were evaluated,
+/// and the displacement x is left at when the round defers its return (see
+/// [`Round::defer_return`]) and every value came back finite; `calls` counts
+/// every call of the objective as it is made.
 ///
 /// Materialised rounds go to [`Objective::eval_batch`] in one call (counted in
 /// full before the call). Seeded rounds are evaluated one row at a time by
@@ -52,14 +54,14 @@ pub(crate) fn eval_sequential<F: Real>(
     saved: &mut Vec<F>,
     mut stage: Option<StageRequest<'_, F>>,
     calls: &mut usize,
-) -> usize {
+) -> (usize, Option<Displacement<F>>) {
     let n = round.len();
     values.clear();
     if round.is_materialized() || !round.is_seeded() {
         values.resize(n, F::zero());
         *calls += n;
         objective.eval_batch(round.points(), values);
-        return n;
+        return (n, None);
     }
     if let Some(s) = stage.as_mut() {
         s.staged.row = None;
@@ -101,7 +103,12 @@ pub(crate) fn eval_sequential<F: Real>(
             break;
         }
     }
-    values.len()
+    // A failed round moves x back: only a complete, finite one stays displaced.
+    let complete = values.len() == n && values.last().is_some_and(|v| v.is_finite());
+    let left = (round.defers_return() && complete)
+        .then(|| guard.walk.leave())
+        .flatten();
+    (values.len(), left)
 }
 
 /// x during an in-place evaluation: dropping it (at the end, or while a
@@ -185,7 +192,10 @@ pub(crate) fn drive_estimate<F: Real, E: GradientEstimator<F> + ?Sized>(
             Flow::Query => {
                 check_round(estimator.name(), &rounds.next, rounds.queries, limit)?;
                 let mut calls = 0;
-                let n = eval_sequential(objective, &rounds.next, x, &mut values, &mut saved, None, &mut calls);
+                let (n, left) = eval_sequential(objective, &rounds.next, x, &mut values, &mut saved, None, &mut calls);
+                if let Some(left) = left {
+                    left.undo(x);
+                }
                 check_values(&rounds.next, &values[..n], rounds.queries)?;
                 rounds.answer(&values[..n]);
             }
@@ -216,7 +226,10 @@ pub(crate) fn drive_update<F: Real, U: UpdateRule<F> + ?Sized>(
             Flow::Query => {
                 check_round(rule.name(), &rounds.next, rounds.queries, limit)?;
                 let mut calls = 0;
-                let n = eval_sequential(objective, &rounds.next, x, &mut values, &mut saved, None, &mut calls);
+                let (n, left) = eval_sequential(objective, &rounds.next, x, &mut values, &mut saved, None, &mut calls);
+                if let Some(left) = left {
+                    left.undo(x);
+                }
                 check_values(&rounds.next, &values[..n], rounds.queries)?;
                 rounds.answer(&values[..n]);
             }

@@ -57,7 +57,7 @@ mod in_place;
 #[cfg(feature = "rayon")]
 mod parallel;
 mod round;
-mod seeded;
+pub(crate) mod seeded;
 mod stop;
 
 pub use batch::Batch;

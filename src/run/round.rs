@@ -6,7 +6,7 @@ use crate::real::Real;
 use ndarray::ArrayView2;
 use std::ops::Range;
 
-use super::seeded::Walk;
+use super::seeded::{Displacement, Walk};
 pub use super::seeded::{Perturb, SeededRow};
 
 /// The query points of one round, written by an estimator or update rule and
@@ -49,6 +49,11 @@ pub struct Round<F> {
     support_hint: usize,
     /// True once the in-place driver has moved x along this round's walk.
     walked: bool,
+    /// The component lets the drivers leave x at the walk's last displacement
+    /// (see [`defer_return`](Round::defer_return)).
+    defer: bool,
+    /// The displacement x was left at, once the round has been evaluated.
+    left: Option<Displacement<F>>,
 }
 
 impl<F: Real> Round<F> {
@@ -73,6 +78,8 @@ impl<F: Real> Round<F> {
             walk_pending: false,
             support_hint: 0,
             walked: false,
+            defer: false,
+            left: None,
         }
     }
 
@@ -87,6 +94,31 @@ impl<F: Real> Round<F> {
         self.walk_pending = false;
         self.support_hint = 0;
         self.walked = false;
+        self.defer = false;
+        self.left = None;
+    }
+
+    /// Lets the drivers leave x at this round's last walk displacement instead
+    /// of moving it back, recording it for the engine (which hands it to an
+    /// update rule that folds the move back into its own pass, or undoes it).
+    /// Only for a component whose next call reads neither x nor the points.
+    pub(crate) fn defer_return(&mut self) {
+        self.defer = true;
+    }
+
+    /// True when [`defer_return`](Round::defer_return) was called.
+    pub(crate) fn defers_return(&self) -> bool {
+        self.defer
+    }
+
+    /// Records the displacement a driver left x at (in-place evaluation).
+    pub(crate) fn set_left(&mut self, left: Option<Displacement<F>>) {
+        self.left = left;
+    }
+
+    /// The displacement x was left at by the evaluation of this round, if any.
+    pub(crate) fn take_left(&mut self) -> Option<Displacement<F>> {
+        self.left.take()
     }
 
     /// Makes the point buffer at least `n` values long (it never shrinks).
@@ -513,7 +545,7 @@ impl<F: Real> Round<F> {
                 }
             }
         }
-        walk.finish(&mut self.walk_end);
+        self.end_walk(&mut walk, None);
         self.walk_pending = walked;
         self.materialized = true;
     }
@@ -533,9 +565,22 @@ impl<F: Real> Round<F> {
                     Perturb::Exact => walk.finish(x),
                 }
             }
-            walk.finish(x);
+            self.end_walk(&mut walk, Some(x));
         }
         self.walk_pending = false;
+    }
+
+    /// Ends a walk on `x` (the walk-end buffer when `None`): moved back, or left
+    /// displaced and recorded when the round defers its return.
+    fn end_walk(&mut self, walk: &mut Walk<F>, x: Option<&mut [F]>) {
+        if self.defer {
+            self.left = walk.leave();
+            return;
+        }
+        match x {
+            Some(x) => walk.finish(x),
+            None => walk.finish(&mut self.walk_end),
+        }
     }
 
     /// Projects every point of the round onto `set` (materialising seeded rows

@@ -91,38 +91,68 @@ impl<F: Real> SeededRow<F> {
     }
 }
 
+/// A walk's last displacement, not yet undone: x stands at the iterate plus
+/// `s`·u on `support`. A round whose estimator allows it
+/// ([`Round::defer_return`](super::Round::defer_return)) leaves x there after
+/// its values are in, so that the update rule can fold the move back into its
+/// own pass over x (see [`Sgd`](crate::Sgd)); otherwise [`undo`](Self::undo)
+/// is exactly the move back the walk would have made.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Displacement<F> {
+    pub(crate) direction: SeededDirection,
+    pub(crate) support: Range<usize>,
+    pub(crate) scale: F,
+}
+
+impl<F: Real> Displacement<F> {
+    /// x\[support\] += −s·u: the walk's move back (nothing for s = 0).
+    pub(crate) fn undo(self, x: &mut [F]) {
+        if self.scale != F::zero()
+            && let Some(xs) = x.get_mut(self.support)
+        {
+            self.direction.axpy_auto(-self.scale, xs);
+        }
+    }
+}
+
 /// Where an in-place walk stands: the direction x is displaced along, and by how much.
 #[derive(Default)]
 pub(crate) struct Walk<F> {
-    at: Option<(SeededDirection, Range<usize>, F)>,
+    at: Option<Displacement<F>>,
 }
 
 impl<F: Real> Walk<F> {
     /// Moves x from its current displacement to the point of `row`.
     pub(crate) fn move_to(&mut self, row: &SeededRow<F>, x: &mut [F]) {
-        if let Some((dir, support, s)) = &self.at
-            && *dir == row.direction
-            && *support == row.support
+        if let Some(at) = &mut self.at
+            && at.direction == row.direction
+            && at.support == row.support
         {
-            let step = row.scale - *s;
+            let step = row.scale - at.scale;
             if let Some(xs) = x.get_mut(row.support.clone()) {
-                dir.axpy_auto(step, xs);
+                at.direction.axpy_auto(step, xs);
             }
-            self.at = Some((*dir, support.clone(), row.scale));
+            at.scale = row.scale;
             return;
         }
         self.finish(x);
         row.apply(x);
-        self.at = Some((row.direction, row.support.clone(), row.scale));
+        self.at = Some(Displacement {
+            direction: row.direction,
+            support: row.support.clone(),
+            scale: row.scale,
+        });
     }
 
     /// Moves x back by the current displacement.
     pub(crate) fn finish(&mut self, x: &mut [F]) {
-        if let Some((dir, support, s)) = self.at.take()
-            && s != F::zero()
-            && let Some(xs) = x.get_mut(support)
-        {
-            dir.axpy_auto(-s, xs);
+        if let Some(at) = self.at.take() {
+            at.undo(x);
         }
+    }
+
+    /// Ends the walk without moving x back: the displacement x is left at.
+    pub(crate) fn leave(&mut self) -> Option<Displacement<F>> {
+        self.at.take().filter(|at| at.scale != F::zero())
     }
 }

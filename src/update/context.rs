@@ -3,6 +3,7 @@
 
 use crate::real::Real;
 use crate::run::Round;
+use crate::run::seeded::Displacement;
 
 /// What an update rule is lent for one call.
 ///
@@ -40,6 +41,9 @@ pub struct UpdateContext<'a, F: Real> {
     fx: Option<F>,
     answered: Option<&'a Round<F>>,
     round: usize,
+    /// x's pending walk displacement, lent only to a rule that folds it into
+    /// its pass ([`UpdateRule::folds_return`](super::UpdateRule)).
+    displaced: Option<Displacement<F>>,
 }
 
 impl<'a, F: Real> UpdateContext<'a, F> {
@@ -50,7 +54,21 @@ impl<'a, F: Real> UpdateContext<'a, F> {
             fx,
             answered: None,
             round: 0,
+            displaced: None,
         }
+    }
+
+    /// Lends the rule the displacement x stands at: x is the iterate plus s·u,
+    /// and the rule must either fold the move back into its pass or hand it
+    /// back untouched (the engine then undoes it).
+    pub(crate) fn with_displacement(mut self, d: Displacement<F>) -> Self {
+        self.displaced = Some(d);
+        self
+    }
+
+    /// Takes the displacement x stands at, if one was lent.
+    pub(crate) fn take_displacement(&mut self) -> Option<Displacement<F>> {
+        self.displaced.take()
     }
 
     pub(crate) fn with_answered(mut self, round: usize, answered: Option<&'a Round<F>>) -> Self {

@@ -292,9 +292,29 @@ pub trait UpdateRule<F: Real> {
         let _ = state;
         Err(crate::Error::CheckpointUnsupported { component: self.name() })
     }
+
+    /// Whether the rule takes x still displaced by a memory-light estimator's
+    /// last perturbation and folds the move back into its own pass. Only the
+    /// crate's rules can answer yes (the argument cannot be named outside
+    /// it); every other rule sees x at the iterate.
+    #[doc(hidden)]
+    fn folds_return(&self, token: sealed::Internal) -> bool {
+        let _ = token;
+        false
+    }
+}
+
+/// The token that keeps [`UpdateRule::folds_return`] the crate's own.
+pub(crate) mod sealed {
+    /// Constructible and nameable only inside the crate.
+    #[derive(Clone, Copy, Debug)]
+    pub struct Internal(pub(crate) ());
 }
 
 impl<F: Real, U: UpdateRule<F> + ?Sized> UpdateRule<F> for Box<U> {
+    fn folds_return(&self, token: sealed::Internal) -> bool {
+        (**self).folds_return(token)
+    }
     fn name(&self) -> &'static str {
         (**self).name()
     }

@@ -89,6 +89,12 @@ impl<F: Real> UpdateRule<F> for Sgd {
         Ok(())
     }
 
+    /// Without weight decay the step is x ← x − η·g alone, so a memory-light
+    /// estimate's move back can join it.
+    fn folds_return(&self, _: super::sealed::Internal) -> bool {
+        self.weight_decay == 0.0
+    }
+
     fn name(&self) -> &'static str {
         "sgd"
     }
@@ -105,6 +111,14 @@ impl<F: Real> UpdateRule<F> for Sgd {
         _round: &mut Round<F>,
     ) -> Result<Flow<UpdateInfo<F>>> {
         let lr = ctx.lr();
+        if let Some(d) = ctx.take_displacement() {
+            // x is still displaced by a seeded walk's last perturbation: fold the
+            // move back into this pass when g allows it.
+            if g.scaled_add_folding(-lr, x, &d) {
+                return Ok(Flow::Done(UpdateInfo::none()));
+            }
+            d.undo(x);
+        }
         let shrink = (self.weight_decay != 0.0).then(|| F::one() - lr * F::of_f64(self.weight_decay));
         super::checked_scaled_add(g, -lr, shrink, x, "sgd", ctx.iteration())?;
         Ok(Flow::Done(UpdateInfo::none()))

@@ -2,6 +2,7 @@
 
 use super::{Estimate, Form, direction_bound};
 use crate::real::Real;
+use crate::run::seeded::Displacement;
 
 impl<F: Real> Estimate<F> {
     /// True when every value (dense) or every coefficient (stored, seeded) is finite.
@@ -68,6 +69,39 @@ impl<F: Real> Estimate<F> {
                 }
             }
         }
+    }
+
+    /// x\[support\] ← x\[support\] + α·g for an x that still stands at the
+    /// iterate plus `d` (a walk's last displacement s·u), folding the move
+    /// back into the update's pass: when g's last seeded direction is that u on
+    /// the same support, x ← x + fl(α·c_q − s)·u_q, then x ← x + fl(α·c_j)·u_j
+    /// for j = 1 … q − 1, so u_q is regenerated once for both. Returns false,
+    /// x untouched, when g is not of that shape or a term could come near the
+    /// overflow threshold; the caller then moves x back and updates as usual.
+    pub(crate) fn scaled_add_folding(&self, alpha: F, x: &mut [F], d: &Displacement<F>) -> bool {
+        const SLACK: f64 = 1.0 + 1e-6;
+        if self.invalid || self.materialized || self.form != Form::Seeded || self.support != d.support {
+            return false;
+        }
+        let (Some((last, rest)), Some((&c_last, c_rest))) = (self.seeded.split_last(), self.coefs.split_last()) else {
+            return false;
+        };
+        let folded = alpha * c_last - d.scale;
+        let safe = crate::update::safe_term::<F>();
+        let fits = folded.is_finite()
+            && folded.as_f64().abs() * direction_bound(last) * SLACK < safe
+            && self.term_bound(alpha) < safe;
+        if *last != d.direction || !fits {
+            return false;
+        }
+        let Some(xs) = x.get_mut(self.support.clone()) else {
+            return false;
+        };
+        last.axpy_auto(folded, xs);
+        for (dir, &c) in rest.iter().zip(c_rest) {
+            dir.axpy_auto(alpha * c, xs);
+        }
+        true
     }
 
     /// An upper bound, in f64, on the magnitude of every single term that
