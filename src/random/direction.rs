@@ -382,6 +382,11 @@ impl SeededDirection {
             return;
         }
         let mut cursor = self.cursor(start);
+        if let Cursor::Normal(reader, scale) = &mut cursor {
+            let scale = (*scale != 1.0).then(|| F::of_f64(*scale));
+            reader.axpy(alpha, scale, x);
+            return;
+        }
         let mut buf = [F::zero(); CHUNK];
         for xs in x.chunks_mut(CHUNK) {
             let u = &mut buf[..xs.len()];

@@ -154,6 +154,23 @@ fn batch(w: &[u32; GROUP]) -> [f32; GROUP] {
     out
 }
 
+/// x ← x + α·u with u = z rounded to F (times `scale`, rounded, when given).
+#[inline(always)]
+fn add_scaled<F: Real>(alpha: F, scale: Option<F>, z: &[f32], x: &mut [F]) {
+    match scale {
+        None => {
+            for (xi, &zi) in x.iter_mut().zip(z) {
+                *xi = *xi + alpha * F::of_f64(f64::from(zi));
+            }
+        }
+        Some(s) => {
+            for (xi, &zi) in x.iter_mut().zip(z) {
+                *xi = *xi + alpha * (F::of_f64(f64::from(zi)) * s);
+            }
+        }
+    }
+}
+
 /// A reader of the normal stream positioned anywhere: [`fill`](Self::fill)
 /// continues where the previous call stopped, so the values depend only on
 /// their positions, never on how the calls are split. Creating one costs a
@@ -223,6 +240,52 @@ impl Reader {
     }
 
     fill_with_runtime_avx2!("values");
+
+    /// x\[i\] ← x\[i\] + α·(s·zᵢ) for the next `x.len()` values zᵢ (s = `scale`,
+    /// or zᵢ alone when `None`): the same operations, value by value, as
+    /// [`fill`](Self::fill) into a buffer followed by that update, so the same
+    /// bits, but each group of 64 values goes from registers into x without a
+    /// round trip through memory (about 0.4 ns per coordinate less in
+    /// `benches/directions.rs`).
+    #[inline(always)]
+    fn axpy_impl<F: Real>(&mut self, alpha: F, scale: Option<F>, x: &mut [F]) {
+        let mut x = x;
+        if self.pos < GROUP {
+            let len = x.len().min(GROUP - self.pos);
+            add_scaled(alpha, scale, &self.group[self.pos..self.pos + len], &mut x[..len]);
+            self.pos += len;
+            x = &mut x[len..];
+        }
+        let mut whole = x.chunks_exact_mut(GROUP);
+        for o in &mut whole {
+            let mut words = [0u32; GROUP];
+            chacha_words(&mut self.rng, &mut words);
+            add_scaled(alpha, scale, &batch(&words), o);
+        }
+        let rest = whole.into_remainder();
+        if !rest.is_empty() {
+            self.next_group();
+            add_scaled(alpha, scale, &self.group[..rest.len()], rest);
+            self.pos = rest.len();
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn axpy_avx2<F: Real>(&mut self, alpha: F, scale: Option<F>, x: &mut [F]) {
+        self.axpy_impl(alpha, scale, x);
+    }
+
+    /// [`axpy_impl`](Self::axpy_impl), with AVX2 when the CPU has it (the same bits).
+    pub(crate) fn axpy<F: Real>(&mut self, alpha: F, scale: Option<F>, x: &mut [F]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            unsafe { self.axpy_avx2(alpha, scale, x) };
+            return;
+        }
+        self.axpy_impl(alpha, scale, x);
+    }
 
     /// [`fill`](Self::fill) on the portable path only (for the tests).
     #[cfg(test)]
@@ -340,6 +403,32 @@ mod tests {
                 b.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
             );
         }
+    }
+
+    /// `axpy` is `fill` into a buffer followed by the update, bit for bit, on
+    /// both code paths, from any position and for any length, scaled or not.
+    #[test]
+    fn axpy_is_fill_then_update_on_both_paths() {
+        fn check<F: Real>(alpha: F, scale: Option<F>) {
+            for (index, len) in [(0, 1000), (5, 59), (5, 300), (64, 128), (63, 1), (130, 0)] {
+                let mut u = vec![F::zero(); len];
+                Reader::at(41, index).fill(&mut u);
+                let x0: Vec<F> = (0..len).map(|i| F::of_f64(0.25 + i as f64 * 1e-3)).collect();
+                let want: Vec<F> = x0
+                    .iter()
+                    .zip(&u)
+                    .map(|(&x, &z)| x + alpha * scale.map_or(z, |s| z * s))
+                    .collect();
+                let (mut fast, mut portable) = (x0.clone(), x0.clone());
+                Reader::at(41, index).axpy(alpha, scale, &mut fast);
+                Reader::at(41, index).axpy_impl(alpha, scale, &mut portable);
+                assert!(fast == want && portable == want, "{index} {len}");
+            }
+        }
+        check::<f32>(0.3, None);
+        check::<f32>(-1.7, Some(0.9));
+        check::<f64>(0.3, None);
+        check::<f64>(-1.7, Some(1.1));
     }
 
     #[test]
