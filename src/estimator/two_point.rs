@@ -54,6 +54,16 @@ pub enum Storage {
     /// points with the same operations (2q·d values), so every driver gives the
     /// same bits.
     ///
+    /// **The move back joins the update.** With [`Sgd`](crate::Sgd) (no weight
+    /// decay) the last direction's move back and its update term are one pass,
+    /// x ← x + fl(μ − η·c_q)·u_q, then x ← x + fl(−η·c_j)·u_j for the other
+    /// directions in order; so a central step with q = 1 regenerates u three
+    /// times, not four (MeZO's reference code restores x, then updates it: four
+    /// passes). The folded pass rounds once where the reference rounds twice,
+    /// so its bits differ from the reference's by about an ulp of |xᵢ| + μ|uᵢ|
+    /// per step; the folded pass is what every driver computes. Every other
+    /// rule sees x after the move back.
+    ///
     /// **Rounding drift.** Perturbing and restoring in place is not exact in
     /// floating point: after a step's restore each coordinate can differ from its
     /// entry value by up to about 2 units in the last place of |xᵢ| + 2μ|uᵢ|

@@ -37,7 +37,10 @@ pub enum Perturb {
     /// before the next direction. Each in-place addition rounds, so the point of
     /// a later row and the iterate after the round can differ from the exact
     /// x ± s·u by a few units in the last place of |xᵢ| + 2|s·uᵢ|. Rows of one
-    /// direction must be consecutive.
+    /// direction must be consecutive. The crate's memory-light estimators let
+    /// the final move back wait for the update, which folds it into its own pass
+    /// (see [`Storage::Seeded`](crate::estimator::Storage::Seeded)); every
+    /// driver does the same, so the bits agree.
     Walk,
     /// The point is exactly x with its support replaced by x_S + s·u (x_S is saved
     /// and restored exactly; the iterate does not drift). Costs a copy of the

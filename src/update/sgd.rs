@@ -16,6 +16,12 @@ use crate::run::{Flow, Round};
 /// d-sized is allocated besides x (MeZO's memory footprint). With a block
 /// estimate only the block's coordinates are touched, weight decay included.
 ///
+/// With λ = 0 and a memory-light two-point estimate, the estimator's move of x
+/// back from its last query point joins the update: x ← x + fl(μ − η·c)·u in
+/// one pass over x, so the direction is regenerated once for both (three
+/// regenerations per central step instead of four; the bits are those of the
+/// one-pass formula, see [`Storage::Seeded`](crate::estimator::Storage::Seeded)).
+///
 /// A step that would make a coordinate NaN or ±∞ (a learning rate that
 /// overflows `F`, an estimate whose step overflows) is refused with
 /// [`Error::NonFiniteStep`](crate::Error::NonFiniteStep), x unchanged. The check
