@@ -42,6 +42,7 @@ macro_rules! fill_with_runtime_avx2 {
 }
 
 pub mod direction;
+mod keystream;
 pub(crate) mod normal;
 pub mod rng;
 mod signs;

@@ -1,9 +1,8 @@
 //! The Rademacher stream: value i is −1 when bit i mod 32 of word ⌊i/32⌋ of the
 //! ChaCha8 stream (stream id [`TAG_SIGNS`], keyed by the sub-seed) is set, +1
 //! otherwise.
-use super::rng::{chacha_stream, chacha_words};
+use super::keystream::Keystream;
 use crate::real::Real;
-use chacha20::ChaCha8Rng;
 
 /// Stream id of the sign stream (the normal stream uses 0).
 pub(crate) const TAG_SIGNS: u64 = 1;
@@ -13,7 +12,7 @@ const WORDS: usize = 64;
 
 /// A reader of the sign stream positioned anywhere (see `normal::Reader`).
 pub(crate) struct Reader {
-    rng: ChaCha8Rng,
+    rng: Keystream,
     /// The current word, bits `bit..` not yet handed out.
     word: u32,
     bit: usize,
@@ -22,12 +21,11 @@ pub(crate) struct Reader {
 impl Reader {
     /// The sign stream of `seed`, positioned at sign `index`.
     pub(crate) fn at(seed: u64, index: u64) -> Self {
-        let mut rng = chacha_stream(seed, TAG_SIGNS);
-        rng.set_word_pos(u128::from(index / 32));
+        let rng = Keystream::at(seed, TAG_SIGNS, index / 32);
         let mut r = Reader { rng, word: 0, bit: 32 };
         if !index.is_multiple_of(32) {
             let mut w = [0u32; 1];
-            chacha_words(&mut r.rng, &mut w);
+            r.rng.fill(&mut w);
             r.word = w[0];
             r.bit = (index % 32) as usize;
         }
@@ -51,7 +49,7 @@ impl Reader {
         let (full, rest) = out.split_at_mut(whole);
         for block in full.chunks_mut(32 * WORDS) {
             let w = &mut words[..block.len() / 32];
-            chacha_words(&mut self.rng, w);
+            self.rng.fill(w);
             for (o, &word) in block.chunks_exact_mut(32).zip(w.iter()) {
                 for (k, v) in o.iter_mut().enumerate() {
                     *v = F::signed_one(u64::from(word >> k));
@@ -59,7 +57,7 @@ impl Reader {
             }
         }
         if !rest.is_empty() {
-            chacha_words(&mut self.rng, &mut words[..1]);
+            self.rng.fill(&mut words[..1]);
             self.word = words[0];
             for (k, v) in rest.iter_mut().enumerate() {
                 *v = F::signed_one(u64::from(self.word >> k));
