@@ -564,6 +564,43 @@ fn a_memory_light_sgd_step_folds_the_move_back_into_the_update() {
     assert_eq!(bits32(x.as_slice().unwrap()), bits32(&want));
 }
 
+/// With q = 2 directions the walk visits x ± μu₁, moves back, then x ± μu₂; the
+/// update folds the last move back into u₂'s term and then adds u₁'s:
+/// x ← x + fl(μ − η·c₂)·u₂, then x ← x + fl(−η·c₁)·u₁.
+#[test]
+fn with_two_directions_the_last_ones_move_back_is_folded() {
+    let f = |x: &[f32]| x.iter().map(|v| (v + 0.2) * (v + 0.2)).sum::<f32>();
+    let (seed, mu, lr, d) = (3, 1e-2_f32, 0.02_f32, 2048);
+    let x0: Vec<f32> = (0..d).map(|i| (i as f32 * 0.11).cos()).collect();
+    let mut rng = ZoRng::seed_from_u64(seed);
+    let u1 = SeededDirection::draw(Direction::Gaussian, &mut rng, d);
+    let u2 = SeededDirection::draw(Direction::Gaussian, &mut rng, d);
+    let mut y = x0.clone();
+    let mut values = Vec::new();
+    for u in [u1, u2] {
+        u.axpy(mu, &mut y);
+        values.push(f(&y));
+        u.axpy(-mu - mu, &mut y);
+        values.push(f(&y));
+        if u == u1 {
+            u.axpy(mu, &mut y);
+        }
+    }
+    let c = |j: usize| (values[2 * j] - values[2 * j + 1]) / ((mu + mu) * 2.0);
+    u2.axpy((-lr) * c(1) - (-mu), &mut y);
+    u1.axpy((-lr) * c(0), &mut y);
+
+    let mut opt = Optimizer::builder(TwoPoint::<f32>::mezo().directions(2).mu(f64::from(mu)))
+        .learning_rate(f64::from(lr))
+        .seed(seed)
+        .build()
+        .unwrap();
+    let mut x = Array1::from(x0);
+    opt.step(&mut x, &mut |v: ArrayView1<f32>| f(v.as_slice().unwrap()))
+        .unwrap();
+    assert_eq!(bits32(x.as_slice().unwrap()), bits32(&y));
+}
+
 fn bits32(x: &[f32]) -> Vec<u32> {
     x.iter().map(|v| v.to_bits()).collect()
 }
