@@ -301,7 +301,7 @@ where
     deterministic(world, opt, objective, x0.into(), Some(observer))
 }
 
-/// The deterministic drivers: the start check, then the rounds.
+/// The deterministic drivers.
 fn deterministic<'o, F, E, U, C, O>(
     world: &C,
     opt: &'o mut Optimizer<F, E, U>,
@@ -316,11 +316,30 @@ where
     C: Communicator,
     O: Objective<F>,
 {
+    started(world, opt, x0, observer, &mut Plain(objective), false)
+}
+
+/// Every fresh run: the ranks check that they start alike, then the rounds.
+fn started<'o, F, E, U, C, S>(
+    world: &C,
+    opt: &'o mut Optimizer<F, E, U>,
+    x0: ArrayView1<'_, F>,
+    observer: Option<&'o mut dyn Observer<F>>,
+    problem: &mut S,
+    stochastic: bool,
+) -> Result<(Report<F>, Traffic)>
+where
+    F: Real + Equivalence,
+    E: GradientEstimator<F>,
+    U: UpdateRule<F>,
+    C: Communicator,
+    S: StochasticObjective<F>,
+{
     let mut exchange = Exchange::new(world);
     exchange.check_start(opt.seed(), x0)?;
-    let mut run = Run::new(opt, x0, false, observer)?;
+    let mut run = Run::new(opt, x0, stochastic, observer)?;
     run.checkpoints = exchange.checkpoint_writes();
-    drive(run, &mut exchange, &mut Plain(objective), false)
+    drive(run, &mut exchange, problem, stochastic)
 }
 
 /// [`Optimizer::minimize_stochastic`] with each round's rows split across the
@@ -342,12 +361,7 @@ where
     C: Communicator,
     S: StochasticObjective<F>,
 {
-    let x0 = x0.into();
-    let mut exchange = Exchange::new(world);
-    exchange.check_start(opt.seed(), x0)?;
-    let mut run = Run::new(opt, x0, true, None)?;
-    run.checkpoints = exchange.checkpoint_writes();
-    drive(run, &mut exchange, problem, true)
+    started(world, opt, x0.into(), None, problem, true)
 }
 
 /// A deterministic objective seen as a stochastic one whose sample never

@@ -25,10 +25,10 @@ const BATCH: usize = 128;
 /// the 64-bit block counter starts at 0, as [`chacha_stream`] defines it.
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 pub(crate) struct Keystream {
-    /// The crate's generator, positioned at the next word (the portable back end).
-    rng: ChaCha8Rng,
-    /// True when the AVX2 kernel makes the words (the CPU has AVX2).
-    avx2: bool,
+    /// The crate's generator, positioned at the next word: the portable back
+    /// end. `None` when the AVX2 kernel makes the words (only [`at`](Self::at)
+    /// chooses it, on a CPU with AVX2).
+    rng: Option<ChaCha8Rng>,
     key: [u32; 8],
     stream: u64,
     /// The next word to hand out (AVX2 back end).
@@ -42,24 +42,27 @@ pub(crate) struct Keystream {
 impl Keystream {
     /// The keystream of `seed` and stream id `tag`, positioned at word `word`.
     pub(crate) fn at(seed: u64, tag: u64, word: u64) -> Self {
-        let mut k = Self::portable(seed, tag, word);
         #[cfg(target_arch = "x86_64")]
-        {
-            k.avx2 = std::arch::is_x86_feature_detected!("avx2");
+        if std::arch::is_x86_feature_detected!("avx2") {
+            return Self::new(seed, tag, word, None);
         }
-        k
+        Self::portable(seed, tag, word)
     }
 
     /// The keystream on the crate's generator only (for the tests).
     pub(crate) fn portable(seed: u64, tag: u64, word: u64) -> Self {
         let mut rng = chacha_stream(seed, tag);
         rng.set_word_pos(u128::from(word));
+        Self::new(seed, tag, word, Some(rng))
+    }
+
+    /// The AVX2 back end when `rng` is `None`, the crate's generator otherwise.
+    fn new(seed: u64, tag: u64, word: u64, rng: Option<ChaCha8Rng>) -> Self {
         let mut key = [0u32; 8];
         key[0] = seed as u32;
         key[1] = (seed >> 32) as u32;
         Keystream {
             rng,
-            avx2: false,
             key,
             stream: tag,
             word,
@@ -72,14 +75,14 @@ impl Keystream {
     /// Fills `out` with the next `out.len()` words.
     #[inline]
     pub(crate) fn fill(&mut self, out: &mut [u32]) {
-        #[cfg(target_arch = "x86_64")]
-        if self.avx2 {
-            self.fill_avx2(out);
+        if let Some(rng) = &mut self.rng {
+            for chunk in out.chunks_mut(64) {
+                chacha_words(rng, chunk);
+            }
             return;
         }
-        for chunk in out.chunks_mut(64) {
-            chacha_words(&mut self.rng, chunk);
-        }
+        #[cfg(target_arch = "x86_64")]
+        self.fill_avx2(out);
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -99,7 +102,7 @@ impl Keystream {
             if self.word.is_multiple_of(BLOCK)
                 && let Some((whole, _)) = out.split_first_chunk_mut::<BATCH>()
             {
-                // SAFETY: `avx2` is set only when the CPU has AVX2.
+                // SAFETY: without a generator, `at` found that the CPU has AVX2.
                 unsafe { avx2::blocks(&self.key, self.stream, block, whole) };
                 self.word += BATCH as u64;
                 out = &mut out[BATCH..];

@@ -4,6 +4,9 @@ use super::{Estimate, Form, direction_bound};
 use crate::real::Real;
 use crate::run::seeded::Displacement;
 
+/// Relative slack for the rounding of fl(α·cⱼ)·uᵢ and of a term bound itself.
+const SLACK: f64 = 1.0 + 1e-6;
+
 impl<F: Real> Estimate<F> {
     /// True when every value (dense) or every coefficient (stored, seeded) is finite.
     /// Stored and seeded directions are finite by construction.
@@ -79,7 +82,6 @@ impl<F: Real> Estimate<F> {
     /// x untouched, when g is not of that shape or a term could come near the
     /// overflow threshold; the caller then moves x back and updates as usual.
     pub(crate) fn scaled_add_folding(&self, alpha: F, x: &mut [F], d: &Displacement<F>) -> bool {
-        const SLACK: f64 = 1.0 + 1e-6;
         if self.invalid || self.materialized || self.form != Form::Seeded || self.support != d.support {
             return false;
         }
@@ -111,8 +113,6 @@ impl<F: Real> Estimate<F> {
     /// Not finite when no bound is known. Costs O(q) for seeded directions (their
     /// entries have documented bounds) and one read pass otherwise.
     pub(crate) fn term_bound(&self, alpha: F) -> f64 {
-        // Relative slack for the rounding of fl(α·cⱼ)·uᵢ and of this bound itself.
-        const SLACK: f64 = 1.0 + 1e-6;
         if self.invalid {
             return 0.0;
         }
